@@ -1,0 +1,163 @@
+"""``duban`` — the command line (DESIGN §9). Thin: parse, call a service, print.
+
+Every command accepts ``--json`` and then prints exactly one JSON document on stdout.
+Exit codes: 0 ok, 1 findings at error level, 2 usage error or unreadable input.
+No Python traceback ever reaches the user: unexpected errors are logged to a file and
+reported in one Chinese sentence.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import traceback
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Table
+
+from . import services
+from .domain.findings import Finding, count_by_level
+from .io.ledger_store import LedgerError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="督办（xl_duban）：政府工作报告重点任务督查台账工具。")
+console = Console(stderr=False, highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+JsonOpt = typer.Option(False, "--json", help="以 JSON 输出结果（供程序调用）")
+MAX_SHOWN = 40
+
+
+def _now() -> datetime:
+    return datetime.now().replace(microsecond=0)
+
+
+def _print_findings(findings: list[Finding]) -> None:
+    if not findings:
+        console.print("未发现问题。")
+        return
+    table = Table(title="发现的问题", show_lines=False)
+    for col in ("级别", "位置", "代码", "说明"):
+        table.add_column(col, overflow="fold")
+    for f in findings[:MAX_SHOWN]:
+        table.add_row(f.level.value, f.location(), f.code, f.text())
+    console.print(table)
+    if len(findings) > MAX_SHOWN:
+        console.print(f"……另有 {len(findings) - MAX_SHOWN} 条，完整列表见台账【校验结果】表或使用 --json。")
+    counts = count_by_level(findings)
+    console.print("合计：" + "，".join(f"{k} {v} 条" for k, v in counts.items()))
+
+
+def _progress_bar(as_json: bool):
+    """A rich progress bar on stderr; silent in --json mode."""
+    if as_json:
+        return None, None
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                   console=err_console, transient=True)
+    task_id = bar.add_task("准备", total=1)
+
+    def report(label: str, done: int, total: int) -> None:
+        bar.update(task_id, description=label, completed=done, total=max(total, 1))
+
+    return bar, report
+
+
+def _run(as_json: bool, action: Callable[[], services.Outcome], render: Callable[[services.Outcome], None]) -> None:
+    try:
+        outcome = action()
+    except LedgerError as exc:
+        outcome = services.Outcome(findings=[Finding(code="ledger-unavailable", level="错误", message=str(exc))],
+                                   unreadable=True)
+    except Exception as exc:  # last resort: log the traceback, tell the user in Chinese
+        log = Path(tempfile.gettempdir()) / "xl_duban-error.log"
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"--- {datetime.now().isoformat()} {' '.join(sys.argv)}\n{traceback.format_exc()}\n")
+        outcome = services.Outcome(findings=[Finding(code="internal-error", level="错误",
+                                                     message=f"程序内部错误（{type(exc).__name__}），台账未被修改。详细信息已记录到 {log}")],
+                                   unreadable=True)
+    if as_json:
+        sys.stdout.write(json.dumps(outcome.as_dict(), ensure_ascii=False, default=str, indent=1) + "\n")
+    else:
+        if outcome.summary:
+            render(outcome)
+        _print_findings(outcome.findings)
+    raise typer.Exit(outcome.exit_code)
+
+
+@app.command("init")
+def init_cmd(year: int = typer.Argument(..., help="台账年度，如 2024"),
+             ledger: Path = typer.Argument(..., help="新建的台账文件（.xlsx）"),
+             as_json: bool = JsonOpt) -> None:
+    """新建台账：建立全部标准工作表、表头、下拉列表和默认设置。"""
+    _run(as_json, lambda: services.init_ledger(ledger, year, now=_now()),
+         lambda o: console.print(f"已新建 {o.summary['year']} 年度台账：{o.summary['ledger']}"))
+
+
+@app.command("import")
+def import_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
+               files: list[Path] = typer.Argument(..., help="任务清单（.docx/.xlsx/.csv）、单位分工清单或单位名录"),
+               as_json: bool = JsonOpt) -> None:
+    """导入任务：读取任务清单、民生实事分解表、单位分工清单和单位名录，重复导入不会重复添加。"""
+    bar, report = _progress_bar(as_json)
+
+    def action():
+        if bar is None:
+            return services.import_files(ledger, files, now=_now())
+        with bar:
+            return services.import_files(ledger, files, now=_now(), progress=report)
+
+    def render(o):
+        for entry in o.summary["files"]:
+            console.print(f"{Path(entry['file']).name}：新增任务 {len(entry['added_tasks'])} 项，"
+                          f"已存在 {entry['unchanged']} 项，新增单位 {len(entry['added_units'])} 个")
+        v = o.summary.get("validation", {})
+        console.print(f"合计新增任务 {o.summary['added_tasks']} 项、单位 {o.summary['added_units']} 个；"
+                      f"台账校验发现错误 {v.get('errors', 0)} 条（见【校验结果】）。")
+
+    _run(as_json, action, render)
+
+
+@app.command("validate")
+def validate_cmd(ledger: Path = typer.Argument(..., help="台账文件"), as_json: bool = JsonOpt) -> None:
+    """校验台账：必填项、单位名称、任务编号、日期、周期等；结果写入【校验结果】并标出单元格。"""
+    _run(as_json, lambda: services.validate_ledger(ledger, now=_now()),
+         lambda o: console.print(f"已校验 {o.summary['tasks']} 项任务、{o.summary['units']} 个单位。"))
+
+
+@app.command("demo")
+def demo_cmd(out_dir: Path = typer.Argument(Path("duban-demo"), help="演示输出目录"), as_json: bool = JsonOpt) -> None:
+    """演示：用内置的 2022 年真实清单生成来文、新建台账、导入并校验。"""
+    from .demo import run_demo
+
+    bar, report = _progress_bar(as_json)
+
+    def action():
+        if bar is None:
+            return run_demo(out_dir, now=_now())
+        with bar:
+            return run_demo(out_dir, now=_now(), progress=report)
+
+    def render(o):
+        s = o.summary
+        console.print(f"台账：{s['ledger']}")
+        console.print("来文：" + "；".join(Path(p).name for p in s["sources"]))
+        console.print(f"督查重点任务 {s['key_tasks']} 项；民生实事 {s['livelihood_projects']} 项（子项 {s['livelihood_subitems']} 个）；"
+                      f"单位 {s['units']} 个；责任领导 {len(s['leaders'])} 位：{'、'.join(s['leaders'])}")
+        console.print("校验：" + "，".join(f"{k} {v} 条" for k, v in s["validation"].items()))
+
+    _run(as_json, action, render)
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    """Console-script entry point."""
+    app(args=argv, prog_name="duban")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,437 @@
+"""Mapping task lists into ledger records (pure: raw tables in, tasks and findings out).
+
+The office receives task lists as Word attachments (附件2 督查重点任务清单, 附件3 民生实事分解表),
+as Excel/CSV lists with whatever headers the drafter chose, and as prose (附件1 单位分工清单).
+Adapters turn each file into :class:`RawTable` / :class:`RawProse`; this module recognises
+headers by their synonyms, maps rows, and merges the result into a ledger so that
+importing the same file twice adds nothing. Every row it cannot map becomes a finding
+with the file, table, row and column where it stands — nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .findings import Finding, error, info, warning
+from .models import ChangeLogEntry, Ledger, Task, TaskKind, TaskStatus, Unit
+from .units import COLLECTIVES, Match, UnitDirectory, guess_unit_type, normalize_name, split_people, split_units
+
+# Header synonyms seen in the seeds and in office practice → Task field.
+HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "id": ("任务编号",),
+    "kind": ("类别", "任务类别"),
+    "seq": ("序号", "编号"),
+    "category": ("大类", "分类", "项目分类"),
+    "name": ("项目名称",),
+    "content": ("工作任务", "具体内容", "任务内容", "重点工作", "工作内容"),
+    "leaders": ("责任领导", "分管区领导", "分管市领导", "分管领导", "责任区领导", "区领导"),
+    "lead_units": ("牵头承办单位", "牵头责任单位", "牵头单位", "责任单位", "承办单位", "牵头部门"),
+    "co_units": ("相关责任单位", "配合单位", "协办单位", "参与单位", "协同单位"),
+    "deadline": ("完成时限", "完成时间", "时限要求"),
+    "cadence": ("报送周期",),
+    "status": ("状态",),
+    "note": ("备注",),
+}
+UNIT_HEADERS: dict[str, tuple[str, ...]] = {
+    "name": ("单位名称", "单位"),
+    "aliases": ("别名", "简称"),
+    "type": ("类型", "单位类型"),
+    "contact": ("联系人",),
+    "phone": ("联系电话", "电话"),
+    "email": ("邮箱", "电子邮箱", "邮件地址"),
+}
+_TARGET_FORM_HEADERS = ("第一季度目标", "第二季度目标", "一月份", "节点任务")
+
+
+@dataclass(frozen=True)
+class RawRow:
+    cells: tuple[str, ...]
+    row: int  # Excel row, or 1-based row of a Word table (header row = 1)
+
+
+@dataclass
+class RawTable:
+    """A table as an adapter read it: cell texts (paragraphs joined by newlines)."""
+
+    file: str
+    sheet: str  # sheet name, or 表格N for the N-th table of a Word document
+    rows: list[RawRow]
+    context: str = ""  # title lines above the table, file name — used to tell the kind
+
+
+@dataclass
+class RawProse:
+    """Paragraphs of a prose document, numbered from 1."""
+
+    file: str
+    paragraphs: list[tuple[int, str]]
+
+
+@dataclass
+class TaskDraft:
+    """A task read from a source, before it is merged into the ledger."""
+
+    kind: TaskKind
+    seq: int
+    sub: int | None
+    content: str
+    category: str = ""
+    leaders: list[str] = field(default_factory=list)
+    lead_units: list[str] = field(default_factory=list)
+    co_units: list[str] = field(default_factory=list)
+    deadline: str = ""
+    note: str = ""
+    where: dict = field(default_factory=dict)  # file/sheet/row for findings
+
+    def task_id(self, year: int) -> str:
+        """Stable id per DESIGN §3: ``2024-ZD-001``, ``2024-MS-03``, ``2024-MS-03-2``."""
+        if self.kind is TaskKind.key:
+            return f"{year}-ZD-{self.seq:03d}"
+        base = f"{year}-MS-{self.seq:02d}"
+        return base if self.sub is None else f"{base}-{self.sub}"
+
+
+def _match_header(text: str, synonyms: dict[str, tuple[str, ...]]) -> str | None:
+    h = normalize_name(text).replace("\n", "")
+    for fld, names in synonyms.items():
+        if h in names:
+            return fld
+    for fld, names in synonyms.items():
+        if any(h.startswith(n) for n in names if len(n) >= 3):
+            return fld
+    return None
+
+
+def find_header(table: RawTable, synonyms: dict[str, tuple[str, ...]], must: tuple[str, ...]) -> tuple[int, dict[int, str]] | None:
+    """Index of the header row within the first 10 rows and its column → field mapping."""
+    for i, raw in enumerate(table.rows[:10]):
+        mapping: dict[int, str] = {}
+        for c, text in enumerate(raw.cells):
+            fld = _match_header(text, synonyms)
+            if fld and fld not in mapping.values():
+                mapping[c] = fld
+        if all(m in mapping.values() for m in must) and len(mapping) >= 2:
+            return i, mapping
+    return None
+
+
+def detect_year(*texts: str) -> int | None:
+    """The year a document is about, from its title (``2022年区…``)."""
+    for t in texts:
+        m = re.search(r"(20\d{2})\s*年", t or "")
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def _parse_seq(text: str) -> int | None:
+    t = normalize_name(text)
+    m = re.fullmatch(r"(\d{1,4})", t.rstrip("."))
+    return int(m.group(1)) if m else None
+
+
+def _table_kind(table: RawTable, mapping: dict[int, str]) -> TaskKind:
+    if "民生实事" in table.context or "民生实事" in table.sheet:
+        return TaskKind.livelihood
+    if "重点任务" in table.context or "重点工作" in table.context:
+        return TaskKind.key
+    return TaskKind.livelihood if "name" in mapping.values() else TaskKind.key
+
+
+def map_task_table(table: RawTable, directory: UnitDirectory) -> tuple[list[TaskDraft], list[Finding]]:
+    """Turn one table into task drafts. Tables that are not task lists yield a finding only."""
+    where = {"file": table.file, "sheet": table.sheet}
+    header = find_header(table, HEADER_SYNONYMS, must=("content",))
+    if header is None or "lead_units" not in header[1].values():
+        if not any(c.strip() for r in table.rows for c in r.cells):
+            return [], []
+        return [], [info("not-a-task-table", f"{table.sheet}不是任务清单（未找到【工作任务】和【牵头单位】列），已跳过。", **where,
+                         hint="如确为任务清单，请将表头改为“工作任务”“牵头单位”等标准列名。")]
+    h_index, mapping = header
+    header_cells = table.rows[h_index].cells
+    if any(any(k in normalize_name(c) for k in _TARGET_FORM_HEADERS) for c in header_cells):
+        return [], [info("target-form-skipped", f"{table.sheet}是节点目标安排表或反馈表，不是任务清单，已跳过。", **where,
+                         hint="节点目标请通过“下发反馈表 --targets”及“收集反馈”录入。")]
+    default_kind = _table_kind(table, mapping)
+    col_of = {fld: c for c, fld in mapping.items()}
+    header_key = [normalize_name(c) for c in header_cells]
+    known = directory.known_spellings()
+
+    drafts: list[TaskDraft] = []
+    findings: list[Finding] = []
+    last_project: TaskDraft | None = None
+    for raw in table.rows[h_index + 1:]:
+        at = {**where, "row": raw.row}
+        cells = list(raw.cells) + [""] * (len(header_cells) - len(raw.cells))
+        if not any(c.strip() for c in cells):
+            continue
+        if [normalize_name(c) for c in cells[: len(header_key)]] == header_key:
+            findings.append(info("repeated-header", "重复的表头行（跨页表格常见），已跳过。", **at))
+            continue
+        value = {fld: cells[c].strip() for fld, c in col_of.items() if c < len(cells)}
+        kind = TaskKind(value["kind"]) if value.get("kind") in ("重点任务", "民生实事") else default_kind
+        content = _content(value)
+        if not content:
+            findings.append(error("missing-content", "该行没有工作任务内容，未导入。", column=header_cells[col_of["content"]], **at,
+                                  hint="补全【工作任务】后重新导入。"))
+            continue
+        seq_text = value.get("seq", "")
+        seq = _parse_seq(seq_text) if seq_text else None
+        draft = TaskDraft(
+            kind=kind, seq=seq or 0, sub=None, content=content,
+            category=normalize_name(value.get("category", "")),
+            leaders=split_people(value.get("leaders", "")),
+            lead_units=split_units(value.get("lead_units", ""), known),
+            co_units=split_units(value.get("co_units", ""), known),
+            deadline=value.get("deadline", ""),
+            note=value.get("note", "").strip(),
+            where={**at, "column": ""},
+        )
+        if seq is None and seq_text:
+            findings.append(error("bad-seq", f"序号“{seq_text}”不是数字，无法生成任务编号，未导入。",
+                                  column=header_cells[col_of["seq"]], **at, hint="将序号改为阿拉伯数字。"))
+            continue
+        if seq is None:
+            if kind is TaskKind.livelihood and last_project is not None:
+                draft.seq, draft.sub = last_project.seq, _next_sub(drafts, last_project)
+                _inherit(draft, last_project)
+                drafts.append(draft)
+                findings.append(info("subitem-row", f"序号为空，按第{last_project.seq}项民生实事的子项导入。", **at))
+                continue
+            column = header_cells[col_of["seq"]] if "seq" in col_of else ""
+            findings.append(error("missing-seq", "序号为空，无法确定任务编号，未导入。", column=column, **at,
+                                  hint="补填序号后重新导入；民生实事的子项请放在所属项目之后。"))
+            continue
+        drafts.append(draft)
+        if kind is TaskKind.livelihood:
+            last_project = draft
+            drafts.extend(_cell_subitems(draft))
+        if not draft.lead_units:
+            findings.append(warning("missing-lead-unit", "牵头单位为空，已导入，请补填。", column="牵头单位", **at))
+    return drafts, findings
+
+
+def _content(value: dict[str, str]) -> str:
+    name, content = value.get("name", "").strip(), value.get("content", "").strip()
+    if name and content and not content.startswith(name):
+        return f"{name}：{content}"
+    return content or name
+
+
+def _next_sub(drafts: list[TaskDraft], project: TaskDraft) -> int:
+    subs = [d.sub for d in drafts if d.seq == project.seq and d.kind is project.kind and d.sub]
+    return max(subs, default=0) + 1
+
+
+def _inherit(sub: TaskDraft, parent: TaskDraft) -> None:
+    sub.category = sub.category or parent.category
+    sub.leaders = sub.leaders or list(parent.leaders)
+    sub.lead_units = sub.lead_units or list(parent.lead_units)
+    sub.co_units = sub.co_units or list(parent.co_units)
+
+
+_NUMBERED = re.compile(r"^\s*(\d{1,2})\s*[.．、]\s*")
+
+
+def _cell_subitems(project: TaskDraft) -> list[TaskDraft]:
+    """Numbered paragraphs (``1.…``) inside a 民生实事 工作任务 cell are its sub-items."""
+    lines = project.content.split("\n")
+    intro = [ln for ln in lines if ln.strip() and not _NUMBERED.match(ln)]
+    items = [ln for ln in lines if _NUMBERED.match(ln)]
+    if len(items) < 2:
+        return []
+    project.content = "\n".join(intro)
+    subs = []
+    for k, text in enumerate(items, 1):
+        sub = TaskDraft(kind=project.kind, seq=project.seq, sub=k, content=_NUMBERED.sub("", text).strip(),
+                        where=project.where)
+        _inherit(sub, project)
+        subs.append(sub)
+    return subs
+
+
+# -- prose: 附件1 单位分工清单 ---------------------------------------------------------------
+_HEADING = re.compile(r"^(?:[（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+、)")
+_TRAILING_UNITS = re.compile(r"[（(\[【]([^（()）\[\]【】]+)[)）\]】]\s*[。.]?$")
+
+
+def map_prose(prose: RawProse, directory: UnitDirectory) -> tuple[list[TaskDraft], list[Finding]]:
+    """Each paragraph ending in （units） is a key task; headings give 大类.
+
+    The first unit in the brackets leads, the rest co-operate — the convention of the
+    分工清单, where the lead unit is always named first.
+    """
+    drafts: list[TaskDraft] = []
+    findings: list[Finding] = []
+    category = ""
+    known = directory.known_spellings()
+    for number, raw_text in prose.paragraphs:
+        text = raw_text.replace("[bookmark: _GoBack]", "").strip()
+        at = {"file": prose.file, "sheet": "正文", "row": number}
+        m = _TRAILING_UNITS.search(text)
+        units = _units_in_brackets(m.group(1), known) if m else []
+        if not units:
+            if _HEADING.match(text):
+                category = _heading_title(text)
+            elif len(text) > 30:
+                findings.append(info("prose-skipped", f"第{number}段末尾没有责任单位括注，未作为任务导入。", **at))
+            continue
+        if _HEADING.match(text):
+            category = _heading_title(text)
+        content = text[: m.start()].strip()
+        drafts.append(TaskDraft(kind=TaskKind.key, seq=len(drafts) + 1, sub=None, content=content,
+                                category=category, lead_units=units[:1], co_units=units[1:],
+                                note="来源：单位分工清单", where={**at, "column": ""}))
+    return drafts, findings
+
+
+def _units_in_brackets(text: str, known: list[str]) -> list[str]:
+    units = split_units(text, known)
+    return units if units and all(_looks_like_unit(u) for u in units) else []
+
+
+def _looks_like_unit(name: str) -> bool:
+    return name in COLLECTIVES or bool(re.search(r"(局|委员会|办公室|办事处|政府|中心|大队|部|会|院|办|公司|队|站|所|单位|行)$", name))
+
+
+def _heading_title(text: str) -> str:
+    body = _HEADING.sub("", text)
+    return re.split(r"[，。,]", body, maxsplit=1)[0][:30]
+
+
+# -- unit directory lists ---------------------------------------------------------------------
+def map_unit_table(table: RawTable) -> tuple[list[Unit], list[Finding]] | None:
+    """A 单位名录 list (单位名称, 别名, 类型, 联系人, 联系电话, 邮箱), or None if not one."""
+    header = find_header(table, UNIT_HEADERS, must=("name", "type"))
+    if header is None:
+        return None
+    h_index, mapping = header
+    units, findings = [], []
+    for raw in table.rows[h_index + 1:]:
+        value = {fld: (raw.cells[c].strip() if c < len(raw.cells) else "") for c, fld in mapping.items()}
+        if not any(value.values()):
+            continue
+        name = normalize_name(value.get("name", ""))
+        if not name:
+            findings.append(error("missing-unit-name", "单位名称为空，未导入。", file=table.file, sheet=table.sheet,
+                                  row=raw.row, column="单位名称"))
+            continue
+        units.append(Unit(name=name, aliases=split_units(value.get("aliases", "")),
+                          type=value.get("type", "") or guess_unit_type(name), contact=value.get("contact", ""),
+                          phone=value.get("phone", ""), email=value.get("email", "").strip()))
+    return units, findings
+
+
+# -- merge into the ledger ------------------------------------------------------------------------
+@dataclass
+class MergeResult:
+    added_tasks: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    added_units: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _content_key(kind: str, text: str) -> tuple[str, str]:
+    return kind, re.sub(r"[\s，。,.；;：:、]", "", normalize_name(text))
+
+
+def merge_tasks(ledger: Ledger, drafts: list[TaskDraft], year: int, source: str, now: datetime) -> MergeResult:
+    """Add drafts not yet in the ledger; resolve and register their units.
+
+    A task already present with the same kind and text is left alone, so re-importing a
+    file adds nothing. An id already taken by a different text is a conflict finding,
+    never an overwrite: the ledger is the record and only a person may change it.
+    """
+    result = MergeResult()
+    by_content = {_content_key(t.kind, t.content): t for t in ledger.tasks}
+    by_id = {t.id: t for t in ledger.tasks}
+    for draft in drafts:
+        tid = draft.task_id(year)
+        key = _content_key(draft.kind.value, draft.content)
+        if key in by_content:
+            result.unchanged += 1
+            continue
+        if tid in by_id:
+            result.findings.append(error(
+                "task-id-conflict", f"任务编号{tid}已被另一项任务占用（“{by_id[tid].content[:20]}…”），本行未导入。",
+                **draft.where, hint="核对是否为同一任务的修订稿；如是，请在【任务台账】中直接修改。"))
+            continue
+        lead = _register_units(ledger, draft.lead_units, draft.where, source, now, result)
+        co = _register_units(ledger, draft.co_units, draft.where, source, now, result)
+        task = Task(id=tid, kind=draft.kind.value, category=draft.category, seq=_seq_label(draft),
+                    content=draft.content, leaders=draft.leaders, lead_units=lead, co_units=co,
+                    deadline=draft.deadline or None, cadence=draft.kind.cadence.value,
+                    status=TaskStatus.open.value, note=draft.note)
+        ledger.tasks.append(task)
+        by_content[key] = by_id[tid] = task
+        result.added_tasks.append(tid)
+        ledger.changelog.append(ChangeLogEntry(time=now, action="导入", object=tid, field="任务",
+                                               new=task.content[:60], source=source))
+    return result
+
+
+def _seq_label(draft: TaskDraft) -> str:
+    return str(draft.seq) if draft.sub is None else f"{draft.seq}.{draft.sub}"
+
+
+def _register_units(ledger: Ledger, names: list[str], where: dict, source: str, now: datetime,
+                    result: MergeResult) -> list[str]:
+    """Canonical names for ``names``; unknown ones join 单位名录 with a finding to confirm."""
+    out = []
+    for raw in names:
+        directory = UnitDirectory(ledger.units)
+        res = directory.resolve(raw)
+        if res.match in (Match.exact, Match.alias, Match.collective):
+            out.append(res.name)
+            if res.match is Match.collective and COLLECTIVES[res.name] is None:
+                result.findings.append(info("collective-unit", f"“{res.name}”需由督查室确定具体单位，下发时不会自动展开。",
+                                            **where, hint="在【牵头单位】中列出具体的镇（街道）。"))
+            continue
+        if res.match in (Match.variant, Match.abbreviation):
+            unit = directory.unit(res.name)
+            unit.aliases = [*unit.aliases, res.query]
+            ledger.changelog.append(ChangeLogEntry(time=now, action="导入", object=res.name, field="别名",
+                                                   new=res.query, source=source))
+            result.findings.append(warning("unit-alias-matched", f"“{res.query}”已按{'简称' if res.match is Match.abbreviation else '不同写法'}匹配为“{res.name}”，并记为其别名。",
+                                           **where, hint="如匹配有误，请在【单位名录】中删除该别名并新增单位。"))
+            out.append(res.name)
+            continue
+        unit = Unit(name=res.query, type=guess_unit_type(res.query))
+        ledger.units.append(unit)
+        ledger.changelog.append(ChangeLogEntry(time=now, action="导入", object=res.query, field="单位",
+                                               new=f"新增单位（{unit.type}）", source=source))
+        result.added_units.append(res.query)
+        similar = f"是否为“{res.suggestions[0]}”？" if res.suggestions else ""
+        result.findings.append(warning("new-unit", f"新单位“{res.query}”已加入单位名录（类型暂定为{unit.type}）。{similar}",
+                                       **where, hint="在【单位名录】中确认类型，补填联系人和邮箱；如为已有单位的别称，请改为别名。"))
+        out.append(res.query)
+    return out
+
+
+def merge_units(ledger: Ledger, units: list[Unit], source: str, now: datetime) -> MergeResult:
+    """Add directory entries not yet present (by canonical name or alias); fill blank contacts."""
+    result = MergeResult()
+    for unit in units:
+        existing = UnitDirectory(ledger.units).resolve(unit.name)
+        if existing.match in (Match.exact, Match.alias):
+            current = UnitDirectory(ledger.units).unit(existing.name)
+            changed = False
+            for fld in ("contact", "phone", "email"):
+                if not getattr(current, fld) and getattr(unit, fld):
+                    setattr(current, fld, getattr(unit, fld))
+                    ledger.changelog.append(ChangeLogEntry(time=now, action="导入", object=current.name,
+                                                           field=fld, new=getattr(unit, fld), source=source))
+                    changed = True
+            new_aliases = [a for a in unit.aliases if a not in current.aliases and a != current.name]
+            if new_aliases:
+                current.aliases = [*current.aliases, *new_aliases]
+                changed = True
+            result.unchanged += not changed
+            continue
+        ledger.units.append(unit)
+        ledger.changelog.append(ChangeLogEntry(time=now, action="导入", object=unit.name, field="单位",
+                                               new=f"新增单位（{unit.type}）", source=source))
+        result.added_units.append(unit.name)
+    return result

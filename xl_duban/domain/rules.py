@@ -1,0 +1,318 @@
+"""Validation of a ledger: a list of plain check functions, each returning findings.
+
+Like beancount's validations, every rule is a function ``(ledger, context) -> list[Finding]``
+with one concern; :data:`CHECKS` lists them and :func:`validate` runs them all. Findings
+carry the Excel row and the header so the clerk can jump to the cell (DESIGN §7).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Callable
+
+from .findings import Finding, error, info, warning
+from .models import Ledger, Record, TaskStatus, parse_period_or_none
+from .periods import Cadence
+from .schema import DATA_SHEETS, FEEDBACK, HOLIDAYS, SETTINGS, TARGETS, TASKS, UNITS, SheetSpec
+from .units import COLLECTIVES, Match, UnitDirectory
+
+_TASK_ID = re.compile(r"^(\d{4})-(ZD|MS)-(\d{2,3})(?:-(\d{1,2}))?$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule may need beyond the records: the ledger file name and today's date."""
+
+    file: str
+    today: date
+
+
+def _at(spec: SheetSpec, record: Record, field: str, ctx: Context) -> dict:
+    return {"file": ctx.file, "sheet": spec.name, "row": record.row, "column": spec.column(field).header}
+
+
+def check_required(ledger: Ledger, ctx: Context) -> list[Finding]:
+    """Required cells must not be blank: a task without 牵头单位 cannot be issued to anyone."""
+    out = []
+    for spec in (TASKS, TARGETS, FEEDBACK, UNITS, HOLIDAYS):
+        for record in getattr(ledger, spec.attr):
+            values = record.model_dump()
+            for column in spec.columns:
+                if column.required and values.get(column.field) in (None, "", []):
+                    out.append(error("required-field", f"【{column.header}】不能为空。", **_at(spec, record, column.field, ctx),
+                                     hint=f"补填【{column.header}】。"))
+    return out
+
+
+def check_choices(ledger: Ledger, ctx: Context) -> list[Finding]:
+    """Enumerated columns accept only their listed values, because lights and counts key on them."""
+    out = []
+    for spec in DATA_SHEETS:
+        for record in getattr(ledger, spec.attr):
+            values = record.model_dump()
+            for column in spec.columns:
+                value = values.get(column.field)
+                if column.choices and value not in (None, "") and value not in column.choices:
+                    out.append(error("invalid-choice", f"【{column.header}】的值“{value}”无效。", **_at(spec, record, column.field, ctx),
+                                     hint="只能填写：" + "、".join(column.choices) + "（可用下拉列表选择）。"))
+    return out
+
+
+def check_task_ids(ledger: Ledger, ctx: Context) -> list[Finding]:
+    """任务编号 must be unique and well-formed: returns and lights are matched by it."""
+    out = []
+    seen: dict[str, int | None] = {}
+    for task in ledger.tasks:
+        if not task.id:
+            continue
+        at = _at(TASKS, task, "id", ctx)
+        if task.id in seen:
+            out.append(error("duplicate-task-id", f"任务编号“{task.id}”与第{seen[task.id]}行重复。", **at,
+                             hint="每项任务的编号必须唯一，请修改其中一行。"))
+        else:
+            seen[task.id] = task.row
+        m = _TASK_ID.match(task.id)
+        if not m:
+            out.append(warning("bad-task-id", f"任务编号“{task.id}”不符合“年度-ZD-001 / 年度-MS-03-2”格式。", **at,
+                               hint="重点任务写作 2024-ZD-001，民生实事写作 2024-MS-03，子项写作 2024-MS-03-2。"))
+            continue
+        kind = task.kind_enum
+        if kind and m.group(2) != kind.id_code:
+            out.append(warning("task-id-kind-mismatch", f"任务编号“{task.id}”与类别“{task.kind}”不一致。", **at,
+                               hint=f"{kind.value}的编号中应为“{kind.id_code}”。"))
+        if ledger.year and int(m.group(1)) != ledger.year:
+            out.append(warning("task-id-year", f"任务编号“{task.id}”的年度与台账年度{ledger.year}不一致。", **at))
+    return out
+
+
+def _unit_finding(name: str, directory: UnitDirectory, at: dict) -> Finding | None:
+    res = directory.resolve(name)
+    if res.match in (Match.exact, Match.collective):
+        if res.match is Match.collective and COLLECTIVES[res.name] and not directory.expand(res.name):
+            return warning("collective-empty", f"“{name}”是统称，但单位名录中没有对应类型的单位。", **at,
+                           hint="在【单位名录】中登记各镇（街道）并将类型设为“镇街”。")
+        return None
+    if res.match is Match.alias:
+        return info("unit-alias", f"“{name}”是“{res.name}”的别名。", **at, hint=f"建议统一写作“{res.name}”。")
+    if res.name:
+        return warning("unknown-unit", f"“{name}”不在单位名录中，是否为“{res.name}”？", **at,
+                       hint=f"改为“{res.name}”，或在【单位名录】中将其登记为别名。")
+    guess = f"是否为“{res.suggestions[0]}”？" if res.suggestions else ""
+    return error("unknown-unit", f"“{name}”不在单位名录中。{guess}", **at,
+                 hint="改为单位名录中的名称，或先在【单位名录】中新增该单位。")
+
+
+def check_units(ledger: Ledger, ctx: Context) -> list[Finding]:
+    """Every unit named in a task must be in 单位名录, or sheets and emails go nowhere."""
+    directory = UnitDirectory(ledger.units)
+    out = []
+    for task in ledger.tasks:
+        for fld in ("lead_units", "co_units"):
+            for name in getattr(task, fld):
+                f = _unit_finding(name, directory, _at(TASKS, task, fld, ctx))
+                if f:
+                    out.append(f)
+    for fb in ledger.feedback:
+        if fb.unit:
+            f = _unit_finding(fb.unit, directory, _at(FEEDBACK, fb, "unit", ctx))
+            if f:
+                out.append(f)
+    return out
+
+
+def check_unit_directory(ledger: Ledger, ctx: Context) -> list[Finding]:
+    """Names and aliases must point to one unit only; emails must look like addresses."""
+    out = []
+    owner: dict[str, str] = {}
+    for unit in ledger.units:
+        for spelling in [unit.name, *unit.aliases]:
+            if spelling in owner and owner[spelling] != unit.name:
+                out.append(error("ambiguous-unit-name", f"“{spelling}”同时指向“{owner[spelling]}”和“{unit.name}”。",
+                                 **_at(UNITS, unit, "aliases" if spelling != unit.name else "name", ctx),
+                                 hint="一个名称或别名只能属于一个单位。"))
+            elif spelling in owner:
+                out.append(error("duplicate-unit", f"单位“{unit.name}”重复登记。", **_at(UNITS, unit, "name", ctx),
+                                 hint="删除重复的行。"))
+            owner.setdefault(spelling, unit.name)
+        for address in re.split(r"[;；,，\s]+", unit.email.strip()):
+            if address and not _EMAIL.match(address):
+                out.append(error("bad-email", f"邮箱“{address}”格式不正确。", **_at(UNITS, unit, "email", ctx),
+                                 hint="形如 name@example.gov.cn；多个地址用分号隔开。"))
+    return out
+
+
+def check_leaders(ledger: Ledger, ctx: Context) -> list[Finding]:
+    """Each open task needs its 责任领导: yellow notices are copied to the leader in charge."""
+    return [
+        warning("missing-leader", "该任务未填写责任领导。", **_at(TASKS, t, "leaders", ctx),
+                hint="补填分管区领导，整改通知书需抄送分管领导。")
+        for t in ledger.tasks
+        if t.id and not t.leaders and t.status != TaskStatus.cancelled.value and t.parent_id is None
+    ]
+
+
+def parse_cell_date(value: object) -> date | None:
+    """A date from a cell: a real date, or text like 2024-06-30, 2024/6/30, 2024年6月30日, 2024年6月底."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = re.sub(r"\s+", "", str(value or ""))
+    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:\d{1,2}:\d{2}(?::\d{2})?)?", text)
+    if m:
+        try:
+            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            return None
+    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})月?(?:底|末)?", text)
+    if m and 1 <= int(m.group(2)) <= 12:
+        y, mo = int(m.group(1)), int(m.group(2))
+        return date(y + (mo == 12), mo % 12 + 1, 1) - timedelta(days=1)
+    m = re.fullmatch(r"(\d{4})年(?:底|末)?", text)
+    if m:
+        return date(int(m.group(1)), 12, 31)
+    return None
+
+
+def check_dates(ledger: Ledger, ctx: Context) -> list[Finding]:
+    """Dates must parse and be plausible: a 完成时限 outside the ledger year, a confirmation in
+    the future or a return dated before the year began are typing errors."""
+    out = []
+    year = ledger.year
+    for task in ledger.tasks:
+        if task.deadline in (None, ""):
+            continue
+        d = parse_cell_date(task.deadline)
+        at = _at(TASKS, task, "deadline", ctx)
+        if d is None:
+            if not re.search(r"(长期|持续|常态|年内|全年)", str(task.deadline)):
+                out.append(error("bad-date", f"完成时限“{task.deadline}”不是有效日期。", **at,
+                                 hint="写作 2024-06-30、2024年6月底，或“长期”“持续推进”。"))
+        elif year and not (year <= d.year <= year + 1):
+            out.append(error("date-out-of-range", f"完成时限{d.isoformat()}不在{year}年度内。", **at,
+                             hint="核对年份是否录入错误。"))
+    for target in ledger.targets:
+        if target.confirmed_on in (None, ""):
+            continue
+        d = parse_cell_date(target.confirmed_on)
+        at = _at(TARGETS, target, "confirmed_on", ctx)
+        if d is None:
+            out.append(error("bad-date", f"确认日期“{target.confirmed_on}”不是有效日期。", **at, hint="写作 2024-03-29。"))
+        elif d > ctx.today:
+            out.append(error("date-in-future", f"确认日期{d.isoformat()}晚于今天。", **at, hint="核对日期是否录入错误。"))
+    for fb in ledger.feedback:
+        if fb.received_at in (None, ""):
+            continue
+        d = parse_cell_date(fb.received_at)
+        at = _at(FEEDBACK, fb, "received_at", ctx)
+        if d is None:
+            out.append(error("bad-date", f"报送时间“{fb.received_at}”不是有效日期。", **at))
+        elif d > ctx.today:
+            out.append(error("date-in-future", f"报送时间{d.isoformat()}晚于今天。", **at))
+    for h in ledger.holidays:
+        if h.day not in (None, "") and parse_cell_date(h.day) is None:
+            out.append(error("bad-date", f"日期“{h.day}”不是有效日期。", **_at(HOLIDAYS, h, "day", ctx), hint="写作 2027-01-01。"))
+    return out
+
+
+def check_cadence(ledger: Ledger, ctx: Context) -> list[Finding]:
+    """Key tasks report per quarter and 民生实事 per month: a target for the wrong kind of
+    period would never be matched by a return and the task would turn yellow unfairly."""
+    out = []
+    tasks = {t.id: t for t in ledger.tasks if t.id}
+    for task in ledger.tasks:
+        kind = task.kind_enum
+        if kind and task.cadence in (c.value for c in Cadence) and task.cadence != kind.cadence.value:
+            out.append(warning("cadence-mismatch", f"{kind.value}通常按{kind.cadence.value}报送，此处为“{task.cadence}”。",
+                               **_at(TASKS, task, "cadence", ctx), hint=f"如无特殊安排，改为“{kind.cadence.value}”。"))
+    for spec, records in ((TARGETS, ledger.targets), (FEEDBACK, ledger.feedback)):
+        for rec in records:
+            if not rec.period:
+                continue
+            period = parse_period_or_none(rec.period)
+            at = _at(spec, rec, "period", ctx)
+            if period is None:
+                out.append(error("bad-period", f"周期“{rec.period}”无法识别。", **at, hint="季度写作 2024Q1，月份写作 2024-03。"))
+                continue
+            if str(period) != rec.period:
+                out.append(info("period-format", f"周期“{rec.period}”建议写作“{period}”。", **at))
+            if ledger.year and period.year != ledger.year:
+                out.append(warning("period-year", f"周期{period}不在台账年度{ledger.year}内。", **at))
+            task = tasks.get(rec.task_id)
+            if task and task.cadence in (c.value for c in Cadence) and period.cadence.value != task.cadence:
+                out.append(error("cadence-mismatch", f"任务{task.id}按{task.cadence}报送，周期却是“{rec.period}”。", **at,
+                                 hint="季度任务写作 2024Q1，月度任务写作 2024-03。"))
+    return out
+
+
+def check_references(ledger: Ledger, ctx: Context) -> list[Finding]:
+    """Targets and returns must point at a task in 任务台账; orphans are typing errors."""
+    ids = {t.id for t in ledger.tasks}
+    out = []
+    for spec, records, code, what in ((TARGETS, ledger.targets, "target-unknown-task", "节点目标"),
+                                      (FEEDBACK, ledger.feedback, "feedback-unknown-task", "反馈")):
+        for rec in records:
+            if rec.task_id and rec.task_id not in ids:
+                out.append(error(code, f"{what}所属的任务编号“{rec.task_id}”不在任务台账中。", **_at(spec, rec, "task_id", ctx),
+                                 hint="核对任务编号，或先在【任务台账】中登记该任务。"))
+    seen: dict[tuple[str, str], int | None] = {}
+    for t in ledger.targets:
+        key = (t.task_id, t.period)
+        if t.task_id and t.period and key in seen:
+            out.append(error("duplicate-target", f"任务{t.task_id}在{t.period}的节点目标与第{seen[key]}行重复。",
+                             **_at(TARGETS, t, "period", ctx), hint="每项任务每个周期只保留一条节点目标。"))
+        seen.setdefault(key, t.row)
+    for task in ledger.tasks:
+        parent = task.parent_id
+        if parent and parent not in ids:
+            out.append(error("orphan-subitem", f"子项{task.id}所属的项目{parent}不在任务台账中。", **_at(TASKS, task, "id", ctx)))
+    return out
+
+
+def check_settings(ledger: Ledger, ctx: Context) -> list[Finding]:
+    """设置 values that rules depend on must be usable numbers/choices."""
+    out = []
+    rows = {s.key: s for s in ledger.settings}
+    if ledger.year is None:
+        s = rows.get("年度")
+        out.append(error("bad-setting", "【设置】中“年度”缺失或不是数字。", file=ctx.file, sheet=SETTINGS.name,
+                         row=s.row if s else None, column="值", hint="填写四位年份，如 2024。"))
+    for key, low, high in (("红灯阈值", 2, 12), ("季度截止日", 1, 28), ("月报截止工作日", 1, 15)):
+        s = rows.get(key)
+        if s is None or s.value in (None, ""):
+            continue
+        try:
+            ok = low <= int(float(s.value)) <= high
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            out.append(error("bad-setting", f"【设置】“{key}”的值“{s.value}”无效。", file=ctx.file, sheet=SETTINGS.name,
+                             row=s.row, column="值", hint=f"填写 {low} 到 {high} 之间的整数。"))
+    return out
+
+
+Check = Callable[[Ledger, Context], list[Finding]]
+
+CHECKS: tuple[Check, ...] = (
+    check_settings,
+    check_required,
+    check_choices,
+    check_task_ids,
+    check_units,
+    check_unit_directory,
+    check_leaders,
+    check_dates,
+    check_cadence,
+    check_references,
+)
+
+
+def validate(ledger: Ledger, ctx: Context) -> list[Finding]:
+    """Run every check; findings sorted by sheet, row and column for the 校验结果 sheet."""
+    findings = [f for check in CHECKS for f in check(ledger, ctx)]
+    order = {spec.name: i for i, spec in enumerate(DATA_SHEETS)}
+    return sorted(findings, key=lambda f: (order.get(f.sheet, 99), f.row or 0, f.column, f.code))
+

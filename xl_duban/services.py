@@ -1,0 +1,176 @@
+"""Use cases: the same code behind the ``duban`` command line and the Excel ribbon.
+
+Each service opens a store, runs domain code, writes the ledger at most once (atomically),
+and returns an :class:`Outcome` — a JSON-able summary plus findings. Services never print
+and never read the clock: the caller passes ``now``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from .domain.findings import Finding, error, has_errors, info
+from .domain.importing import RawTable, map_prose, map_task_table, map_unit_table, merge_tasks, merge_units, detect_year
+from .domain.models import Ledger, ValidationRow
+from .domain.rules import Context, validate
+from .domain.units import UnitDirectory
+from .io.ledger_store import LedgerError, LedgerStore, create_ledger
+from .io.readers import UnreadableFile, read_source
+
+Progress = Callable[[str, int, int], None]  # (label, done, total)
+
+
+@dataclass
+class Outcome:
+    """What a use case did: a summary for people and machines, and its findings."""
+
+    summary: dict = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    unreadable: bool = False  # some input could not be read at all → exit code 2
+
+    @property
+    def exit_code(self) -> int:
+        """DESIGN §9: 2 unreadable input, 1 findings at error level, else 0."""
+        if self.unreadable:
+            return 2
+        return 1 if has_errors(self.findings) else 0
+
+    def as_dict(self) -> dict:
+        return {"ok": self.exit_code == 0, "exit_code": self.exit_code, **self.summary,
+                "findings": [f.as_dict() for f in self.findings]}
+
+
+def file_hash(path: Path) -> str:
+    """SHA-256 of a file's bytes: the identity of a source in 变更日志 and archives."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _findings_to_rows(findings: list[Finding]) -> list[ValidationRow]:
+    return [ValidationRow(sheet=f.sheet if not f.file or f.sheet in _LEDGER_SHEETS else f"{f.file} › {f.sheet}",
+                          at_row=f.row, column=f.column, level=f.level.value, code=f.code, message=f.text())
+            for f in findings]
+
+
+_LEDGER_SHEETS = {"任务台账", "节点目标", "反馈记录", "亮灯记录", "单位名录", "报送情况", "校验结果", "变更日志", "设置", "节假日"}
+
+
+def init_ledger(path: Path, year: int, *, now: datetime) -> Outcome:
+    """``duban init``: a new ledger with every sheet of DESIGN §3."""
+    if not 2000 <= year <= 2100:
+        return Outcome(findings=[error("bad-year", f"年度“{year}”无效，请填写四位年份。")], unreadable=True)
+    create_ledger(path, year, now=now)
+    return Outcome(summary={"ledger": str(path), "year": year})
+
+
+def _check_ledger(ledger: Ledger, store: LedgerStore, now: datetime) -> list[Finding]:
+    return validate(ledger, Context(file=store.file, today=now.date()))
+
+
+def import_files(ledger_path: Path, files: list[Path], *, now: datetime, progress: Progress | None = None) -> Outcome:
+    """``duban import``: task lists (.docx/.xlsx/.csv), prose 分工清单 and unit lists.
+
+    All files are mapped first and the ledger is written once at the end, so a failure
+    halfway leaves the ledger as it was. Import findings and the validation of the result
+    go to 校验结果.
+    """
+    store = LedgerStore(ledger_path)
+    ledger, load_findings = store.load()
+    year = ledger.year
+    findings: list[Finding] = list(load_findings)
+    if year is None:
+        return Outcome(findings=[*findings, error("bad-setting", "台账【设置】中缺少年度，无法生成任务编号。", sheet="设置")])
+    summary = {"ledger": str(ledger_path), "files": [], "added_tasks": 0, "unchanged_tasks": 0, "added_units": 0}
+    unreadable = False
+    for n, path in enumerate(files, 1):
+        if progress:
+            progress(f"导入 {path.name}", n - 1, len(files))
+        entry = {"file": str(path), "added_tasks": [], "unchanged": 0, "added_units": []}
+        summary["files"].append(entry)
+        try:
+            tables, prose = read_source(path)
+            source = f"{path.name}#{file_hash(path)[:12]}"
+        except (UnreadableFile, OSError) as exc:
+            unreadable = True
+            findings.append(error("unreadable-file", f"文件无法读取：{exc}", file=path.name,
+                                  hint="确认文件未损坏、未加密，并另存为 .docx / .xlsx 后重试。"))
+            continue
+        file_findings, results = _import_one(ledger, tables, prose, year, source, now)
+        findings.extend(file_findings)
+        for result in results:
+            entry["added_tasks"] += result.added_tasks
+            entry["unchanged"] += result.unchanged
+            entry["added_units"] += result.added_units
+        if not any(r.added_tasks or r.unchanged or r.added_units for r in results) and not file_findings:
+            findings.append(error("nothing-imported", "文件中没有找到任务清单、单位名录或带责任单位的段落。", file=path.name,
+                                  hint="任务清单需有“序号”“工作任务”“牵头单位”等表头。"))
+        summary["added_tasks"] += len(entry["added_tasks"])
+        summary["unchanged_tasks"] += entry["unchanged"]
+        summary["added_units"] += len(entry["added_units"])
+    if progress:
+        progress("保存台账", len(files), len(files))
+    validation = _check_ledger(ledger, store, now)
+    ledger.validation = _findings_to_rows(findings + validation)
+    store.save(ledger, highlights=validation, now=now)
+    summary["validation"] = {"errors": sum(f.level.value == "错误" for f in validation), "total": len(validation)}
+    return Outcome(summary=summary, findings=findings, unreadable=unreadable)
+
+
+def _import_one(ledger: Ledger, tables: list[RawTable], prose, year: int, source: str, now: datetime):
+    findings: list[Finding] = []
+    results = []
+    task_tables = 0
+    for table in tables:
+        units = map_unit_table(table)
+        if units is not None:
+            unit_list, unit_findings = units
+            findings.extend(unit_findings)
+            results.append(merge_units(ledger, unit_list, source, now))
+            continue
+        drafts, table_findings = map_task_table(table, UnitDirectory(ledger.units))
+        findings.extend(table_findings)
+        if drafts or any(f.code in ("missing-content", "missing-seq", "bad-seq") for f in table_findings):
+            task_tables += 1
+            findings.extend(_year_check(table.context, year, table.file))
+            result = merge_tasks(ledger, drafts, year, source, now)
+            findings.extend(result.findings)
+            results.append(result)
+    if not task_tables and prose is not None and prose.paragraphs:
+        drafts, prose_findings = map_prose(prose, UnitDirectory(ledger.units))
+        if drafts:
+            findings.extend(prose_findings)
+            findings.extend(_year_check(" ".join(t for _, t in prose.paragraphs[:5]), year, prose.file))
+            result = merge_tasks(ledger, drafts, year, source, now)
+            findings.extend(result.findings)
+            results.append(result)
+    return findings, results
+
+
+def _year_check(context: str, year: int, file: str) -> list[Finding]:
+    found = detect_year(context)
+    if found and found != year:
+        return [info("year-mismatch", f"文件标题为{found}年，台账年度为{year}年，任务编号按台账年度生成。", file=file,
+                     hint="如导入错了年度，请从“台账备份”恢复。")]
+    return []
+
+
+def validate_ledger(ledger_path: Path, *, now: datetime) -> Outcome:
+    """``duban validate``: run every rule, write 校验结果, highlight cells (and clear fixed ones)."""
+    store = LedgerStore(ledger_path)
+    ledger, load_findings = store.load()
+    findings = load_findings + _check_ledger(ledger, store, now)
+    ledger.validation = _findings_to_rows(findings)
+    store.save(ledger, highlights=findings, now=now)
+    counts = {level: sum(f.level.value == level for f in findings) for level in ("错误", "警告", "提示")}
+    return Outcome(summary={"ledger": str(ledger_path), "counts": counts, "tasks": len(ledger.tasks),
+                            "units": len(ledger.units)}, findings=findings)
+
+
+__all__ = ["Outcome", "LedgerError", "init_ledger", "import_files", "validate_ledger", "file_hash"]
