@@ -54,7 +54,7 @@ def file_hash(path: Path) -> str:
 
 
 def _findings_to_rows(findings: list[Finding]) -> list[ValidationRow]:
-    return [ValidationRow(sheet=f.sheet if not f.file or f.sheet in _LEDGER_SHEETS else f"{f.file} › {f.sheet}",
+    return [ValidationRow(sheet=f.sheet if f.sheet in _LEDGER_SHEETS else " › ".join(p for p in (f.file, f.sheet) if p),
                           at_row=f.row, column=f.column, level=f.level.value, code=f.code, message=f.text())
             for f in findings]
 

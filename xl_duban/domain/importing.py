@@ -16,7 +16,7 @@ from datetime import datetime
 
 from .findings import Finding, error, info, warning
 from .models import ChangeLogEntry, Ledger, Task, TaskKind, TaskStatus, Unit
-from .units import COLLECTIVES, Match, UnitDirectory, guess_unit_type, normalize_name, split_people, split_units
+from .units import COLLECTIVES, Match, UnitDirectory, ends_like_org, guess_unit_type, normalize_name, split_people, split_units
 
 # Header synonyms seen in the seeds and in office practice → Task field.
 HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -42,6 +42,7 @@ UNIT_HEADERS: dict[str, tuple[str, ...]] = {
     "phone": ("联系电话", "电话"),
     "email": ("邮箱", "电子邮箱", "邮件地址"),
 }
+_NUMBERED = re.compile(r"^\s*(\d{1,2})\s*[.．、]\s*")  # "1." / "2．" / "3、" sub-item numbering
 _TARGET_FORM_HEADERS = ("第一季度目标", "第二季度目标", "一月份", "节点任务")
 
 
@@ -196,6 +197,11 @@ def map_task_table(table: RawTable, directory: UnitDirectory) -> tuple[list[Task
         if seq is None:
             if kind is TaskKind.livelihood and last_project is not None:
                 draft.seq, draft.sub = last_project.seq, _next_sub(drafts, last_project)
+                numbered = _NUMBERED.match(draft.content)
+                if numbered:  # "3.实施…": the drafter's own number is the sub-item number
+                    draft.content = draft.content[numbered.end():].strip()
+                    if int(numbered.group(1)) >= draft.sub:
+                        draft.sub = int(numbered.group(1))
                 _inherit(draft, last_project)
                 drafts.append(draft)
                 findings.append(info("subitem-row", f"序号为空，按第{last_project.seq}项民生实事的子项导入。", **at))
@@ -232,9 +238,6 @@ def _inherit(sub: TaskDraft, parent: TaskDraft) -> None:
     sub.co_units = sub.co_units or list(parent.co_units)
 
 
-_NUMBERED = re.compile(r"^\s*(\d{1,2})\s*[.．、]\s*")
-
-
 def _cell_subitems(project: TaskDraft) -> list[TaskDraft]:
     """Numbered paragraphs (``1.…``) inside a 民生实事 工作任务 cell are its sub-items."""
     lines = project.content.split("\n")
@@ -266,6 +269,7 @@ def map_prose(prose: RawProse, directory: UnitDirectory) -> tuple[list[TaskDraft
     drafts: list[TaskDraft] = []
     findings: list[Finding] = []
     category = ""
+    started = False  # title lines above the first heading or task are not body text
     known = directory.known_spellings()
     for number, raw_text in prose.paragraphs:
         text = raw_text.replace("[bookmark: _GoBack]", "").strip()
@@ -274,10 +278,12 @@ def map_prose(prose: RawProse, directory: UnitDirectory) -> tuple[list[TaskDraft
         units = _units_in_brackets(m.group(1), known) if m else []
         if not units:
             if _HEADING.match(text):
-                category = _heading_title(text)
-            elif len(text) > 30:
-                findings.append(info("prose-skipped", f"第{number}段末尾没有责任单位括注，未作为任务导入。", **at))
+                category, started = _heading_title(text), True
+            elif started:
+                findings.append(info("prose-skipped", f"第{number}段末尾没有责任单位括注，未作为任务导入：“{text[:30]}”。", **at,
+                                     hint="如该段是一项任务，请在段末用括号注明责任单位后重新导入。"))
             continue
+        started = True
         if _HEADING.match(text):
             category = _heading_title(text)
         content = text[: m.start()].strip()
@@ -293,7 +299,7 @@ def _units_in_brackets(text: str, known: list[str]) -> list[str]:
 
 
 def _looks_like_unit(name: str) -> bool:
-    return name in COLLECTIVES or bool(re.search(r"(局|委员会|办公室|办事处|政府|中心|大队|部|会|院|办|公司|队|站|所|单位|行)$", name))
+    return name in COLLECTIVES or ends_like_org(name)
 
 
 def _heading_title(text: str) -> str:

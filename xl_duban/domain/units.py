@@ -77,7 +77,8 @@ def _dedupe(items: Iterable[str]) -> list[str]:
     return list(seen)
 
 
-def _ends_like_org(name: str) -> bool:
+def ends_like_org(name: str) -> bool:
+    """Whether a name ends like an organisation (局, 办事处, 委员会 …)."""
     return name.endswith(ORG_SUFFIXES)
 
 
@@ -148,7 +149,7 @@ def _is_wrap(first: str, second: str, known: set[str]) -> bool:
         return True
     if first in known and second in known:
         return False
-    if not _ends_like_org(first):
+    if not ends_like_org(first):
         return True
     return second not in known and _BRANCH_FRAGMENT.fullmatch(second) is not None
 

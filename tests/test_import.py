@@ -1,0 +1,227 @@
+"""Integration: real .docx/.xlsx/.csv files rebuilt from the seeds, imported into a real ledger."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from xl_duban.domain.units import Match, UnitDirectory
+from xl_duban.io.ledger_store import LedgerStore
+from xl_duban.samples import write_prose_docx, write_tables_docx
+from xl_duban.services import import_files
+
+from .conftest import NOW
+
+
+def load(path: Path):
+    ledger, findings = LedgerStore(path).load()
+    assert findings == []
+    return ledger
+
+
+def paragraphs(cell: list[str]) -> list[str]:
+    return [p.strip() for p in cell if p.strip()]
+
+
+# -- 附件2: 98 key tasks ---------------------------------------------------------------------------------
+@pytest.fixture
+def key_docx(tmp_path, seed_tables) -> Path:
+    return write_tables_docx([seed_tables["附件2"]], tmp_path / "附件2.docx", repeat_header_every=25)
+
+
+def test_key_task_list_yields_98_tasks_with_leaders_and_units(ledger, key_docx, seed_tables):
+    outcome = import_files(ledger, [key_docx], now=NOW)
+    assert outcome.exit_code == 0, [f.text() for f in outcome.findings]
+    tasks = {t.id: t for t in load(ledger).tasks}
+    rows = seed_tables["附件2"].rows
+    assert len(rows) == 98
+    assert sorted(tasks) == [f"2022-ZD-{n:03d}" for n in range(1, 99)]
+    directory = UnitDirectory(load(ledger).units)
+    for row in rows:
+        seq, content, leaders, units = int(row[0][0]), row[1], row[2], row[3]
+        task = tasks[f"2022-ZD-{seq:03d}"]
+        assert task.kind == "重点任务" and task.cadence == "季度" and task.status == "进行中"
+        assert task.content == "\n".join(paragraphs(content))
+        # leaders: one per paragraph in the Word cell, alignment spaces removed
+        assert task.leaders == [p.replace(" ", "") for p in paragraphs(leaders)]
+        # units: every name is a real unit of the hand-made directory (no wrap fragments left)
+        for name in task.lead_units:
+            assert directory.resolve(name).match in (Match.exact, Match.collective), (seq, name)
+        assert 1 <= len(task.lead_units) <= len(paragraphs(units))
+
+
+def test_key_task_irregular_cells(ledger, key_docx):
+    import_files(ledger, [key_docx], now=NOW)
+    tasks = {t.id: t for t in load(ledger).tasks}
+    # two units in one cell, separate paragraphs
+    assert tasks["2022-ZD-005"].lead_units == ["区财政局", "区税务局"]
+    # two leaders, one padded with a space in the source ("吴 健")
+    assert tasks["2022-ZD-010"].leaders == ["曹新华", "吴健"]
+    # a unit name wrapped over two lines of the cell
+    assert tasks["2022-ZD-058"].lead_units == ["区委宣传部", "区创建全国文明城市工作领导小组办公室"]
+    # a collective name kept whole next to ordinary units
+    assert tasks["2022-ZD-029"].lead_units == ["各镇人民政府、街道办事处", "区城市管理和综合执法局", "市生态环境局源城分局"]
+    # two units in one paragraph separated by a line break
+    assert tasks["2022-ZD-027"].lead_units == ["区工业园管理委员会", "区工业商务和信息化局", "区科学技术局"]
+    # five leaders/units cells
+    assert tasks["2022-ZD-046"].leaders == ["曹新华", "疏纲"]
+    assert len(tasks["2022-ZD-046"].lead_units) == 5
+
+
+def test_repeated_header_rows_are_reported_not_imported(ledger, key_docx):
+    outcome = import_files(ledger, [key_docx], now=NOW)
+    repeated = [f for f in outcome.findings if f.code == "repeated-header"]
+    # header is Word row 1; a header row follows every 25 data rows → rows 27, 53, 79
+    assert [f.row for f in repeated] == [27, 53, 79]
+    assert all(f.file == "附件2.docx" and f.sheet == "表格1" for f in repeated)
+
+
+def test_reimport_adds_nothing(ledger, key_docx):
+    first = import_files(ledger, [key_docx], now=NOW)
+    before = load(ledger)
+    second = import_files(ledger, [key_docx], now=NOW)
+    after = load(ledger)
+    assert first.summary["added_tasks"] == 98
+    assert second.summary["added_tasks"] == 0 and second.summary["unchanged_tasks"] == 98
+    assert [t.model_dump() for t in after.tasks] == [t.model_dump() for t in before.tasks]
+    assert len(after.units) == len(before.units)
+    assert len(after.changelog) == len(before.changelog)
+
+
+def test_import_is_logged_with_source_hash(ledger, key_docx):
+    import_files(ledger, [key_docx], now=NOW)
+    log = [e for e in load(ledger).changelog if e.field == "任务"]
+    assert len(log) == 98
+    assert {e.source.split("#")[0] for e in log} == {"附件2.docx"}
+    assert all(len(e.source.split("#")[1]) == 12 for e in log)
+
+
+# -- 附件3: 10 民生实事 -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("subitem_rows", [False, True], ids=["subitems-in-cell", "subitem-rows-empty-seq"])
+def test_livelihood_projects_and_subitems(ledger, tmp_path, seed_tables, subitem_rows):
+    path = write_tables_docx([seed_tables["附件3"]], tmp_path / "附件3.docx", subitem_rows=subitem_rows)
+    outcome = import_files(ledger, [path], now=NOW)
+    assert outcome.exit_code == 0, [f.text() for f in outcome.findings]
+    tasks = {t.id: t for t in load(ledger).tasks}
+    projects = [t for t in tasks.values() if t.parent_id is None]
+    assert sorted(t.id for t in projects) == [f"2022-MS-{n:02d}" for n in range(1, 11)]
+    assert all(t.kind == "民生实事" and t.cadence == "月度" for t in tasks.values())
+    for row in seed_tables["附件3"].rows:
+        seq, category, name = int(row[0][0]), row[1][0], row[2][0]
+        task = tasks[f"2022-MS-{seq:02d}"]
+        assert task.category == category
+        assert task.content.startswith(name + "：")
+        assert task.leaders == [p.replace(" ", "") for p in paragraphs(row[4])]
+    # project 8 has four numbered sub-items (paragraphs "1.…" in the source cell)
+    subs = sorted(t.id for t in tasks.values() if t.parent_id == "2022-MS-08")
+    assert subs == ["2022-MS-08-1", "2022-MS-08-2", "2022-MS-08-3", "2022-MS-08-4"]
+    assert tasks["2022-MS-08-3"].content.startswith("实施源城区第一中学扩建工程")
+    assert tasks["2022-MS-08-3"].lead_units == ["区教育局"] and tasks["2022-MS-08-3"].leaders == ["邓彬斌"]
+    # wrapped unit names in this table
+    assert tasks["2022-MS-06"].lead_units == ["市医疗保障局源城分局"]
+    assert tasks["2022-MS-07"].lead_units == ["区文化广电旅游体育局"]
+    assert tasks["2022-MS-04"].leaders == ["吴健"]
+    assert tasks["2022-MS-10"].lead_units == ["源西街道办事处", "区消防救援大队"]
+
+
+# -- Excel and CSV lists with synonym headers ------------------------------------------------------------------
+def test_xlsx_list_with_synonym_headers_and_bad_rows(ledger, tmp_path):
+    path = tmp_path / "补充任务.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "清单"
+    ws.append(["2022年区督查重点任务补充清单"])
+    ws.append([])
+    ws.append(["序号", "项目分类", "具体内容", "分管区领导", "牵头责任单位", "相关责任单位", "完成时限"])
+    ws.append([1, "城市建设", "推进老旧小区改造。", "疏 纲", "区住建局", "区财政局、区发改局", "2022年12月底"])
+    ws.append([2, "城市建设", "", "疏纲", "区住房和城乡建设局", None, None])  # no content
+    ws.append(["二", "城市建设", "建设口袋公园。", "疏纲", "区城市管理和综合执法局", None, None])  # bad 序号
+    ws.append([3, "营商环境", "优化政务服务。", "吴健", "区政务服务数据管理局", "区新成立的中心", "2022-06-30"])
+    wb.save(path)
+    outcome = import_files(ledger, [path], now=NOW)
+    tasks = {t.id: t for t in load(ledger).tasks}
+    assert sorted(tasks) == ["2022-ZD-001", "2022-ZD-003"]
+    t1 = tasks["2022-ZD-001"]
+    assert t1.category == "城市建设" and t1.leaders == ["疏纲"]
+    assert t1.lead_units == ["区住房和城乡建设局"]  # 区住建局 is a registered alias
+    assert t1.co_units == ["区财政局", "区发展和改革局"]  # 区发改局 is a registered alias
+    assert t1.deadline == "2022年12月底"
+    by_code = {f.code: f for f in outcome.findings}
+    assert (by_code["missing-content"].file, by_code["missing-content"].sheet, by_code["missing-content"].row,
+            by_code["missing-content"].column) == ("补充任务.xlsx", "清单", 5, "具体内容")
+    assert (by_code["bad-seq"].row, by_code["bad-seq"].column) == (6, "序号")
+    # an unknown unit joins 单位名录 with a finding asking to confirm it
+    assert by_code["new-unit"].row == 7 and "区新成立的中心" in by_code["new-unit"].message
+    assert "区新成立的中心" in [u.name for u in load(ledger).units]
+    # nothing dropped silently: every data row is a task or an error finding
+    errors = [f for f in outcome.findings if f.level.value == "错误"]
+    assert len(tasks) + len(errors) == 4
+
+
+def test_csv_in_gb18030_with_other_synonyms(ledger, tmp_path):
+    path = tmp_path / "民生实事.csv"
+    rows = [["序号", "分类", "项目名称", "工作任务", "分管区领导", "责任单位", "配合单位", "备注"],
+            ["1", "教育", "新建幼儿园", "新增学位500个。", "邓彬斌", "区教育局", "区发展改革局", ""],
+            ["", "", "", "1.完成主体工程。", "", "", "", ""],
+            ["", "", "", "2.完成验收。", "", "", "", ""]]
+    with open(path, "w", encoding="gb18030", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    outcome = import_files(ledger, [path], now=NOW)
+    assert outcome.exit_code == 0, [f.text() for f in outcome.findings]
+    tasks = {t.id: t for t in load(ledger).tasks}
+    assert sorted(tasks) == ["2022-MS-01", "2022-MS-01-1", "2022-MS-01-2"]
+    assert tasks["2022-MS-01"].content == "新建幼儿园：新增学位500个。"
+    assert tasks["2022-MS-01"].co_units == ["区发展和改革局"]
+    assert tasks["2022-MS-01-2"].content == "完成验收。" and tasks["2022-MS-01-2"].lead_units == ["区教育局"]
+
+
+def test_abbreviation_becomes_alias_with_finding(tmp_path):
+    from xl_duban.services import init_ledger
+
+    path = tmp_path / "台账.xlsx"
+    init_ledger(path, 2022, now=NOW)
+    units = tmp_path / "units.csv"
+    units.write_text("单位名称,类型\n区发展和改革局,区直部门\n", encoding="utf-8")
+    tasks = tmp_path / "tasks.csv"
+    tasks.write_text("序号,工作任务,责任领导,牵头单位\n1,做好项目储备。,曹新华,区发改局\n", encoding="utf-8")
+    outcome = import_files(path, [units, tasks], now=NOW)
+    ledger = load(path)
+    assert ledger.tasks[0].lead_units == ["区发展和改革局"]
+    assert ledger.units[0].aliases == ["区发改局"]
+    assert [f.code for f in outcome.findings] == ["unit-alias-matched"]
+    assert outcome.findings[0].level.value == "警告"
+
+
+# -- 附件1: prose 单位分工清单 ------------------------------------------------------------------------------------
+def test_division_prose(ledger, tmp_path, division_paragraphs):
+    path = write_prose_docx(division_paragraphs, tmp_path / "附件1.docx")
+    outcome = import_files(ledger, [path], now=NOW)
+    tasks = load(ledger).tasks
+    with_units = [p for p in division_paragraphs if p.rstrip("。").endswith(("）", ")", "]")) and "详见" not in p[-8:]]
+    assert len(tasks) == len(with_units) == 27
+    platform = next(t for t in tasks if t.content.startswith("打造优质产业平台"))
+    assert platform.category == "致力做强工业经济"
+    assert platform.lead_units == ["区工业园管理委员会"]
+    assert platform.co_units[-1] == "埔前镇人民政府" and len(platform.co_units) == 8
+    assert not platform.content.endswith("）")
+    skipped = [f for f in outcome.findings if f.code == "prose-skipped"]
+    assert any("详见附件3" in f.message for f in skipped)
+
+
+# -- unreadable input --------------------------------------------------------------------------------------------------
+def test_unreadable_file_is_a_finding_and_adds_nothing(ledger, tmp_path):
+    bad = tmp_path / "损坏.docx"
+    bad.write_bytes(os.urandom(2048))
+    before = load(ledger)
+    outcome = import_files(ledger, [bad], now=NOW)
+    assert outcome.exit_code == 2
+    assert [f.code for f in outcome.findings] == ["unreadable-file"]
+    assert outcome.findings[0].file == "损坏.docx"
+    after = load(ledger)
+    assert after.tasks == before.tasks == [] and len(after.units) == len(before.units)
+    # the clerk sees the problem in 校验结果, located at the file
+    assert [(v.code, v.sheet) for v in after.validation] == [("unreadable-file", "损坏.docx")]
