@@ -93,12 +93,6 @@ def test_parse_error_quotes_what_was_typed():
         Period.parse("abc")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG periods.py Period.parse: a well-formed spelling with a year outside 2000-2100 "
-    "(a typo such as 1999Q1 or 2204-03) escapes as pydantic's English ValidationError "
-    "'year out of range' instead of the documented Chinese message",
-)
 @pytest.mark.parametrize("text", ["1999Q1", "2204-03"])
 def test_parse_out_of_range_year_has_chinese_message(text):
     with pytest.raises(ValueError) as excinfo:

@@ -297,8 +297,6 @@ def test_round_trip_edit_and_delete_leaves_no_stale_rows(ledger_path: Path):
     assert range_boundaries(table.ref)[3] == 3  # table shrinks to header + 2 rows
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: split_list (domain/units.py:132) rewrites full-width （） to ASCII () "
-                                       "on load, so 单位 names with Chinese brackets change on every load+save")
 def test_round_trip_keeps_full_width_brackets_in_unit_names(ledger_path: Path):
     store = LedgerStore(ledger_path)
     led, _ = store.load()
@@ -355,8 +353,6 @@ def test_user_column_and_user_sheet_survive_load_and_save(ledger_path: Path):
     assert again.tasks[1].extras == {"督办员": "刘干事"}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: write_records (io/ledger_store.py:214) writes extra-column values with "
-                                       "as_text=False, so user text '=1+1' in a user column becomes a formula")
 def test_user_column_text_that_looks_like_a_formula_stays_text(ledger_path: Path):
     store = LedgerStore(ledger_path)
     led, _ = store.load()
@@ -469,8 +465,6 @@ def test_backups_rotate_to_setting(ledger_path: Path):
     assert sorted(p.read_bytes() for p in kept) == sorted(before_each[2:])  # the newest two
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: atomic_save (io/ledger_store.py:313) globs backups with the unescaped "
-                                       "file stem, so '[...]' in a ledger name disables rotation")
 def test_backups_rotate_for_ledger_name_with_brackets(tmp_path: Path):
     path = tmp_path / "台账[定稿].xlsx"
     create_ledger(path, 2024, now=NOW)

@@ -130,6 +130,20 @@ def validate_cmd(ledger: Path = typer.Argument(..., help="台账文件"), as_jso
          lambda o: console.print(f"已校验 {o.summary['tasks']} 项任务、{o.summary['units']} 个单位。"))
 
 
+@app.command("light")
+def light_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
+              period: str = typer.Option(..., "--period", "-p", help="周期：季度如 2024Q1（重点任务），月份如 2024-03（民生实事）"),
+              as_json: bool = JsonOpt) -> None:
+    """亮灯：按节点目标完成情况亮绿灯/黄灯，连续黄灯升级为红灯；写入【亮灯记录】并重新生成【亮灯总览】。"""
+
+    def render(o):
+        c = o.summary["counts"]
+        console.print(f"{o.summary['period']} 共亮灯 {o.summary['lit_tasks']} 项：绿灯 {c['绿灯']}，黄灯 {c['黄灯']}，红灯 {c['红灯']}"
+                      f"（连同历史周期共重算 {o.summary['recomputed']} 条）。")
+
+    _run(as_json, lambda: services.light_up(ledger, period, now=_now()), render)
+
+
 @app.command("demo")
 def demo_cmd(out_dir: Path = typer.Argument(Path("duban-demo"), help="演示输出目录"), as_json: bool = JsonOpt) -> None:
     """演示：用内置的 2022 年真实清单生成来文、新建台账、导入并校验。"""

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
 
-from .domain.findings import Finding, error, has_errors, info
+from .domain.findings import Finding, error, has_errors, info, warning
 from .domain.importing import RawTable, map_prose, map_task_table, map_unit_table, merge_tasks, merge_units, detect_year
-from .domain.models import Ledger, ValidationRow
+from .domain.lights import LightRules, light_tasks, normalize_light
+from .domain.models import ChangeLogEntry, Ledger, LightColor, ValidationRow, parse_period_or_none
+from .domain.periods import Period, due_date
 from .domain.rules import Context, validate
 from .domain.units import UnitDirectory
+from .io.calendar_source import work_calendar
 from .io.ledger_store import LedgerError, LedgerStore, create_ledger
+from .io.views import write_overview
 from .io.readers import UnreadableFile, read_source
 
 Progress = Callable[[str, int, int], None]  # (label, done, total)
@@ -173,4 +177,100 @@ def validate_ledger(ledger_path: Path, *, now: datetime) -> Outcome:
                             "units": len(ledger.units)}, findings=findings)
 
 
-__all__ = ["Outcome", "LedgerError", "init_ledger", "import_files", "validate_ledger", "file_hash"]
+def light_rules(ledger: Ledger) -> tuple[LightRules, list[Finding]]:
+    """The light rules from 设置 (红灯阈值, 缺报视为, 逾期报送视为); bad values fall back with a finding."""
+    findings: list[Finding] = []
+    threshold = _int_or(ledger.setting("红灯阈值", 2), 0)
+    if threshold < 1:
+        threshold = 2
+        findings.append(error("bad-setting", "【设置】“红灯阈值”不是正整数，按 2 计算。", sheet="设置", column="值"))
+    missing = normalize_light(ledger.setting("缺报视为", "黄灯")) or LightColor.yellow
+    late_yellow = normalize_light(ledger.setting("逾期报送视为", "按内容")) is LightColor.yellow
+    return LightRules(red_threshold=max(threshold, 1), missing_as=missing, late_yellow=late_yellow), findings
+
+
+class DueDates:
+    """Due dates of periods on a ledger's calendar and 设置, remembering calendar warnings."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._calendar = work_calendar(ledger)
+        self._quarter_day = _int_or(ledger.setting("季度截止日", 10), 10)
+        self._monthly_workday = _int_or(ledger.setting("月报截止工作日", 3), 3)
+        self._warnings: dict[str, Finding] = {}
+
+    def __call__(self, period: Period) -> date:
+        day, found = due_date(period, self._calendar, self._quarter_day, self._monthly_workday)
+        for f in found:
+            self._warnings.setdefault(f.message, f)
+        return day
+
+    @property
+    def findings(self) -> list[Finding]:
+        return list(self._warnings.values())
+
+
+def _int_or(value, default: int) -> int:
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return default
+
+
+def light_up(ledger_path: Path, period_text: str, *, now: datetime) -> Outcome:
+    """``duban light``: lights of every task of P's cadence over the whole history (DESIGN §5).
+
+    Recomputes all streaks, keeps the office's overrides, logs every changed light in
+    变更日志, regenerates 亮灯总览, and writes the ledger once.
+    """
+    try:
+        period = Period.parse(period_text)
+    except ValueError as exc:
+        return Outcome(findings=[error("bad-period", str(exc))], unreadable=True)
+    store = LedgerStore(ledger_path)
+    ledger, findings = store.load()
+    rules, rule_findings = light_rules(ledger)
+    due = DueDates(ledger)
+    existing = {(r.task_id, r.period): r for r in ledger.lights}
+
+    where = {"file": store.file, "sheet": "亮灯记录"}
+    run = light_tasks(ledger.tasks, ledger.targets, ledger.feedback, ledger.lights, period, due, rules,
+                      lambda task_id, p: where)
+    source = f"duban light --period {period}"
+    fresh = {}
+    for verdict in run.verdicts:
+        record = verdict.record()
+        old = existing.get((record.task_id, record.period))
+        if old is not None:
+            record.extras = old.extras
+        if old is None or old.light != record.light:
+            ledger.changelog.append(ChangeLogEntry(time=now, action="亮灯", object=record.task_id, field=f"{record.period}灯色",
+                                                   old=old.light if old else "", new=record.light, source=source))
+        fresh[(record.task_id, record.period)] = record
+    lit_cadence = period.cadence
+    kept = [r for r in ledger.lights
+            if (r.task_id, r.period) not in fresh
+            and not (parse_period_or_none(r.period) and parse_period_or_none(r.period).cadence is lit_cadence
+                     and not r.override)]
+    ledger.lights = sorted([*kept, *fresh.values()], key=_light_order)
+    row_of = {f"{r.task_id} {r.period}": n for n, r in enumerate(ledger.lights, 2)}
+    run.findings = [f.model_copy(update={"row": row_of.get(f.subject)}) for f in run.findings]
+    if now.date() <= due(period) and any(v.missing for v in run.verdicts if v.period == period):
+        findings.append(warning("before-deadline", f"{period}的报送截止日为{due(period).isoformat()}，尚未到期；"
+                                                   "未报送的任务已按“未报送”亮灯。", sheet="亮灯记录",
+                                hint="截止日过后再次运行亮灯，结果会自动更新。"))
+    year = ledger.year or period.year
+    overview = lambda wb: write_overview(wb, year, ledger.tasks, ledger.lights, str(period))  # noqa: E731
+    store.save(ledger, now=now, views=[overview])
+    all_findings = [*findings, *rule_findings, *due.findings, *run.findings]
+    lit = [v for v in run.verdicts if v.period == period]
+    counts = {c.value: sum(v.light is c for v in lit) for c in LightColor}
+    return Outcome(summary={"ledger": str(ledger_path), "period": str(period), "counts": counts,
+                            "lit_tasks": len(lit), "recomputed": len(run.verdicts)}, findings=all_findings)
+
+
+def _light_order(record) -> tuple:
+    p = parse_period_or_none(record.period)
+    return (record.task_id, p.sort_key() if p else (9999, 99, 9))
+
+
+__all__ = ["Outcome", "LedgerError", "init_ledger", "import_files", "validate_ledger", "light_up", "file_hash"]

@@ -39,6 +39,7 @@ class Finding(BaseModel):
     column: str = ""
     file: str = ""
     hint: str = ""
+    subject: str = ""  # what the finding is about, e.g. "2024-ZD-001 2024Q1", for cross-referencing
 
     def location(self) -> str:
         """Human-readable location, e.g. ``台账.xlsx › 任务台账 › 第12行 › 【牵头单位】``."""
@@ -64,6 +65,7 @@ class Finding(BaseModel):
             "column": self.column,
             "message": self.message,
             "hint": self.hint,
+            "subject": self.subject,
         }
 
 

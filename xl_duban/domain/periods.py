@@ -64,6 +64,9 @@ class Period(BaseModel):
         raw = unicodedata.normalize("NFKC", str(text or "")).strip()
         s = re.sub(r"\s+", "", raw).upper()
         m = re.fullmatch(r"(\d{4})(?:年)?(?:Q|第)?([1-4一二三四])(?:季度|季|Q)?", s)
+        year = re.match(r"\d{4}", s)
+        if year and not 2000 <= int(year.group()) <= 2100:
+            raise ValueError(f"无法识别的周期“{raw}”：年份超出范围（2000—2100），请检查是否录入错误")
         if m and ("Q" in s or "季" in s):
             return cls(year=int(m.group(1)), quarter=_ZH_DIGITS[m.group(2)])
         m = re.fullmatch(r"(\d{4})(?:[-./年])(\d{1,2})(?:月(?:份)?)?", s) or re.fullmatch(r"(\d{4})(\d{2})", s)

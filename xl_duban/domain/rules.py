@@ -16,7 +16,7 @@ from .findings import Finding, error, info, warning
 from .models import Ledger, Record, TaskStatus, parse_period_or_none
 from .periods import Cadence
 from .schema import DATA_SHEETS, FEEDBACK, HOLIDAYS, SETTINGS, TARGETS, TASKS, UNITS, SheetSpec
-from .units import COLLECTIVES, Match, UnitDirectory
+from .units import COLLECTIVES, Match, UnitDirectory, normalize_name
 
 _TASK_ID = re.compile(r"^(\d{4})-(ZD|MS)-(\d{2,3})(?:-(\d{1,2}))?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -124,19 +124,31 @@ def check_units(ledger: Ledger, ctx: Context) -> list[Finding]:
 
 
 def check_unit_directory(ledger: Ledger, ctx: Context) -> list[Finding]:
-    """Names and aliases must point to one unit only; emails must look like addresses."""
+    """Names and aliases must point to one unit only; emails must look like addresses.
+
+    Spellings are compared as the directory compares them (normalised), because 区财政局 and
+    区 财政局 are one unit to every lookup: a second row would be silently shadowed.
+    """
     out = []
-    owner: dict[str, str] = {}
+    owner: dict[str, tuple[str, int | None]] = {}  # spelling → (unit name, row)
     for unit in ledger.units:
-        for spelling in [unit.name, *unit.aliases]:
-            if spelling in owner and owner[spelling] != unit.name:
-                out.append(error("ambiguous-unit-name", f"“{spelling}”同时指向“{owner[spelling]}”和“{unit.name}”。",
-                                 **_at(UNITS, unit, "aliases" if spelling != unit.name else "name", ctx),
-                                 hint="一个名称或别名只能属于一个单位。"))
-            elif spelling in owner:
-                out.append(error("duplicate-unit", f"单位“{unit.name}”重复登记。", **_at(UNITS, unit, "name", ctx),
-                                 hint="删除重复的行。"))
-            owner.setdefault(spelling, unit.name)
+        name = normalize_name(unit.name)
+        if name:
+            if name in owner and owner[name][0] == name:
+                out.append(error("duplicate-unit", f"单位“{unit.name}”与第{owner[name][1]}行重复登记。",
+                                 **_at(UNITS, unit, "name", ctx), hint="删除重复的行，或合并两行的联系方式。"))
+            elif name in owner:
+                out.append(error("ambiguous-unit-name", f"“{unit.name}”已是“{owner[name][0]}”的别名。",
+                                 **_at(UNITS, unit, "name", ctx), hint="一个名称或别名只能属于一个单位。"))
+            owner.setdefault(name, (name, unit.row))
+            for alias in unit.aliases:
+                key = normalize_name(alias)
+                if not key or key == name:
+                    continue
+                if key in owner and owner[key][0] != name:
+                    out.append(error("ambiguous-unit-name", f"别名“{alias}”同时指向“{owner[key][0]}”和“{name}”。",
+                                     **_at(UNITS, unit, "aliases", ctx), hint="一个名称或别名只能属于一个单位。"))
+                owner.setdefault(key, (name, unit.row))
         for address in re.split(r"[;；,，\s]+", unit.email.strip()):
             if address and not _EMAIL.match(address):
                 out.append(error("bad-email", f"邮箱“{address}”格式不正确。", **_at(UNITS, unit, "email", ctx),
@@ -145,7 +157,8 @@ def check_unit_directory(ledger: Ledger, ctx: Context) -> list[Finding]:
 
 
 def check_leaders(ledger: Ledger, ctx: Context) -> list[Finding]:
-    """Each open task needs its 责任领导: yellow notices are copied to the leader in charge."""
+    """Each task that is not cancelled needs its 责任领导: yellow notices are copied to the
+    leader in charge, and bulletins group results by 分管领导."""
     return [
         warning("missing-leader", "该任务未填写责任领导。", **_at(TASKS, t, "leaders", ctx),
                 hint="补填分管区领导，整改通知书需抄送分管领导。")
@@ -161,6 +174,7 @@ def parse_cell_date(value: object) -> date | None:
     if isinstance(value, date):
         return value
     text = re.sub(r"\s+", "", str(value or ""))
+    text = re.sub(r"(之前|以前|前)$", "", text)  # "2024年6月底前" is the seeds' way of writing a deadline
     m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:\d{1,2}:\d{2}(?::\d{2})?)?", text)
     if m:
         try:
@@ -177,44 +191,36 @@ def parse_cell_date(value: object) -> date | None:
     return None
 
 
+# (sheet, field, may lie in the future, must lie in the ledger year, accepted free text, hint)
+_DATE_FIELDS = (
+    (TASKS, "deadline", True, True, r"(长期|持续|常态|年内|全年)", "写作 2024-06-30、2024年6月底，或“长期”“持续推进”。"),
+    (TARGETS, "confirmed_on", False, False, None, "写作 2024-03-29。"),
+    (FEEDBACK, "received_at", False, False, None, "写作 2024-04-08 10:30。"),
+    (HOLIDAYS, "day", True, False, None, "写作 2027-01-01。"),
+)
+
+
 def check_dates(ledger: Ledger, ctx: Context) -> list[Finding]:
-    """Dates must parse and be plausible: a 完成时限 outside the ledger year, a confirmation in
-    the future or a return dated before the year began are typing errors."""
+    """Dates must parse and be plausible: a 完成时限 outside the ledger year, or a confirmation
+    or a return dated in the future, are typing errors that would distort deadlines."""
     out = []
     year = ledger.year
-    for task in ledger.tasks:
-        if task.deadline in (None, ""):
-            continue
-        d = parse_cell_date(task.deadline)
-        at = _at(TASKS, task, "deadline", ctx)
-        if d is None:
-            if not re.search(r"(长期|持续|常态|年内|全年)", str(task.deadline)):
-                out.append(error("bad-date", f"完成时限“{task.deadline}”不是有效日期。", **at,
-                                 hint="写作 2024-06-30、2024年6月底，或“长期”“持续推进”。"))
-        elif year and not (year <= d.year <= year + 1):
-            out.append(error("date-out-of-range", f"完成时限{d.isoformat()}不在{year}年度内。", **at,
-                             hint="核对年份是否录入错误。"))
-    for target in ledger.targets:
-        if target.confirmed_on in (None, ""):
-            continue
-        d = parse_cell_date(target.confirmed_on)
-        at = _at(TARGETS, target, "confirmed_on", ctx)
-        if d is None:
-            out.append(error("bad-date", f"确认日期“{target.confirmed_on}”不是有效日期。", **at, hint="写作 2024-03-29。"))
-        elif d > ctx.today:
-            out.append(error("date-in-future", f"确认日期{d.isoformat()}晚于今天。", **at, hint="核对日期是否录入错误。"))
-    for fb in ledger.feedback:
-        if fb.received_at in (None, ""):
-            continue
-        d = parse_cell_date(fb.received_at)
-        at = _at(FEEDBACK, fb, "received_at", ctx)
-        if d is None:
-            out.append(error("bad-date", f"报送时间“{fb.received_at}”不是有效日期。", **at))
-        elif d > ctx.today:
-            out.append(error("date-in-future", f"报送时间{d.isoformat()}晚于今天。", **at))
-    for h in ledger.holidays:
-        if h.day not in (None, "") and parse_cell_date(h.day) is None:
-            out.append(error("bad-date", f"日期“{h.day}”不是有效日期。", **_at(HOLIDAYS, h, "day", ctx), hint="写作 2027-01-01。"))
+    for spec, field, future_ok, in_year, free_text, hint in _DATE_FIELDS:
+        header = spec.column(field).header
+        for record in getattr(ledger, spec.attr):
+            value = getattr(record, field)
+            if value in (None, ""):
+                continue
+            d = parse_cell_date(value)
+            at = _at(spec, record, field, ctx)
+            if d is None:
+                if not (free_text and re.search(free_text, str(value))):
+                    out.append(error("bad-date", f"{header}“{value}”不是有效日期。", **at, hint=hint))
+            elif in_year and year and not (year <= d.year <= year + 1):
+                out.append(error("date-out-of-range", f"{header}{d.isoformat()}不在{year}年度内。", **at,
+                                 hint="核对年份是否录入错误。"))
+            elif not future_ok and d > ctx.today:
+                out.append(error("date-in-future", f"{header}{d.isoformat()}晚于今天。", **at, hint="核对日期是否录入错误。"))
     return out
 
 
@@ -260,7 +266,8 @@ def check_references(ledger: Ledger, ctx: Context) -> list[Finding]:
                                  hint="核对任务编号，或先在【任务台账】中登记该任务。"))
     seen: dict[tuple[str, str], int | None] = {}
     for t in ledger.targets:
-        key = (t.task_id, t.period)
+        period = parse_period_or_none(t.period)
+        key = (t.task_id, str(period) if period else t.period)  # 2024Q1 and 2024年第一季度 are one period
         if t.task_id and t.period and key in seen:
             out.append(error("duplicate-target", f"任务{t.task_id}在{t.period}的节点目标与第{seen[key]}行重复。",
                              **_at(TARGETS, t, "period", ctx), hint="每项任务每个周期只保留一条节点目标。"))

@@ -130,9 +130,14 @@ def split_list(cell: object) -> list[str]:
     Collective names keep their inner ``、`` — ``各镇人民政府、街道办事处`` is one entry.
     Entries are stripped but otherwise kept as typed, so validation can quote them.
     """
-    protected, mapping = _protect_collectives(str(cell or "").replace("（", "(").replace("）", ")"))
-    parts = (_restore(p, mapping).strip() for p in re.split(r"[、，,；;\n]+", protected))
-    return [p for p in parts if p]
+    parts = [p.strip() for p in re.split(r"[、，,；;\n]+", str(cell or "")) if p.strip()]
+    out: list[str] = []
+    for part in parts:  # re-join the pieces of a collective name split at its inner 、
+        if out and normalize_name(out[-1] + "、" + part) in COLLECTIVES:
+            out[-1] = out[-1] + "、" + part
+        else:
+            out.append(part)
+    return out
 
 
 def _restore(part: str, mapping: dict[str, str]) -> str:

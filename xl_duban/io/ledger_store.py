@@ -9,11 +9,12 @@ point leaves either the old ledger or the new one, never half of each.
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -28,7 +29,7 @@ from ..domain.models import Ledger, Record, Setting
 from ..domain.units import split_list
 from ..domain.schema import DATA_SHEETS, DEFAULT_SETTINGS, OVERVIEW_SHEET, SETTINGS, SHEET_ORDER, SheetSpec
 
-HIGHLIGHT = "FFFFC7CE"  # fill of cells a finding points at; cleared on the next validate
+HIGHLIGHT = "FFFF9DA7"  # fill of cells a finding points at (not Excel's "Bad" style colour); cleared on the next validate
 HEADER_FILL = PatternFill("solid", fgColor="FF1F4E78")
 HEADER_FONT = Font(bold=True, color="FFFFFFFF")
 THIN = Side(style="thin", color="FFBFBFBF")
@@ -91,6 +92,10 @@ def _to_cell(kind: str, value: Any) -> Any:
     if value == "" or value is None:
         return None
     return value
+
+
+class Formula(str):
+    """A formula read from a user column: written back as a formula, never as text."""
 
 
 def write_cell(cell, value: Any, *, as_text: bool = True) -> None:
@@ -182,17 +187,17 @@ def read_records(ws, spec: SheetSpec, file: str) -> tuple[list[Record], list[Fin
                                   sheet=spec.name, row=1, column=column.header,
                                   hint=f"在表头行恢复列名“{column.header}”（列名需一字不差）。"))
     records = []
-    for row_index, row in enumerate(ws.iter_rows(min_row=2, max_col=len(headers), values_only=True), 2):
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+    for row_index, cells in enumerate(ws.iter_rows(min_row=2, max_col=len(headers)), 2):
+        if all(c.value is None or (isinstance(c.value, str) and not c.value.strip()) for c in cells):
             continue
         data: dict[str, Any] = {}
         extras: dict[str, Any] = {}
-        for header, value in zip(headers, row):
+        for header, cell in zip(headers, cells):
             column = by_header.get(header)
             if column:
-                data[column.field] = _from_cell(column.kind, value)
+                data[column.field] = _from_cell(column.kind, cell.value)
             elif header:
-                extras[header] = value
+                extras[header] = Formula(cell.value) if cell.data_type == "f" else cell.value
         records.append(spec.record(row=row_index, extras=extras, **data))
     return records, findings
 
@@ -217,10 +222,11 @@ def write_records(ws, spec: SheetSpec, records: Iterable[Record]) -> None:
             column = by_header.get(header)
             if column:
                 write_cell(cell, _to_cell(column.kind, values.get(column.field)))
-                if column.width >= 30:
+                if column.width >= 20 or column.kind == "list":
                     cell.alignment = wrap
             else:
-                write_cell(cell, record.extras.get(header), as_text=False)
+                value = record.extras.get(header)
+                write_cell(cell, value, as_text=not isinstance(value, Formula))
     for r in range(len(records) + 2, old_max + 1):
         for col in range(1, len(headers) + 1):
             ws.cell(r, col).value = None
@@ -284,8 +290,13 @@ class LedgerStore:
             findings.extend(sheet_findings)
         return ledger, findings
 
-    def save(self, ledger: Ledger, *, highlights: list[Finding] | None = None, now: datetime) -> None:
-        """Write every data sheet back and replace the file atomically after a backup."""
+    def save(self, ledger: Ledger, *, highlights: list[Finding] | None = None, now: datetime,
+             views: Iterable[Callable[[Workbook], None]] = ()) -> None:
+        """Write every data sheet back and replace the file atomically after a backup.
+
+        ``views`` render generated sheets (亮灯总览, bulletins) into the same workbook, so the
+        ledger and its views are written in one atomic step.
+        """
         if self._wb is None:
             raise LedgerError("内部错误：保存前未读取台账")
         ensure_not_open_in_excel(self.path)
@@ -298,6 +309,8 @@ class LedgerStore:
                 clear_highlights(wb[spec.name])
             for spec in DATA_SHEETS:
                 highlight(wb[spec.name], [f for f in highlights if f.sheet == spec.name])
+        for render in views:
+            render(wb)
         keep = _int_setting(ledger, "备份保留份数", 10)
         atomic_save(wb, self.path, now=now, keep_backups=keep)
 
@@ -314,20 +327,28 @@ def atomic_save(wb: Workbook, path: Path, *, now: datetime, keep_backups: int = 
     tmp = path.with_name(f".~{path.stem}.{os.getpid()}.tmp{path.suffix}")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        wb.save(tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        if path.exists():
-            backup_dir = path.parent / BACKUP_DIR
-            backup_dir.mkdir(exist_ok=True)
-            shutil.copy2(path, backup_dir / f"{path.stem}.{now:%Y%m%d-%H%M%S-%f}{path.suffix}")
-            backups = sorted(backup_dir.glob(f"{path.stem}.*{path.suffix}"))
-            for old in backups[:-keep_backups]:
-                old.unlink()
-        os.replace(tmp, path)
+        _write_replace(wb, path, tmp, now, keep_backups)
+    except OSError as exc:
+        raise LedgerError(f"保存“{path.name}”失败（{exc.strerror or type(exc).__name__}），原文件未改动。"
+                          "请检查磁盘空间和文件夹写入权限后重试。") from exc
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _write_replace(wb: Workbook, path: Path, tmp: Path, now: datetime, keep_backups: int) -> None:
+    """Write ``tmp`` and flush it to disk, back the old ledger up, then rename over it."""
+    wb.save(tmp)
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    if path.exists():
+        backup_dir = path.parent / BACKUP_DIR
+        backup_dir.mkdir(exist_ok=True)
+        shutil.copy2(path, backup_dir / f"{path.stem}.{now:%Y%m%d-%H%M%S-%f}{path.suffix}")
+        backups = sorted(backup_dir.glob(f"{glob.escape(path.stem)}.*{glob.escape(path.suffix)}"))
+        for old in backups[:-keep_backups]:
+            old.unlink()
+    os.replace(tmp, path)
 
 
 def new_ledger_workbook(year: int) -> tuple[Workbook, Ledger]:

@@ -1,0 +1,109 @@
+"""Generated sheets: 亮灯总览 (task × period matrix). Regenerated whole on every light-up."""
+
+from __future__ import annotations
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+
+from ..domain.models import LightColor, LightRecord, Task, TaskKind
+from ..domain.periods import periods_of_year
+from ..domain.schema import OVERVIEW_SHEET
+from .ledger_store import HEADER_FILL, HEADER_FONT, write_cell
+
+LIGHT_FILLS = {
+    LightColor.green.value: PatternFill("solid", fgColor="FFC6EFCE"),
+    LightColor.yellow.value: PatternFill("solid", fgColor="FFFFEB9C"),
+    LightColor.red.value: PatternFill("solid", fgColor="FFFF7C80"),
+}
+_THIN = Side(style="thin", color="FFBFBFBF")
+_BORDER = Border(top=_THIN, bottom=_THIN, left=_THIN, right=_THIN)
+_WRAP = Alignment(vertical="center", wrap_text=True)
+_WIDTHS = {"A": 15, "B": 48, "C": 26}
+
+
+def text_lines(text: str, width: float) -> int:
+    """Lines a wrapped cell needs: CJK characters take two width units, others one."""
+    units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    per_line = max(int(width * 1.1), 1)
+    return sum(max(1, -(-sum(2 if ord(c) > 0x2E80 else 1 for c in part) // per_line)) for part in text.split("\n")) if units else 1
+
+
+def fit_row_height(ws, row: int, widths: dict[int, float], line_height: float = 14.5) -> None:
+    """Set a row's height to fit its wrapped cells (office suites do not re-measure on open)."""
+    lines = max((text_lines(str(ws.cell(row, col).value or ""), width) for col, width in widths.items()), default=1)
+    ws.row_dimensions[row].height = line_height * max(lines, 1) + 2
+
+
+def _fresh_sheet(wb: Workbook, name: str):
+    """Replace a generated sheet by an empty one at the same position."""
+    index = wb.sheetnames.index(name) if name in wb.sheetnames else len(wb.sheetnames)
+    if name in wb.sheetnames:
+        wb.remove(wb[name])
+    return wb.create_sheet(name, index)
+
+
+def write_overview(wb: Workbook, year: int, tasks: list[Task], lights: list[LightRecord], as_of: str) -> None:
+    """亮灯总览: one row per task, one column per period of its cadence, coloured cells,
+    a legend and green/yellow/red counts under every period column."""
+    ws = _fresh_sheet(wb, OVERVIEW_SHEET)
+    ws["A1"] = f"{year}年督查任务亮灯总览（截至{as_of}）"
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["C2"] = "图例："
+    ws["C2"].alignment = Alignment(horizontal="right")
+    for col, (label, fill) in enumerate(LIGHT_FILLS.items(), 4):
+        cell = ws.cell(2, col, label)
+        cell.fill, cell.border = fill, _BORDER
+        cell.alignment = Alignment(horizontal="center")
+    ws.cell(2, 7, "空白：该周期无节点目标或尚未亮灯")
+    by_key = {(r.task_id, r.period): r.light for r in lights if r.light}
+    row = 4
+    for kind in TaskKind:
+        kind_tasks = [t for t in tasks if t.kind == kind.value and t.id]
+        if not kind_tasks:
+            continue
+        periods = [str(p) for p in periods_of_year(year, kind.cadence)]
+        ws.cell(row, 1, f"{kind.value}（{len(kind_tasks)}项）").font = Font(bold=True, size=12)
+        row += 1
+        headers = ["任务编号", "工作任务", "牵头单位", *periods]
+        for col, header in enumerate(headers, 1):
+            cell = ws.cell(row, col, header)
+            cell.fill, cell.font, cell.border = HEADER_FILL, HEADER_FONT, _BORDER
+            cell.alignment = Alignment(horizontal="center", vertical="center")
+        row += 1
+        for task in kind_tasks:
+            write_cell(ws.cell(row, 1), task.id)
+            write_cell(ws.cell(row, 2), task.content.split("\n")[0][:60])
+            write_cell(ws.cell(row, 3), "、".join(task.lead_units))
+            for col in (1, 2, 3):
+                ws.cell(row, col).alignment = _WRAP
+                ws.cell(row, col).border = _BORDER
+            fit_row_height(ws, row, {2: _WIDTHS["B"], 3: _WIDTHS["C"]})
+            for col, period in enumerate(periods, 4):
+                light = by_key.get((task.id, period))
+                cell = ws.cell(row, col, light)
+                cell.border = _BORDER
+                cell.alignment = Alignment(horizontal="center", vertical="center")
+                if light in LIGHT_FILLS:
+                    cell.fill = LIGHT_FILLS[light]
+            row += 1
+        for label, fill in LIGHT_FILLS.items():
+            ws.cell(row, 3, f"{label}数").font = Font(bold=True)
+            for col, period in enumerate(periods, 4):
+                count = sum(1 for t in kind_tasks if by_key.get((t.id, period)) == label)
+                cell = ws.cell(row, col, count)
+                cell.fill, cell.border = fill, _BORDER
+                cell.alignment = Alignment(horizontal="center")
+            row += 1
+        row += 1
+    for letter, width in _WIDTHS.items():
+        ws.column_dimensions[letter].width = width
+    for col in range(4, 4 + 12):
+        ws.column_dimensions[get_column_letter(col)].width = 9
+    ws.freeze_panes = "D4"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
