@@ -130,6 +130,28 @@ def validate_cmd(ledger: Path = typer.Argument(..., help="台账文件"), as_jso
          lambda o: console.print(f"已校验 {o.summary['tasks']} 项任务、{o.summary['units']} 个单位。"))
 
 
+@app.command("issue")
+def issue_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
+              period: str = typer.Option(..., "--period", "-p", help="周期：季度如 2024Q1（重点任务），月份如 2024-03（民生实事）"),
+              out: Path = typer.Option(..., "--out", "-o", help="反馈表输出目录"),
+              kind: Optional[str] = typer.Option(None, "--kind", help="key（重点任务）或 livelihood（民生实事）；默认由周期决定"),
+              as_json: bool = JsonOpt) -> None:
+    """下发反馈表：为每个牵头单位生成只含本单位任务的反馈表（带签名、锁定单元格和下拉列表），并记入【报送情况】。"""
+    bar, report = _progress_bar(as_json)
+
+    def action():
+        if bar is None:
+            return services.issue_workbooks(ledger, period, out, now=_now(), kind_text=kind)
+        with bar:
+            return services.issue_workbooks(ledger, period, out, now=_now(), kind_text=kind, progress=report)
+
+    def render(o):
+        s = o.summary
+        console.print(f"{s['period']} {s['kind']}反馈表已生成 {len(s['workbooks'])} 份，截止时间 {s['due']}，目录：{s['out_dir']}")
+
+    _run(as_json, action, render)
+
+
 @app.command("light")
 def light_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
               period: str = typer.Option(..., "--period", "-p", help="周期：季度如 2024Q1（重点任务），月份如 2024-03（民生实事）"),

@@ -16,12 +16,16 @@ from typing import Callable
 from .domain.findings import Finding, error, has_errors, info, warning
 from .domain.importing import RawTable, map_prose, map_task_table, map_unit_table, merge_tasks, merge_units, detect_year
 from .domain.lights import LightRules, light_tasks, normalize_light
-from .domain.models import ChangeLogEntry, Ledger, LightColor, ValidationRow, parse_period_or_none
+from .domain.issuing import build_issue, file_name as issue_file_name, recipients, sign
+from .domain.models import (ChangeLogEntry, Ledger, LightColor, Submission, SubmissionState, TaskKind, ValidationRow,
+                            parse_period_or_none)
 from .domain.periods import Period, due_date
 from .domain.rules import Context, validate
-from .domain.units import UnitDirectory
+from .domain.units import UnitDirectory, normalize_name
 from .io.calendar_source import work_calendar
 from .io.ledger_store import LedgerError, LedgerStore, create_ledger
+from .io.keys import signing_key
+from .io.unit_workbook import write_unit_workbook
 from .io.views import write_overview
 from .io.readers import UnreadableFile, read_source
 
@@ -268,9 +272,68 @@ def light_up(ledger_path: Path, period_text: str, *, now: datetime) -> Outcome:
                             "lit_tasks": len(lit), "recomputed": len(run.verdicts)}, findings=all_findings)
 
 
+def issue_workbooks(ledger_path: Path, period_text: str, out_dir: Path, *, now: datetime,
+                    kind_text: str | None = None, progress: Progress | None = None) -> Outcome:
+    """``duban issue``: one signed workbook per lead unit with only its tasks (DESIGN §6).
+
+    Files are written first, then every issue is recorded in 报送情况 in one ledger write;
+    re-issuing for the same unit and period supersedes the earlier file (its 下发时间 changes,
+    so collect can refuse a return of the old one).
+    """
+    try:
+        period = Period.parse(period_text)
+    except ValueError as exc:
+        return Outcome(findings=[error("bad-period", str(exc))], unreadable=True)
+    kind = TaskKind.key if period.quarter is not None else TaskKind.livelihood
+    if kind_text and {"key": TaskKind.key, "livelihood": TaskKind.livelihood}.get(kind_text) is not kind:
+        return Outcome(findings=[error("cadence-mismatch", f"{period}是{'季度' if period.quarter else '月份'}，"
+                                       f"只能下发{kind.value}反馈表。", hint="重点任务用季度（2024Q1），民生实事用月份（2024-03）。")],
+                       unreadable=True)
+    store = LedgerStore(ledger_path)
+    ledger, findings = store.load()
+    due = DueDates(ledger)
+    due_day = due(period)
+    key = signing_key()
+    by_unit = recipients(ledger, kind)
+    directory = UnitDirectory(ledger.units)
+    written: list[dict] = []
+    for n, (unit, tasks) in enumerate(by_unit.items(), 1):
+        if progress:
+            progress(f"生成 {unit}", n - 1, len(by_unit))
+        if directory.unit(unit) is None:
+            findings.append(warning("unknown-unit", f"“{unit}”不在单位名录中，仍为其生成了反馈表，但无法发送邮件。",
+                                    sheet="单位名录", hint="在【单位名录】中登记该单位及邮箱。"))
+        issue = build_issue(ledger, unit, tasks, period, now, due_day.isoformat())
+        path = write_unit_workbook(out_dir / issue_file_name(issue), issue, sign(issue.payload(), key))
+        written.append({"unit": unit, "file": str(path), "tasks": len(tasks), "issue_id": issue.issue_id})
+        _record_issue(ledger, str(period), unit, now, due_day)
+    if progress:
+        progress("保存台账", len(by_unit), len(by_unit))
+    if not by_unit:
+        findings.append(warning("nothing-to-issue", f"台账中没有需要报送的{kind.value}。", sheet="任务台账"))
+    store.save(ledger, now=now)
+    return Outcome(summary={"ledger": str(ledger_path), "period": str(period), "kind": kind.value,
+                            "due": due_day.isoformat(), "out_dir": str(out_dir), "workbooks": written},
+                   findings=[*findings, *due.findings])
+
+
+def _record_issue(ledger: Ledger, period: str, unit: str, now: datetime, due_day: date) -> None:
+    """Create or refresh the 报送情况 row of (period, unit): issued now, not yet sent or returned."""
+    row = next((s for s in ledger.submissions if s.period == period and normalize_name(s.unit) == unit), None)
+    if row is None:
+        row = Submission(period=period, unit=unit)
+        ledger.submissions.append(row)
+    elif row.issued_at:
+        ledger.changelog.append(ChangeLogEntry(time=now, action="下发", object=unit, field=f"{period}下发时间",
+                                               old=str(row.issued_at), new=now.isoformat(sep=" "), source="duban issue"))
+    row.issued_at, row.due_at = now, due_day
+    row.send_status = row.send_status or "未发送"
+    row.status = row.status or SubmissionState.missing.value
+
+
 def _light_order(record) -> tuple:
     p = parse_period_or_none(record.period)
     return (record.task_id, p.sort_key() if p else (9999, 99, 9))
 
 
-__all__ = ["Outcome", "LedgerError", "init_ledger", "import_files", "validate_ledger", "light_up", "file_hash"]
+__all__ = ["Outcome", "LedgerError", "init_ledger", "import_files", "validate_ledger", "light_up", "issue_workbooks", "file_hash"]

@@ -1,0 +1,157 @@
+"""``duban issue``: one signed workbook per lead unit, re-read from disk."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from xl_duban.domain.issuing import IssueRow, IssuedWorkbook, verify
+from xl_duban.domain.models import Feedback, NodeTarget, TaskKind
+from xl_duban.io.ledger_store import LedgerStore
+from xl_duban.io.unit_workbook import FIRST_ROW, HEADER_ROW, META_FIELDS, META_SHEET, SHEET
+from xl_duban.samples import write_tables_docx
+from xl_duban.services import import_files, issue_workbooks
+
+from .conftest import NOW, run_json
+
+ISSUED_AT = datetime(2022, 6, 25, 9, 0)
+
+
+@pytest.fixture(autouse=True)
+def config_dir(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "config"
+    monkeypatch.setenv("XL_DUBAN_CONFIG_DIR", str(path))
+    return path
+
+
+@pytest.fixture
+def planned_ledger(ledger, tmp_path, seed_tables) -> Path:
+    """The 2022 lists imported; Q2 targets for every key task; Q1 progress from 区发展和改革局."""
+    docs = [write_tables_docx([seed_tables["附件2"]], tmp_path / "附件2.docx"),
+            write_tables_docx([seed_tables["附件3"]], tmp_path / "附件3.docx")]
+    assert import_files(ledger, docs, now=NOW).exit_code == 0
+    store = LedgerStore(ledger)
+    led, _ = store.load()
+    for task in led.tasks:
+        if task.kind == "重点任务":
+            led.targets.append(NodeTarget(task_id=task.id, period="2022Q2", target=f"{task.id}二季度目标", status="已确认"))
+    led.feedback.append(Feedback(task_id="2022-ZD-001", period="2022Q1", unit="区发展和改革局", completion="未完成",
+                                 progress="一季度GDP增长5.1%"))
+    store.save(led, now=NOW)
+    return ledger
+
+
+def read_issue(path: Path):
+    wb = openpyxl.load_workbook(path)
+    ws, meta = wb[SHEET], wb[META_SHEET]
+    rows = []
+    for r in range(FIRST_ROW, ws.max_row + 1):
+        if ws.cell(r, 1).value:
+            rows.append([ws.cell(r, c).value or "" for c in range(1, 10)])
+    fields = {meta.cell(r, 1).value: meta.cell(r, 2).value for r in range(1, len(META_FIELDS) + 1)}
+    return wb, ws, meta, rows, fields
+
+
+def expected_units(led, task) -> set[str]:
+    towns = {u.name for u in led.units if u.type == "镇街"}
+    out = set()
+    for name in task.lead_units:
+        out |= towns if name == "各镇人民政府、街道办事处" else {name}
+    return out
+
+
+def test_one_workbook_per_lead_unit_with_only_its_tasks(planned_ledger, tmp_path):
+    out = tmp_path / "下发"
+    outcome = issue_workbooks(planned_ledger, "2022Q2", out, now=ISSUED_AT)
+    assert outcome.exit_code == 0, outcome.findings
+    led, _ = LedgerStore(planned_ledger).load()
+    key_tasks = [t for t in led.tasks if t.kind == "重点任务"]
+    units = set().union(*(expected_units(led, t) for t in key_tasks))
+    files = sorted(out.glob("*.xlsx"))
+    assert {f.name for f in files} == {f"2022Q2_{u}_重点任务反馈表.xlsx" for u in units}
+    for f in files:
+        unit = f.name.split("_")[1]
+        _wb, _ws, _meta, rows, fields = read_issue(f)
+        assert [r[0] for r in rows] == [t.id for t in key_tasks if unit in expected_units(led, t)]
+        assert fields["单位"] == unit and fields["周期"] == "2022Q2" and fields["类别"] == "重点任务"
+        for row in rows:
+            assert row[2] == f"{row[0]}二季度目标"  # the node target of P
+            assert row[4:] == ["", "", "", "", ""]  # inputs empty
+
+
+def test_workbook_layout_protection_and_dropdowns(planned_ledger, tmp_path):
+    issue_workbooks(planned_ledger, "2022Q2", tmp_path, now=ISSUED_AT)
+    wb, ws, meta, rows, fields = read_issue(tmp_path / "2022Q2_区发展和改革局_重点任务反馈表.xlsx")
+    assert ws["A1"].value == "2022年第二季度区《政府工作报告》督查重点任务落实情况反馈表"
+    assert ws["A2"].value == "报送单位：区发展和改革局"
+    assert "2022年7月10日" in ws["E2"].value
+    assert [ws.cell(HEADER_ROW, c).value for c in range(1, 10)] == [
+        "任务编号", "工作任务", "节点目标", "上期进展", "完成情况", "进展情况", "存在问题及原因分析", "下一步工作计划和意见建议", "自评灯色"]
+    # last period's progress of this unit, read-only
+    zd1 = next(r for r in rows if r[0] == "2022-ZD-001")
+    assert zd1[3] == "一季度GDP增长5.1%"
+    assert ws.protection.sheet is True
+    for r in range(FIRST_ROW, FIRST_ROW + len(rows)):
+        assert [ws.cell(r, c).protection.locked for c in range(1, 10)] == [True] * 4 + [False] * 5
+    validations = {str(dv.sqref): dv.formula1 for dv in ws.data_validations.dataValidation}
+    last = FIRST_ROW + len(rows) - 1
+    assert validations == {f"E{FIRST_ROW}:E{last}": '"已完成,未完成,已办结"', f"I{FIRST_ROW}:I{last}": '"绿灯,黄灯,红灯"'}
+    assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == f"${HEADER_ROW}:${HEADER_ROW}"
+    assert meta.sheet_state == "veryHidden"
+    assert wb.sheetnames == [SHEET, META_SHEET]
+
+
+def test_signature_verifies_and_key_never_leaves_the_config_dir(planned_ledger, tmp_path, config_dir):
+    issue_workbooks(planned_ledger, "2022Q2", tmp_path / "out", now=ISSUED_AT)
+    key = bytes.fromhex((config_dir / "signing.key").read_text())
+    assert len(key) == 32
+    path = tmp_path / "out" / "2022Q2_区发展和改革局_重点任务反馈表.xlsx"
+    _wb, ws, meta, rows, fields = read_issue(path)
+    issue = IssuedWorkbook(issue_id=fields["下发编号"], unit=fields["单位"], period=fields["周期"],
+                           kind=TaskKind(fields["类别"]), issued_at=datetime.fromisoformat(fields["下发时间"]),
+                           due=fields["截止时间"], rows=tuple(IssueRow(task_id=r[0], content=r[1], target=r[2], previous=r[3])
+                                                          for r in rows))
+    assert verify(issue.payload(), key, fields["签名"])
+    edited = issue.model_copy(update={"rows": (issue.rows[0].model_copy(update={"target": "改过的目标"}), *issue.rows[1:])})
+    assert not verify(edited.payload(), key, fields["签名"])
+    assert not verify(issue.payload(), b"\0" * 32, fields["签名"])
+    with zipfile.ZipFile(path) as z:
+        blob = b"".join(z.read(n) for n in z.namelist())
+    assert key.hex().encode() not in blob and key not in blob
+
+
+def test_issue_is_recorded_and_reissue_supersedes(planned_ledger, tmp_path):
+    issue_workbooks(planned_ledger, "2022Q2", tmp_path / "a", now=ISSUED_AT)
+    led, _ = LedgerStore(planned_ledger).load()
+    rows = {s.unit: s for s in led.submissions if s.period == "2022Q2"}
+    assert len(rows) == len(list((tmp_path / "a").glob("*.xlsx")))
+    fdrc = rows["区发展和改革局"]
+    assert (fdrc.issued_at, fdrc.due_at, fdrc.send_status, fdrc.status) == (ISSUED_AT, date(2022, 7, 10), "未发送", "未报送")
+    later = datetime(2022, 6, 28, 15, 30)
+    issue_workbooks(planned_ledger, "2022Q2", tmp_path / "b", now=later)
+    led, _ = LedgerStore(planned_ledger).load()
+    assert len([s for s in led.submissions if s.period == "2022Q2"]) == len(rows)
+    assert next(s for s in led.submissions if s.unit == "区发展和改革局").issued_at == later
+    log = [e for e in led.changelog if e.action == "下发" and e.object == "区发展和改革局"]
+    assert [(e.old, e.new) for e in log] == [("2022-06-25 09:00:00", "2022-06-28 15:30:00")]
+
+
+def test_monthly_issue_for_livelihood_with_statutory_deadline(planned_ledger, tmp_path):
+    outcome = issue_workbooks(planned_ledger, "2022-03", tmp_path, now=ISSUED_AT)
+    # April 2022: 1 Fri works, 2 Sat is a make-up working day, 3-5 Qingming holiday → 3rd working day is the 6th
+    assert outcome.summary["due"] == "2022-04-06"
+    _wb, _ws, _meta, rows, _fields = read_issue(tmp_path / "2022-03_区教育局_民生实事反馈表.xlsx")
+    # project 8 is split into sub-items: they report, the project line does not
+    assert [r[0] for r in rows] == ["2022-MS-08-1", "2022-MS-08-2", "2022-MS-08-3", "2022-MS-08-4"]
+    assert all(r[2] == "（本期未设定节点目标）" for r in rows)
+
+
+def test_kind_must_match_the_period(planned_ledger, tmp_path):
+    out = tmp_path / "下发"
+    code, result = run_json("issue", str(planned_ledger), "--period", "2022Q2", "--kind", "livelihood", "--out", str(out))
+    assert code == 2 and result["findings"][0]["code"] == "cadence-mismatch"
+    assert not out.exists()
