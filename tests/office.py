@@ -91,18 +91,43 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _group_alive(pgid: int) -> bool:
+    """Whether any non-zombie process of the group is left (zombies may never be reaped in a container)."""
+    proc_dir = Path("/proc")
+    if not proc_dir.is_dir():
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    for stat in proc_dir.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended while we looked
+        if fields[0] != "Z" and int(fields[2]) == pgid:  # state, ppid, pgrp
+            return True
+    return False
+
+
 def _kill_group(proc: subprocess.Popen, grace: float = 10.0) -> None:
-    """SIGTERM the process group of ``proc``, SIGKILL it after ``grace`` seconds."""
+    """SIGTERM the process group of ``proc`` (soffice is oosplash + soffice.bin), SIGKILL what is left after
+    ``grace`` seconds, and wait until no member runs any more."""
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 10.0)):
         try:
             os.killpg(proc.pid, sig)
         except ProcessLookupError:
             pass
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                proc.wait(timeout=0.05)
+            except subprocess.TimeoutExpired:
+                pass
+            if proc.poll() is not None and not _group_alive(proc.pid):
+                return
+            if time.monotonic() >= deadline:
+                break
 
 
 def _check_edits(edits: Sequence[Edit]) -> list[list]:
@@ -234,7 +259,7 @@ class Office:
         extra = err.decode("utf-8", "replace").strip()
         dead = "" if self.running else f"\nsoffice is no longer running\n{self._log_tail()}"
         raise OfficeError(f"LibreOffice {job['action']} failed (exit {helper.returncode}): {detail}"
-                          + (f"\n{(answer or {}).get('traceback', '')}" if answer else "")
+                          + (f"\n{answer['traceback']}" if (answer or {}).get("traceback") else "")
                           + (f"\nstderr: {extra[-2000:]}" if extra else "") + dead)
 
     def fill(self, src: Path, edits: Sequence[Edit], out_xlsx: Path | None = None,
@@ -272,13 +297,18 @@ class Office:
 
 
 # -- pytest ----------------------------------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def office() -> Iterator[Office]:
-    """One LibreOffice for the session; skipped when missing, a failure when the CI variable is set."""
+def require_office() -> None:
+    """Skip the calling test when no office can be driven here; fail instead when the CI variable is set."""
     reason = office_unavailable_reason()
     if reason is not None:
         if os.environ.get("CI"):
             pytest.fail(f"CI is set but {reason}; real-office tests must run in CI", pytrace=False)
         pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def office() -> Iterator[Office]:
+    """One LibreOffice for the session; skipped when missing, a failure when the CI variable is set."""
+    require_office()
     with Office() as instance:
         yield instance
