@@ -11,6 +11,7 @@ import pytest
 
 from xl_duban.domain.units import Match, UnitDirectory
 from xl_duban.io.ledger_store import LedgerStore
+from xl_duban.io.readers import UnreadableFile, read_source
 from xl_duban.samples import write_prose_docx, write_tables_docx
 from xl_duban.services import import_files
 
@@ -225,3 +226,230 @@ def test_unreadable_file_is_a_finding_and_adds_nothing(ledger, tmp_path):
     assert after.tasks == before.tasks == [] and len(after.units) == len(before.units)
     # the clerk sees the problem in 校验结果, located at the file
     assert [(v.code, v.sheet) for v in after.validation] == [("unreadable-file", "损坏.docx")]
+
+
+# -- merged cells, section rows, duplicates (review fixes) ------------------------------------------------------
+LIVELIHOOD_HEADER = ["序号", "分类", "项目名称", "工作任务", "分管区领导", "牵头责任单位", "备注"]
+
+
+def _docx_table(path: Path, title: str, header: list[str], rows: list[list[str]], merges=()) -> Path:
+    """A Word document with one table; ``merges`` are ((row, col), (row, col)) in table coordinates
+    (header = row 0), merged with python-docx like a drafter would (text stays in the top cell)."""
+    from docx import Document
+
+    doc = Document()
+    doc.add_paragraph(title)
+    grid = doc.add_table(rows=1 + len(rows), cols=len(header))
+    for c, text in enumerate(header):
+        grid.cell(0, c).text = text
+    for r, row in enumerate(rows, 1):
+        for c, text in enumerate(row):
+            if text:
+                grid.cell(r, c).text = text
+    for (r0, c0), (r1, c1) in merges:
+        grid.cell(r0, c0).merge(grid.cell(r1, c1))
+    doc.save(str(path))
+    return path
+
+
+def _xlsx_table(path: Path, title: str, header: list[str], rows: list[list], merges=()) -> Path:
+    """A workbook: title in row 1, header in row 3, data from row 4; ``merges`` are Excel ranges."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "清单"
+    ws.append([title])
+    ws.append([])
+    ws.append(header)
+    for row in rows:
+        ws.append(row)
+    for ref in merges:
+        ws.merge_cells(ref)
+    wb.save(path)
+    return path
+
+
+def test_docx_vertically_merged_seq_makes_subitem_rows(ledger, tmp_path):
+    # 序号/分类/项目名称/分管区领导/牵头责任单位 merged over the project's two sub-item rows
+    rows = [["1", "教育", "新建学校", "新增学位3000个。", "邓彬斌", "区教育局", ""],
+            ["", "", "", "1.新建源城区第一小学。", "", "", ""],
+            ["", "", "", "2.扩建源城中学。", "", "", "2022年底完成"],
+            ["2", "民政", "养老服务", "建设社区居家养老服务站5个。", "吴 健", "区民政局", ""]]
+    merges = [((1, c), (3, c)) for c in (0, 1, 2, 4, 5)]
+    path = _docx_table(tmp_path / "民生实事.docx", "2022年区十件民生实事任务分解表", LIVELIHOOD_HEADER, rows, merges)
+    outcome = import_files(ledger, [path], now=NOW)
+    assert outcome.exit_code == 0, [f.text() for f in outcome.findings]
+    assert not [f for f in outcome.findings if f.code == "task-id-conflict"]
+    tasks = {t.id: t for t in load(ledger).tasks}
+    assert sorted(tasks) == ["2022-MS-01", "2022-MS-01-1", "2022-MS-01-2", "2022-MS-02"]
+    assert tasks["2022-MS-01"].content == "新建学校：新增学位3000个。"
+    assert tasks["2022-MS-01-1"].content == "新建源城区第一小学。"  # no "新建学校：" prefix from the merged name
+    sub2 = tasks["2022-MS-01-2"]
+    assert (sub2.content, sub2.category, sub2.leaders, sub2.lead_units, sub2.note) == (
+        "扩建源城中学。", "教育", ["邓彬斌"], ["区教育局"], "2022年底完成")
+    assert tasks["2022-MS-02"].leaders == ["吴健"]
+
+
+def test_docx_first_subitem_on_project_row_under_merged_seq(ledger, tmp_path):
+    rows = [["1", "教育", "新建学校", "1.新建源城区第一小学。", "邓彬斌", "区教育局", ""],
+            ["", "", "", "2.扩建源城中学。", "", "", ""]]
+    merges = [((1, c), (2, c)) for c in (0, 1, 2, 4, 5)]
+    path = _docx_table(tmp_path / "民生实事.docx", "2022年区十件民生实事任务分解表", LIVELIHOOD_HEADER, rows, merges)
+    outcome = import_files(ledger, [path], now=NOW)
+    assert outcome.exit_code == 0, [f.text() for f in outcome.findings]
+    tasks = {t.id: t.content for t in load(ledger).tasks}
+    assert tasks == {"2022-MS-01": "新建学校", "2022-MS-01-1": "新建源城区第一小学。", "2022-MS-01-2": "扩建源城中学。"}
+
+
+def test_docx_merged_leader_and_unit_reach_every_key_task(ledger, tmp_path):
+    header = ["序号", "工作任务", "责任领导", "牵头承办单位"]
+    rows = [["1", "推进老旧小区改造。", "疏纲", "区住房和城乡建设局"],
+            ["2", "建设口袋公园。", "", ""],
+            ["3", "优化政务服务。", "吴健", "区政务服务数据管理局"]]
+    path = _docx_table(tmp_path / "重点任务.docx", "2022年区政府工作报告督查重点任务清单", header, rows,
+                       [((1, 2), (2, 2)), ((1, 3), (2, 3))])
+    outcome = import_files(ledger, [path], now=NOW)
+    assert outcome.exit_code == 0, [f.text() for f in outcome.findings]
+    tasks = {t.id: t for t in load(ledger).tasks}
+    assert sorted(tasks) == ["2022-ZD-001", "2022-ZD-002", "2022-ZD-003"]
+    assert tasks["2022-ZD-002"].leaders == ["疏纲"] and tasks["2022-ZD-002"].lead_units == ["区住房和城乡建设局"]
+    assert not [f for f in outcome.findings if f.code == "missing-lead-unit"]
+
+
+def test_xlsx_merged_lead_unit_is_filled_down(ledger, tmp_path):
+    header = ["序号", "工作任务", "责任领导", "牵头单位"]
+    rows = [[1, "推进老旧小区改造。", "疏纲", "区住房和城乡建设局"],
+            [2, "建设口袋公园。", None, None],
+            [3, "优化政务服务。", "吴健", "区政务服务数据管理局"]]
+    path = _xlsx_table(tmp_path / "重点任务.xlsx", "2022年区督查重点任务清单", header, rows, ["C4:C5", "D4:D5"])
+    outcome = import_files(ledger, [path], now=NOW)
+    assert outcome.exit_code == 0, [f.text() for f in outcome.findings]
+    tasks = {t.id: t for t in load(ledger).tasks}
+    assert tasks["2022-ZD-002"].leaders == ["疏纲"]
+    assert tasks["2022-ZD-002"].lead_units == ["区住房和城乡建设局"]
+    assert not [f for f in outcome.findings if f.code == "missing-lead-unit"]
+
+
+def test_xlsx_merged_seq_over_subitem_rows(ledger, tmp_path):
+    rows = [[1, "教育", "新建学校", "新增学位3000个。", "邓彬斌", "区教育局", None],
+            [None, None, None, "1.新建源城区第一小学。", None, None, None],
+            [None, None, None, "2.扩建源城中学。", None, None, None],
+            [2, "民政", "养老服务", "建设社区居家养老服务站5个。", "吴健", "区民政局", None]]
+    merges = [f"{col}4:{col}6" for col in "ABCEF"]
+    path = _xlsx_table(tmp_path / "民生实事.xlsx", "2022年区十件民生实事任务分解表", LIVELIHOOD_HEADER, rows, merges)
+    outcome = import_files(ledger, [path], now=NOW)
+    assert outcome.exit_code == 0, [f.text() for f in outcome.findings]
+    tasks = {t.id: t for t in load(ledger).tasks}
+    assert sorted(tasks) == ["2022-MS-01", "2022-MS-01-1", "2022-MS-01-2", "2022-MS-02"]
+    assert tasks["2022-MS-01-1"].content == "新建源城区第一小学。"
+    assert tasks["2022-MS-01-2"].lead_units == ["区教育局"] and tasks["2022-MS-01-2"].category == "教育"
+    assert [f.row for f in outcome.findings if f.code == "subitem-row"] == [5, 6]
+
+
+def test_xlsx_merged_seq_over_key_task_rows_is_reported(ledger, tmp_path):
+    header = ["序号", "工作任务", "责任领导", "牵头单位"]
+    rows = [[1, "推进老旧小区改造。", "疏纲", "区住房和城乡建设局"],
+            [None, "建设口袋公园。", "疏纲", "区城市管理和综合执法局"]]
+    path = _xlsx_table(tmp_path / "重点任务.xlsx", "2022年区督查重点任务清单", header, rows, ["A4:A5"])
+    outcome = import_files(ledger, [path], now=NOW)
+    assert [t.id for t in load(ledger).tasks] == ["2022-ZD-001"]
+    missing = [f for f in outcome.findings if f.code == "missing-seq"]
+    assert [(f.row, f.column) for f in missing] == [(5, "序号")] and "合并" in missing[0].message
+
+
+@pytest.mark.parametrize("fmt", ["docx", "xlsx"])
+def test_section_rows_set_category(ledger, tmp_path, fmt):
+    header = ["序号", "工作任务", "责任领导", "牵头单位"]
+    rows = [["一、着力稳增长，推动经济高质量发展", "", "", ""],
+            ["1", "做好项目储备。", "曹新华", "区发展和改革局"],
+            ["2", "抓好招商引资。", "曹新华", "区招商局"],
+            ["（二）优化营商环境", "", "", ""],
+            ["3", "优化政务服务。", "吴健", "区政务服务数据管理局"]]
+    if fmt == "docx":  # section rows merged across the table, as drafted
+        path = _docx_table(tmp_path / "重点任务.docx", "2022年区督查重点任务清单", header, rows,
+                           [((1, 0), (1, 3)), ((4, 0), (4, 3))])
+    else:  # the first merged across, the second typed in the first column only
+        path = _xlsx_table(tmp_path / "重点任务.xlsx", "2022年区督查重点任务清单", header, rows, ["A4:D4"])
+    outcome = import_files(ledger, [path], now=NOW)
+    assert outcome.exit_code == 0, [f.text() for f in outcome.findings]
+    assert not [f for f in outcome.findings if f.level.value == "错误"]
+    tasks = {t.id: t.category for t in load(ledger).tasks}
+    assert tasks == {"2022-ZD-001": "着力稳增长", "2022-ZD-002": "着力稳增长", "2022-ZD-003": "优化营商环境"}
+
+
+def test_explicit_category_beats_section_row(ledger, tmp_path):
+    path = tmp_path / "清单.csv"
+    path.write_text("序号,大类,工作任务,牵头单位\n一、着力稳增长,,,\n1,,做好项目储备。,区发展和改革局\n"
+                    "2,招商,抓好招商引资。,区招商局\n", encoding="utf-8")
+    outcome = import_files(ledger, [path], now=NOW)
+    assert outcome.exit_code == 0, [f.text() for f in outcome.findings]
+    assert {t.id: t.category for t in load(ledger).tasks} == {"2022-ZD-001": "着力稳增长", "2022-ZD-002": "招商"}
+
+
+def test_same_text_under_another_id_is_imported_with_warning(ledger, tmp_path):
+    first = tmp_path / "清单1.csv"
+    first.write_text("序号,工作任务,牵头单位\n1,做好项目储备。,区发展和改革局\n", encoding="utf-8")
+    import_files(ledger, [first], now=NOW)
+    second = tmp_path / "清单2.csv"
+    second.write_text("序号,工作任务,牵头单位\n1,做好项目储备。,区发展和改革局\n5,做好项目储备。,区发展和改革局\n"
+                      "2,抓好招商引资。,区招商局\n", encoding="utf-8")
+    outcome = import_files(ledger, [second], now=NOW)
+    assert outcome.summary["added_tasks"] == 2 and outcome.summary["unchanged_tasks"] == 1
+    tasks = {t.id: t.content for t in load(ledger).tasks}
+    assert tasks["2022-ZD-005"] == "做好项目储备。"
+    dup = [f for f in outcome.findings if f.code == "duplicate-content"]
+    assert [(f.level.value, f.row) for f in dup] == [("警告", 3)] and "2022-ZD-001" in dup[0].message
+    # re-importing is still idempotent, and an id taken by another text is still a conflict
+    again = import_files(ledger, [second], now=NOW)
+    assert again.summary["added_tasks"] == 0 and again.summary["unchanged_tasks"] == 3
+    third = tmp_path / "清单3.csv"
+    third.write_text("序号,工作任务,牵头单位\n2,另一项任务。,区招商局\n", encoding="utf-8")
+    conflict = import_files(ledger, [third], now=NOW)
+    assert [f.code for f in conflict.findings if f.level.value == "错误"] == ["task-id-conflict"]
+
+
+def test_cell_subitem_continuation_lines_stay_with_their_item(ledger, tmp_path):
+    task = "保障城区供水。\n1.新建水厂一座，\n日供水2万吨。\n2.5万平方米管网改造完成验收。\n2.改造老旧管网30公里。"
+    rows = [["1", "城建", "供水保障", task, "疏纲", "区住房和城乡建设局", ""]]
+    path = _docx_table(tmp_path / "民生实事.docx", "2022年区十件民生实事任务分解表", LIVELIHOOD_HEADER, rows)
+    outcome = import_files(ledger, [path], now=NOW)
+    assert outcome.exit_code == 0, [f.text() for f in outcome.findings]
+    tasks = {t.id: t.content for t in load(ledger).tasks}
+    assert tasks == {"2022-MS-01": "供水保障：保障城区供水。",
+                     "2022-MS-01-1": "新建水厂一座，\n日供水2万吨。\n2.5万平方米管网改造完成验收。",
+                     "2022-MS-01-2": "改造老旧管网30公里。"}
+
+
+def test_subitem_row_starting_with_a_decimal_is_not_renumbered(ledger, tmp_path):
+    path = tmp_path / "民生实事.csv"
+    rows = [["序号", "项目名称", "工作任务", "牵头单位"],
+            ["1", "公园建设", "新建公园。", "区城市管理和综合执法局"],
+            ["", "", "2.5万平方米绿地完成种植。", ""]]
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    outcome = import_files(ledger, [path], now=NOW)
+    assert outcome.exit_code == 0, [f.text() for f in outcome.findings]
+    tasks = {t.id: t.content for t in load(ledger).tasks}
+    assert tasks == {"2022-MS-01": "公园建设：新建公园。", "2022-MS-01-1": "2.5万平方米绿地完成种植。"}
+
+
+def test_missing_file_says_so(ledger, tmp_path):
+    outcome = import_files(ledger, [tmp_path / "不存在.docx"], now=NOW)
+    assert outcome.exit_code == 2
+    [finding] = outcome.findings
+    assert finding.code == "unreadable-file" and "找不到文件" in finding.message
+    # the reader's reason never repeats the "文件无法读取" a caller may put in front of it
+    assert "PackageNotFoundError" not in finding.message and finding.message.count("文件无法读取") <= 1
+    with pytest.raises(UnreadableFile) as raised:
+        read_source(tmp_path / "不存在.docx")
+    assert str(raised.value).startswith("找不到文件")
+
+
+def test_corrupt_file_message_does_not_repeat_prefix(ledger, tmp_path):
+    bad = tmp_path / "损坏.xlsx"
+    bad.write_bytes(os.urandom(2048))
+    outcome = import_files(ledger, [bad], now=NOW)
+    [finding] = outcome.findings
+    assert finding.message.count("文件无法读取") <= 1 and "已损坏" in finding.message
+    with pytest.raises(UnreadableFile) as raised:
+        read_source(bad)
+    assert not str(raised.value).startswith("文件无法读取")

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from xl_duban.domain.lights import LightRules, light_tasks, normalize_completion, normalize_light
+from xl_duban.domain.lights import LightRules, light_tasks, normalize_completion, normalize_light, period_name
 from xl_duban.domain.models import Feedback, LightRecord, NodeTarget, Task
 from xl_duban.domain.periods import Period
 
@@ -98,8 +98,96 @@ def test_self_assessment_disagreement_is_a_finding_and_both_are_kept():
 
 def test_cancelled_and_closed_tasks():
     assert run(["Y", "Y"], status="已取消").verdicts == []
-    # marked 已办结 in 任务台账: lit only where a return exists
+    # marked 已办结 in 任务台账: lit up to its last return, nothing after
     assert [(v.period.quarter, v.light.value) for v in run(["G", "-", "-"], status="已办结").verdicts] == [(1, "绿灯")]
+
+
+# -- regressions: bugs found in review, fixed ---------------------------------------------------------
+
+def quarters(result):
+    return [(v.period.quarter, v.light.value, v.streak) for v in result.verdicts]
+
+
+def test_marking_a_task_closed_keeps_its_past():
+    # Q2 had no return (yellow, then red by streak) before Q3's return closed the task; marking
+    # it 已办结 must not erase Q2 nor re-flow Q3's streak, and Q4 gets no light.
+    steps = ["Y", "-", "G", "-"]
+    assert quarters(run(steps)) == [(1, "黄灯", 1), (2, "红灯", 2), (3, "绿灯", 0), (4, "黄灯", 1)]
+    assert quarters(run(steps, status="已办结")) == [(1, "黄灯", 1), (2, "红灯", 2), (3, "绿灯", 0)]
+    assert [v.basis for v in run(steps, status="已办结").verdicts] == [
+        "第一季度节点目标未完成，亮黄灯", "第二季度未报送，连续2次黄灯，亮红灯", "第三季度节点目标已完成，亮绿灯"]
+
+
+def test_closed_task_lit_through_its_last_return_only():
+    assert quarters(run(["Y", "Y", "-", "-"], status="已办结")) == [(1, "黄灯", 1), (2, "红灯", 2)]
+    assert quarters(run(["-", "-", "Y", "-"], status="已办结")) == [(1, "黄灯", 1), (2, "红灯", 2), (3, "红灯", 3)]
+    assert quarters(run(["-", "-"], status="已办结")) == []  # never reported: nothing to keep
+
+
+def test_cancelled_task_gets_no_verdicts_even_with_returns_and_overrides():
+    result = run(["Y", "G>黄灯:数据不实", "Y"], status="已取消")
+    assert (result.verdicts, result.findings) == ([], [])
+
+
+def _resubmission(*rows):
+    """Feedback rows for 2024Q1, each (unit, completion, received_at)."""
+    return [Feedback(task_id="2024-ZD-001", period="2024Q1", unit=u, completion=c, received_at=r) for u, c, r in rows]
+
+
+def _light_q1(feedback):
+    task, targets, _, _ = build(["G"])
+    return [(v.light.value, v.basis) for v in light_tasks([task], targets, feedback, [], Q[0], DUE.get, LightRules()).verdicts]
+
+
+def test_corrected_resubmission_of_the_same_unit_wins():
+    feedback = _resubmission(("区财政局", "未完成", datetime(2024, 4, 3, 9, 0)),
+                             ("区财政局", "已完成", datetime(2024, 4, 8, 16, 30)))
+    assert _light_q1(feedback) == [("绿灯", "第一季度节点目标已完成，亮绿灯")]
+
+
+def test_latest_return_is_by_received_time_not_row_order():
+    feedback = _resubmission(("区财政局", "已完成", "2024-04-08 16:30"),
+                             ("区财政局", "未完成", "2024-04-08 09:00"))  # older, pasted below
+    assert _light_q1(feedback) == [("绿灯", "第一季度节点目标已完成，亮绿灯")]
+    feedback = _resubmission(("区财政局", "已完成", datetime(2024, 4, 3)),
+                             ("区 财政局", "未完成", datetime(2024, 4, 8)))  # same unit, padded name
+    assert _light_q1(feedback) == [("黄灯", "第一季度节点目标未完成，亮黄灯")]
+
+
+def test_latest_return_without_time_is_oldest_and_ties_go_to_the_later_row():
+    feedback = _resubmission(("区财政局", "已完成", datetime(2024, 4, 8)), ("区财政局", "未完成", None))
+    assert _light_q1(feedback) == [("绿灯", "第一季度节点目标已完成，亮绿灯")]
+    feedback = _resubmission(("区财政局", "已完成", None), ("区财政局", "未完成", None))
+    assert _light_q1(feedback) == [("黄灯", "第一季度节点目标未完成，亮黄灯")]
+    feedback = _resubmission(("区财政局", "未完成", datetime(2024, 4, 8, 10)), ("区财政局", "已完成", datetime(2024, 4, 8, 10)))
+    assert _light_q1(feedback) == [("绿灯", "第一季度节点目标已完成，亮绿灯")]
+
+
+def test_other_units_old_not_done_still_counts():
+    feedback = _resubmission(("区税务局", "未完成", datetime(2024, 4, 2)),
+                             ("区财政局", "未完成", datetime(2024, 4, 3)),
+                             ("区财政局", "已完成", datetime(2024, 4, 8)))
+    assert _light_q1(feedback) == [("黄灯", "第一季度节点目标未完成，亮黄灯")]
+
+
+def test_missing_as_red_basis_does_not_claim_a_yellow_streak():
+    rules = LightRules(missing_as=normalize_light("红灯"))
+    verdicts = run(["-", "-", "G", "Y", "Y"], rules, up_to=Q[4]).verdicts
+    assert [(v.light.value, v.streak, v.basis) for v in verdicts] == [
+        ("红灯", 1, "第一季度未报送，亮红灯"),
+        ("红灯", 2, "第二季度未报送，亮红灯"),
+        ("绿灯", 0, "第三季度节点目标已完成，亮绿灯"),
+        ("黄灯", 1, "第四季度节点目标未完成，亮黄灯"),
+        ("红灯", 2, "第一季度节点目标未完成，连续2次黄灯，亮红灯"),
+    ]
+
+
+@pytest.mark.parametrize(("period", "expected"), [
+    (Period(year=2024, quarter=2), "第二季度"), (Period(year=2025, quarter=4), "第四季度"),
+    (Period(year=2024, month=3), "3月"), (Period(year=2024, month=12), "12月"),
+])
+def test_period_name(period, expected):
+    assert period_name(period) == expected
 
 
 def test_several_lead_units_any_not_done_is_yellow():
@@ -137,14 +225,16 @@ def test_rerunning_an_earlier_period_recomputes_later_streaks():
 
 
 @pytest.mark.parametrize("text,expected", [("绿", "绿灯"), ("绿灯", "绿灯"), ("green", "绿灯"), ("G", "绿灯"), ("✓", "绿灯"),
-                                           ("黄", "黄灯"), ("Ｙ", "黄灯"), ("红灯", "红灯"), ("", None), ("蓝灯", None)])
+                                           ("黄", "黄灯"), ("Ｙ", "黄灯"), ("红灯", "红灯"), (" R ", "红灯"), ("", None), (None, None),
+                                           ("蓝灯", None)])
 def test_normalize_light(text, expected):
     result = normalize_light(text)
     assert (result.value if result else None) == expected
 
 
 @pytest.mark.parametrize("text,expected", [("已完成", "已完成"), ("完成", "已完成"), ("未完成", "未完成"), ("推进中", "未完成"),
-                                           ("已办结", "已办结"), ("", None), ("差不多", None)])
+                                           ("已办结", "已办结"), (" 已完成 ", "已完成"), ("DONE", "已完成"),
+                                           ("Not Done", "未完成"), ("", None), (None, None), ("差不多", None)])
 def test_normalize_completion(text, expected):
     result = normalize_completion(text)
     assert (result.value if result else None) == expected

@@ -38,6 +38,8 @@ from xl_duban.domain.rules import (
     check_task_ids,
     check_unit_directory,
     check_units,
+    choice_setting,
+    int_setting,
     parse_cell_date,
     validate,
 )
@@ -133,7 +135,10 @@ CASES: list[tuple[str, Callable, Mutator, list[tuple]]] = [
      [("bad-setting", SETTINGS, None, "值")]),
     ("year-blank", check_settings, lambda L: _set(L.settings[0], value=""),
      [("bad-setting", SETTINGS, 2, "值")]),
-    ("red-threshold-1", check_settings, lambda L: _set(L.settings[1], value=1),
+    ("red-threshold-0", check_settings, lambda L: _set(L.settings[1], value=0),
+     [("bad-setting", SETTINGS, 3, "值")]),
+    ("red-threshold-1-ok", check_settings, lambda L: _set(L.settings[1], value=1), []),
+    ("red-threshold-fraction", check_settings, lambda L: _set(L.settings[1], value=2.5),
      [("bad-setting", SETTINGS, 3, "值")]),
     ("red-threshold-13", check_settings, lambda L: _set(L.settings[1], value="13"),
      [("bad-setting", SETTINGS, 3, "值")]),
@@ -148,6 +153,21 @@ CASES: list[tuple[str, Callable, Mutator, list[tuple]]] = [
      [("bad-setting", SETTINGS, 5, "值")]),
     ("monthly-workday-16", check_settings, lambda L: _set(L.settings[3], value=16),
      [("bad-setting", SETTINGS, 5, "值")]),
+    ("monthly-workday-11", check_settings, lambda L: _set(L.settings[3], value=11),
+     [("bad-setting", SETTINGS, 5, "值")]),
+    ("monthly-workday-10-ok", check_settings, lambda L: _set(L.settings[3], value=10), []),
+    ("backups-0", check_settings, lambda L: L.settings.append(Setting(row=7, key="备份保留份数", value=0)),
+     [("bad-setting", SETTINGS, 7, "值")]),
+    ("backups-100-ok", check_settings, lambda L: L.settings.append(Setting(row=7, key="备份保留份数", value=100)), []),
+    ("first-issue-1000", check_settings, lambda L: L.settings.append(Setting(row=7, key="起始期号", value="1000")),
+     [("bad-setting", SETTINGS, 7, "值")]),
+    ("first-issue-999-ok", check_settings, lambda L: L.settings.append(Setting(row=7, key="起始期号", value=999)), []),
+    ("missing-as-blue", check_settings, lambda L: L.settings.append(Setting(row=7, key="缺报视为", value="蓝灯")),
+     [("bad-setting", SETTINGS, 7, "值")]),
+    ("missing-as-red-ok", check_settings, lambda L: L.settings.append(Setting(row=7, key="缺报视为", value=" 红灯 ")), []),
+    ("late-as-red", check_settings, lambda L: L.settings.append(Setting(row=7, key="逾期报送视为", value="红灯")),
+     [("bad-setting", SETTINGS, 7, "值")]),
+    ("late-as-yellow-ok", check_settings, lambda L: L.settings.append(Setting(row=7, key="逾期报送视为", value="黄灯")), []),
     # check_required ---------------------------------------------------------------------------
     ("task-no-lead-unit", check_required, lambda L: _set(L.tasks[0], lead_units=[]),
      [("required-field", TASKS, 2, "牵头单位")]),
@@ -245,6 +265,14 @@ CASES: list[tuple[str, Callable, Mutator, list[tuple]]] = [
      [("bad-date", TASKS, 2, "完成时限")]),
     ("deadline-ongoing-ok", check_dates, lambda L: _set(L.tasks[0], deadline="持续推进"), []),
     ("deadline-next-year-ok", check_dates, lambda L: _set(L.tasks[0], deadline="2025年6月底"), []),
+    ("deadline-yearless-month-end-ok", check_dates, lambda L: _set(L.tasks[0], deadline="6月底前"), []),
+    ("deadline-yearless-day-ok", check_dates, lambda L: _set(L.tasks[0], deadline="6月30日前"), []),
+    ("deadline-year-end-ok", check_dates, lambda L: _set(L.tasks[0], deadline="年底前"), []),
+    ("deadline-yearless-no-ledger-year", check_dates,
+     lambda L: (_set(L.tasks[0], deadline="6月底前"), L.settings.pop(0)),
+     [("bad-date", TASKS, 2, "完成时限")]),
+    ("received-yearless-is-bad", check_dates, lambda L: _set(L.feedback[0], received_at="4月8日"),
+     [("bad-date", FEEDBACK, 2, "报送时间")]),
     ("deadline-two-years-out", check_dates, lambda L: _set(L.tasks[0], deadline="2026-06-30"),
      [("date-out-of-range", TASKS, 2, "完成时限")]),
     ("deadline-last-year", check_dates, lambda L: _set(L.tasks[2], deadline=date(2023, 12, 31)),
@@ -427,10 +455,10 @@ def test_missing_leader_only_for_top_level_tasks(ledger):
 
 
 def test_setting_message_quotes_value(ledger):
-    ledger.settings[1].value = 1
+    ledger.settings[1].value = 0
     f = _only(check_settings(ledger, CTX))
-    assert f.message == "【设置】“红灯阈值”的值“1”无效。"
-    assert f.hint == "填写 2 到 12 之间的整数。"
+    assert f.message == "【设置】“红灯阈值”的值“0”无效，将按默认值2计算。"
+    assert f.hint == "填写 1 到 12 之间的整数。"
 
 
 # -- regressions: bugs found in review, fixed ---------------------------------------------------------
@@ -450,10 +478,56 @@ def test_duplicate_target_detected_across_period_spellings(ledger):
     assert where(check_references(ledger, CTX)) == [("duplicate-target", TARGETS, 4, "周期")]
 
 
+def test_validate_reports_a_bad_missing_as_setting(ledger):
+    ledger.settings.append(Setting(row=7, key="缺报视为", value="绿灯"))
+    f = _only(validate(ledger, CTX))
+    assert (f.code, f.level, f.file, f.sheet, f.row, f.column) == ("bad-setting", Level.error, FILE, SETTINGS, 7, "值")
+    assert f.message == "【设置】“缺报视为”的值“绿灯”无效，将按默认值黄灯计算。"
+    assert f.hint == "只能填写：黄灯、红灯。"
+
+
+# -- int_setting / choice_setting (what the services read) -------------------------------------
+
+@pytest.mark.parametrize(("value", "expected", "bad"), [
+    (3, 3, False), ("3", 3, False), (3.0, 3, False), (" 12 ", 12, False), (1, 1, False),
+    (None, 2, False), ("", 2, False),  # blank: the default, silently
+    (0, 2, True), (13, 2, True), (2.5, 2, True), ("两次", 2, True), ("-1", 2, True),
+])
+def test_int_setting(value, expected, bad):
+    led = Ledger(settings=[Setting(row=4, key="红灯阈值", value=value)])
+    got, findings = int_setting(led, "红灯阈值", 2)
+    assert got == expected
+    assert where(findings) == ([("bad-setting", SETTINGS, 4, "值")] if bad else [])
+
+
+def test_int_setting_absent_and_other_bounds():
+    assert int_setting(Ledger(), "季度截止日", 10) == (10, [])
+    led = Ledger(settings=[Setting(row=5, key="季度截止日", value=28), Setting(row=6, key="备份保留份数", value=101)])
+    assert int_setting(led, "季度截止日", 10) == (28, [])
+    keep, findings = int_setting(led, "备份保留份数", 10)
+    assert keep == 10
+    assert [(f.row, f.message, f.hint) for f in findings] == [
+        (6, "【设置】“备份保留份数”的值“101”无效，将按默认值10计算。", "填写 1 到 100 之间的整数。")]
+
+
+@pytest.mark.parametrize(("key", "value", "expected", "bad"), [
+    ("缺报视为", "红灯", "红灯", False), ("缺报视为", " 黄灯 ", "黄灯", False), ("缺报视为", None, "黄灯", False),
+    ("缺报视为", "绿灯", "黄灯", True), ("缺报视为", "红", "黄灯", True),
+    ("逾期报送视为", "黄灯", "黄灯", False), ("逾期报送视为", "按内容", "按内容", False),
+    ("逾期报送视为", "红灯", "按内容", True),
+])
+def test_choice_setting(key, value, expected, bad):
+    led = Ledger(settings=[Setting(row=8, key=key, value=value)])
+    default = {"缺报视为": "黄灯", "逾期报送视为": "按内容"}[key]
+    got, findings = choice_setting(led, key, default)
+    assert got == expected
+    assert where(findings) == ([("bad-setting", SETTINGS, 8, "值")] if bad else [])
+
+
 # -- validate ------------------------------------------------------------------------------------
 
 def test_validate_runs_every_check_and_sorts(ledger):
-    ledger.settings[1].value = 1  # 设置 row 3
+    ledger.settings[1].value = 0  # 设置 row 3
     ledger.units[0].email = "bad"  # 单位名录 row 2
     ledger.feedback[0].completion = "完成"  # 反馈记录 row 2
     ledger.tasks[2].lead_units = ["区统计局"]  # 任务台账 row 4
@@ -514,6 +588,11 @@ def test_finding_text_and_dict():
         ("2024-04-08 10:30:15", date(2024, 4, 8)),
         (date(2024, 6, 30), date(2024, 6, 30)),
         (datetime(2024, 6, 30, 17, 45), date(2024, 6, 30)),
+        ("2024年6月底前", date(2024, 6, 30)),
+        ("2024年4月8日10:30", date(2024, 4, 8)),
+        ("2024-4-8 9:05", date(2024, 4, 8)),
+        ("６月底", None),  # year-less needs a year
+        ("年底前", None),
         ("2024-02-30", None),
         ("2023-02-29", None),
         ("2024年13月底", None),
@@ -526,3 +605,56 @@ def test_finding_text_and_dict():
 )
 def test_parse_cell_date(value, expected):
     assert parse_cell_date(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("6月底前", date(2024, 6, 30)),
+        ("6月30日前", date(2024, 6, 30)),
+        ("6月30日", date(2024, 6, 30)),
+        ("12月底", date(2024, 12, 31)),
+        ("2月底", date(2024, 2, 29)),
+        ("9月末", date(2024, 9, 30)),
+        ("年底前", date(2024, 12, 31)),
+        ("年底", date(2024, 12, 31)),
+        ("2025年6月底前", date(2025, 6, 30)),  # an explicit year wins
+        ("2月30日", None),
+        ("13月底", None),
+        ("6", None),
+        ("长期", None),
+    ],
+)
+def test_parse_cell_date_yearless_with_ledger_year(value, expected):
+    assert parse_cell_date(value, year=2024) == expected
+
+
+def test_parse_cell_date_yearless_other_year():
+    assert parse_cell_date("2月底", year=2023) == date(2023, 2, 28)
+    assert parse_cell_date("年底", year=2025) == date(2025, 12, 31)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (datetime(2024, 4, 8, 10, 30), datetime(2024, 4, 8, 10, 30)),
+        (date(2024, 4, 8), datetime(2024, 4, 8, 0, 0)),
+        ("2024-04-08 10:30", datetime(2024, 4, 8, 10, 30)),
+        ("2024-04-08 10:30:15", datetime(2024, 4, 8, 10, 30, 15)),
+        ("2024-4-8 9:05", datetime(2024, 4, 8, 9, 5)),
+        ("2024年4月8日14:00", datetime(2024, 4, 8, 14, 0)),
+        ("2024-04-08", datetime(2024, 4, 8, 0, 0)),
+        ("昨天", None),
+        (None, None),
+    ],
+)
+def test_parse_cell_datetime(value, expected):
+    from xl_duban.domain.cells import parse_cell_datetime
+
+    assert parse_cell_datetime(value) == expected
+
+
+def test_parse_cell_date_still_importable_from_rules():
+    from xl_duban.domain import cells
+
+    assert rules.parse_cell_date is cells.parse_cell_date

@@ -495,8 +495,12 @@ def test_failed_write_leaves_ledger_untouched(ledger_path: Path, monkeypatch: py
         buf = io.BytesIO()
         real_save(self, buf)
         data = buf.getvalue()
-        Path(filename).write_bytes(data[: len(data) // 2])
-        calls.append(Path(filename))
+        if hasattr(filename, "write"):  # atomic_save hands over an open file
+            filename.write(data[: len(data) // 2])
+            calls.append(Path(filename.name))
+        else:
+            Path(filename).write_bytes(data[: len(data) // 2])
+            calls.append(Path(filename))
         raise DiskFull(28, "No space left on device")
 
     monkeypatch.setattr(ledger_store.Workbook, "save", half_save)

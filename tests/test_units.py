@@ -302,3 +302,40 @@ def test_expand_single_names(directory):
 )
 def test_guess_unit_type(name, expected):
     assert guess_unit_type(name) == expected
+
+
+# -- split_units: unrelated names are not joined (review fix) ---------------------------------------
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("区科协\n区财政局", ["区科协", "区财政局"]),  # 科协 ends like an organisation
+        ("区发改\n\n区财政局", ["区发改", "区财政局"]),  # an abbreviation, then a name of its own
+        ("区发改\n\n市生态环境局源城分局", ["区发改", "市生态环境局源城分局"]),
+        ("区发改\n\n有关镇（街道）", ["区发改", "有关镇(街道)"]),
+        ("区发改\n\n各镇街", ["区发改", "各镇街"]),
+        ("源城区\n\n市场监督管理局", ["源城区市场监督管理局"]),  # 市场 is a word, not the prefix 市
+    ],
+)
+def test_split_units_never_joins_a_new_name(cell, expected):
+    assert split_units(cell) == expected
+
+
+def test_split_units_wraps_still_join():
+    assert split_units("区创建全国文明城市工作\n\n领导小组办公室") == ["区创建全国文明城市工作领导小组办公室"]
+    assert split_units("市医疗保障局\n\n源城分局") == ["市医疗保障局源城分局"]
+    assert split_units("区文化广电旅游\n\n体育局") == ["区文化广电旅游体育局"]
+
+
+# -- split_subitems (domain, shared with samples) ---------------------------------------------------
+
+def test_split_subitems_continuation_and_decimals():
+    from xl_duban.domain.importing import split_subitems
+    from xl_duban.samples import split_subitems as samples_split
+
+    assert samples_split is split_subitems
+    lines = ["保障城区供水。", "1.新建水厂一座，", "日供水2万吨。", "", "2.改造管网2.5公里。", "3、完成验收。"]
+    assert split_subitems(lines) == (["保障城区供水。"],
+                                     ["1.新建水厂一座，\n日供水2万吨。", "2.改造管网2.5公里。", "3、完成验收。"])
+    assert split_subitems(["2.5万平方米绿地。"]) == (["2.5万平方米绿地。"], [])
+    assert split_subitems(["1.种植2.5万平方米绿地。", "2.5万株乔木。"]) == ([], ["1.种植2.5万平方米绿地。\n2.5万株乔木。"])

@@ -17,6 +17,11 @@ from pathlib import Path
 from typing import Callable, Optional
 
 import typer
+
+try:  # typer >= 0.29 vendors click; older releases use the click package
+    from typer._click import exceptions as click
+except ImportError:  # pragma: no cover - depends on the installed typer
+    import click.exceptions as click  # type: ignore[no-redef]
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
@@ -190,9 +195,41 @@ def demo_cmd(out_dir: Path = typer.Argument(Path("duban-demo"), help="演示输�
     _run(as_json, action, render)
 
 
+def _usage_message(exc: click.UsageError) -> str:
+    """Click's usage errors in Chinese (the detail from Click is kept for precision)."""
+    if isinstance(exc, click.MissingParameter):
+        hint = exc.param_hint if isinstance(exc.param_hint, str) else " / ".join(exc.param_hint or [])
+        return f"缺少参数 {hint or (exc.param.name if exc.param else '')}。"
+    if isinstance(exc, click.NoSuchOption):
+        return f"没有选项 {exc.option_name}。"
+    if isinstance(exc, click.BadParameter):
+        hint = exc.param_hint if isinstance(exc.param_hint, str) else " / ".join(exc.param_hint or [])
+        return f"参数 {hint or (exc.param.name if exc.param else '')} 的值无效（年度须为数字，周期如 2024Q1 或 2024-03）。"
+    return f"用法错误：{exc.format_message()}"
+
+
 def main(argv: Optional[list[str]] = None) -> None:
-    """Console-script entry point."""
-    app(args=argv, prog_name="duban")
+    """Console-script entry point: exit codes per DESIGN §9, usage errors in Chinese."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        code = app(args=args, prog_name="duban", standalone_mode=False)
+    except click.UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `duban`: show the help
+            console.print(exc.format_message())
+            sys.exit(0)
+        message = _usage_message(exc)
+        if "--json" in args:
+            outcome = services.Outcome(findings=[Finding(code="usage-error", level="错误", message=message)], unreadable=True)
+            sys.stdout.write(json.dumps(outcome.as_dict(), ensure_ascii=False, indent=1) + "\n")
+        else:
+            if exc.ctx is not None:
+                err_console.print(exc.ctx.get_usage())
+            err_console.print(message + " 运行 duban --help 或 duban 命令 --help 查看用法。")
+        sys.exit(2)
+    except (click.Abort, KeyboardInterrupt):
+        err_console.print("已取消。")
+        sys.exit(130)
+    sys.exit(code or 0)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ a unit directory workbook, then runs ``init``, ``import`` and ``validate``.
 from __future__ import annotations
 
 import csv
+import shutil
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from .domain.models import TaskKind
-from .io.ledger_store import LedgerStore, atomic_save
+from .io.ledger_store import BACKUP_DIR, LedgerStore, atomic_save
 from .samples import seed_2022_tables, write_tables_docx
 from .services import Outcome, Progress, import_files, init_ledger, validate_ledger
 
@@ -46,8 +47,10 @@ def run_demo(out_dir: Path, *, now: datetime, progress: Progress | None = None) 
         write_tables_docx([tables["附件3"]], inbox / "附件3 2022年区十件民生实事任务分解表.docx"),
     ]
     ledger_path = out_dir / LEDGER_NAME
-    if ledger_path.exists():
-        ledger_path.unlink()  # the demo always starts from a fresh ledger
+    if ledger_path.exists():  # the demo starts from a fresh ledger; the old one goes to the backups
+        backup_dir = ledger_path.parent / BACKUP_DIR
+        backup_dir.mkdir(exist_ok=True)
+        shutil.move(ledger_path, backup_dir / f"{ledger_path.stem}.{now:%Y%m%d-%H%M%S-%f}{ledger_path.suffix}")
     init_ledger(ledger_path, DEMO_YEAR, now=now)
     imported = import_files(ledger_path, sources, now=now, progress=progress)
     checked = validate_ledger(ledger_path, now=now)

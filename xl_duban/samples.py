@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from .domain.importing import split_subitems  # the importer's own rule, so samples round-trip
+
 LISTS_2022 = "seed2022_lists.txt"
 DIVISION_2022 = "seed2022_division.txt"
 
@@ -92,19 +94,6 @@ def parse_prose(text: str) -> list[str]:
     return [ln.strip() for ln in text.splitlines() if ln.strip()]
 
 
-def split_subitems(paragraphs: list[str]) -> tuple[list[str], list[str]]:
-    """Split a 工作任务 cell into its intro and numbered sub-items (``1.…``, ``2.…``)."""
-    intro, items = [], []
-    for p in paragraphs:
-        if re.match(r"^\d+[.．、]", p.strip()):
-            items.append(p.strip())
-        elif items:
-            items[-1] += p.strip()
-        else:
-            intro.append(p)
-    return intro, items
-
-
 def write_tables_docx(
     tables: list[SeedTable],
     path: Path,
@@ -154,7 +143,7 @@ def _expand_subitem_rows(table: SeedTable) -> list[list[list[str]]]:
         out.append([*row[:task_col], intro, *row[task_col + 1:]])
         for item in items:
             sub = [[] for _ in row]
-            sub[task_col] = [item]
+            sub[task_col] = item.split("\n")  # a continued item keeps its paragraphs
             out.append(sub)
     return out
 

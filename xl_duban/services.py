@@ -13,14 +13,15 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
 
-from .domain.findings import Finding, error, has_errors, info, warning
+from .domain.findings import Finding, count_by_level, error, has_errors, info, warning
 from .domain.importing import RawTable, map_prose, map_task_table, map_unit_table, merge_tasks, merge_units, detect_year
-from .domain.lights import LightRules, light_tasks, normalize_light
+from .domain.lights import LightRules, light_tasks
 from .domain.issuing import build_issue, file_name as issue_file_name, recipients, sign
 from .domain.models import (ChangeLogEntry, Ledger, LightColor, Submission, SubmissionState, TaskKind, ValidationRow,
                             parse_period_or_none)
 from .domain.periods import Period, due_date
-from .domain.rules import Context, validate
+from .domain.rules import Context, choice_setting, int_setting, validate
+from .domain.schema import DATA_SHEETS
 from .domain.units import UnitDirectory, normalize_name
 from .io.calendar_source import work_calendar
 from .io.ledger_store import LedgerError, LedgerStore, create_ledger
@@ -62,12 +63,12 @@ def file_hash(path: Path) -> str:
 
 
 def _findings_to_rows(findings: list[Finding]) -> list[ValidationRow]:
-    return [ValidationRow(sheet=f.sheet if f.sheet in _LEDGER_SHEETS else " › ".join(p for p in (f.file, f.sheet) if p),
+    return [ValidationRow(sheet=f.sheet if f.sheet in LEDGER_SHEETS else " › ".join(p for p in (f.file, f.sheet) if p),
                           at_row=f.row, column=f.column, level=f.level.value, code=f.code, message=f.text())
             for f in findings]
 
 
-_LEDGER_SHEETS = {"任务台账", "节点目标", "反馈记录", "亮灯记录", "单位名录", "报送情况", "校验结果", "变更日志", "设置", "节假日"}
+LEDGER_SHEETS = {spec.name for spec in DATA_SHEETS}
 
 
 def init_ledger(path: Path, year: int, *, now: datetime) -> Outcome:
@@ -78,8 +79,12 @@ def init_ledger(path: Path, year: int, *, now: datetime) -> Outcome:
     return Outcome(summary={"ledger": str(path), "year": year})
 
 
-def _check_ledger(ledger: Ledger, store: LedgerStore, now: datetime) -> list[Finding]:
-    return validate(ledger, Context(file=store.file, today=now.date()))
+def _check_ledger(ledger: Ledger, store: LedgerStore, now: datetime, load_findings: list[Finding] = ()) -> list[Finding]:
+    """Validation findings; blank cells of a column that is missing altogether are not repeated
+    row by row (the one missing-column finding says it all)."""
+    missing = {(f.sheet, f.column) for f in load_findings if f.code == "missing-column"}
+    return [f for f in validate(ledger, Context(file=store.file, today=now.date()))
+            if not (f.code == "required-field" and (f.sheet, f.column) in missing)]
 
 
 def import_files(ledger_path: Path, files: list[Path], *, now: datetime, progress: Progress | None = None) -> Outcome:
@@ -107,7 +112,8 @@ def import_files(ledger_path: Path, files: list[Path], *, now: datetime, progres
             source = f"{path.name}#{file_hash(path)[:12]}"
         except (UnreadableFile, OSError) as exc:
             unreadable = True
-            findings.append(error("unreadable-file", f"文件无法读取：{exc}", file=path.name,
+            reason = str(exc) if isinstance(exc, UnreadableFile) else f"文件无法读取（{exc.strerror or type(exc).__name__}）"
+            findings.append(error("unreadable-file", reason, file=path.name,
                                   hint="确认文件未损坏、未加密，并另存为 .docx / .xlsx 后重试。"))
             continue
         file_findings, results = _import_one(ledger, tables, prose, year, source, now)
@@ -124,6 +130,7 @@ def import_files(ledger_path: Path, files: list[Path], *, now: datetime, progres
         summary["added_units"] += len(entry["added_units"])
     if progress:
         progress("保存台账", len(files), len(files))
+    store.renumber(ledger)  # new tasks get the rows they will have, so findings point at them
     validation = _check_ledger(ledger, store, now)
     ledger.validation = _findings_to_rows(findings + validation)
     store.save(ledger, highlights=validation, now=now)
@@ -173,34 +180,35 @@ def validate_ledger(ledger_path: Path, *, now: datetime) -> Outcome:
     """``duban validate``: run every rule, write 校验结果, highlight cells (and clear fixed ones)."""
     store = LedgerStore(ledger_path)
     ledger, load_findings = store.load()
-    findings = load_findings + _check_ledger(ledger, store, now)
+    findings = load_findings + _check_ledger(ledger, store, now, load_findings)
     ledger.validation = _findings_to_rows(findings)
-    store.save(ledger, highlights=findings, now=now)
-    counts = {level: sum(f.level.value == level for f in findings) for level in ("错误", "警告", "提示")}
+    store.save(ledger, highlights=findings, now=now, skip_incomplete=True)
+    counts = count_by_level(findings)
     return Outcome(summary={"ledger": str(ledger_path), "counts": counts, "tasks": len(ledger.tasks),
                             "units": len(ledger.units)}, findings=findings)
 
 
 def light_rules(ledger: Ledger) -> tuple[LightRules, list[Finding]]:
     """The light rules from 设置 (红灯阈值, 缺报视为, 逾期报送视为); bad values fall back with a finding."""
-    findings: list[Finding] = []
-    threshold = _int_or(ledger.setting("红灯阈值", 2), 0)
-    if threshold < 1:
-        threshold = 2
-        findings.append(error("bad-setting", "【设置】“红灯阈值”不是正整数，按 2 计算。", sheet="设置", column="值"))
-    missing = normalize_light(ledger.setting("缺报视为", "黄灯")) or LightColor.yellow
-    late_yellow = normalize_light(ledger.setting("逾期报送视为", "按内容")) is LightColor.yellow
-    return LightRules(red_threshold=max(threshold, 1), missing_as=missing, late_yellow=late_yellow), findings
+    threshold, f1 = int_setting(ledger, "红灯阈值", 2)
+    missing, f2 = choice_setting(ledger, "缺报视为", "黄灯")
+    late, f3 = choice_setting(ledger, "逾期报送视为", "按内容")
+    rules = LightRules(red_threshold=threshold, missing_as=LightColor(missing), late_yellow=late == "黄灯")
+    return rules, [*f1, *f2, *f3]
 
 
 class DueDates:
-    """Due dates of periods on a ledger's calendar and 设置, remembering calendar warnings."""
+    """Due dates of periods on a ledger's calendar and 设置, remembering calendar warnings.
+
+    Bad 季度截止日 / 月报截止工作日 values fall back to the defaults with a finding, so a typo in
+    设置 can never crash a run.
+    """
 
     def __init__(self, ledger: Ledger) -> None:
         self._calendar = work_calendar(ledger)
-        self._quarter_day = _int_or(ledger.setting("季度截止日", 10), 10)
-        self._monthly_workday = _int_or(ledger.setting("月报截止工作日", 3), 3)
-        self._warnings: dict[str, Finding] = {}
+        self._quarter_day, f1 = int_setting(ledger, "季度截止日", 10)
+        self._monthly_workday, f2 = int_setting(ledger, "月报截止工作日", 3)
+        self._warnings: dict[str, Finding] = {f.message: f for f in (*f1, *f2)}
 
     def __call__(self, period: Period) -> date:
         day, found = due_date(period, self._calendar, self._quarter_day, self._monthly_workday)
@@ -211,13 +219,6 @@ class DueDates:
     @property
     def findings(self) -> list[Finding]:
         return list(self._warnings.values())
-
-
-def _int_or(value, default: int) -> int:
-    try:
-        return int(float(value))
-    except (TypeError, ValueError):
-        return default
 
 
 def light_up(ledger_path: Path, period_text: str, *, now: datetime) -> Outcome:
@@ -264,8 +265,9 @@ def light_up(ledger_path: Path, period_text: str, *, now: datetime) -> Outcome:
                                 hint="截止日过后再次运行亮灯，结果会自动更新。"))
     year = ledger.year or period.year
     overview = lambda wb: write_overview(wb, year, ledger.tasks, ledger.lights, str(period))  # noqa: E731
-    store.save(ledger, now=now, views=[overview])
     all_findings = [*findings, *rule_findings, *due.findings, *run.findings]
+    ledger.validation = _findings_to_rows(all_findings)
+    store.save(ledger, highlights=all_findings, now=now, views=[overview])
     lit = [v for v in run.verdicts if v.period == period]
     counts = {c.value: sum(v.light is c for v in lit) for c in LightColor}
     return Outcome(summary={"ledger": str(ledger_path), "period": str(period), "counts": counts,

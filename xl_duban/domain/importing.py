@@ -42,14 +42,24 @@ UNIT_HEADERS: dict[str, tuple[str, ...]] = {
     "phone": ("联系电话", "电话"),
     "email": ("邮箱", "电子邮箱", "邮件地址"),
 }
-_NUMBERED = re.compile(r"^\s*(\d{1,2})\s*[.．、]\s*")  # "1." / "2．" / "3、" sub-item numbering
+# "1." / "2．" / "3、" sub-item numbering — but not a decimal such as "2.5万平方米".
+_NUMBERED = re.compile(r"^\s*(\d{1,2})\s*[.．、](?!\d)\s*")
 _TARGET_FORM_HEADERS = ("第一季度目标", "第二季度目标", "一月份", "节点任务")
+# Fields a row never takes from a cell merged down from the row above. A merged 牵头单位 or
+# 责任领导 is shared by every row it spans, but a merged 序号 (or 项目名称) spans the sub-item
+# rows of one 民生实事 project: copying it down would make each sub-item a second task with
+# the project's number, so those rows read it as empty and become sub-items.
+_OWN_ONLY_FIELDS = ("seq", "name")
 
 
 @dataclass(frozen=True)
 class RawRow:
     cells: tuple[str, ...]
     row: int  # Excel row, or 1-based row of a Word table (header row = 1)
+    # Positions whose text the adapter copied from the cell above because the two are one
+    # vertically merged cell (Word ``vMerge``, an Excel merged range): the row shares that
+    # value but did not write it itself. See :data:`_OWN_ONLY_FIELDS`.
+    merged: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -163,15 +173,23 @@ def map_task_table(table: RawTable, directory: UnitDirectory) -> tuple[list[Task
     drafts: list[TaskDraft] = []
     findings: list[Finding] = []
     last_project: TaskDraft | None = None
+    section = ""  # 大类 from the last section row (一、… / （一）…)
     for raw in table.rows[h_index + 1:]:
         at = {**where, "row": raw.row}
         cells = list(raw.cells) + [""] * (len(header_cells) - len(raw.cells))
-        if not any(c.strip() for c in cells):
-            continue
+        if not any(c.strip() for i, c in enumerate(cells) if i not in raw.merged):
+            continue  # blank, or only the continuation of cells merged from above
         if [normalize_name(c) for c in cells[: len(header_key)]] == header_key:
             findings.append(info("repeated-header", "重复的表头行（跨页表格常见），已跳过。", **at))
             continue
-        value = {fld: cells[c].strip() for fld, c in col_of.items() if c < len(cells)}
+        heading = _section_heading(cells)
+        only_content = {i for i, c in enumerate(cells) if c.strip()} == {col_of["content"]}
+        if heading is not None and not (only_content and last_project is not None):
+            # (text alone in 工作任务 under a 民生实事 project is a sub-item row numbered 一、)
+            section, last_project = heading, None
+            continue
+        value = {fld: "" if c in raw.merged and fld in _OWN_ONLY_FIELDS else cells[c].strip()
+                 for fld, c in col_of.items() if c < len(cells)}
         kind = TaskKind(value["kind"]) if value.get("kind") in ("重点任务", "民生实事") else default_kind
         content = _content(value)
         if not content:
@@ -203,24 +221,43 @@ def map_task_table(table: RawTable, directory: UnitDirectory) -> tuple[list[Task
                     if int(numbered.group(1)) >= draft.sub:
                         draft.sub = int(numbered.group(1))
                 _inherit(draft, last_project)
+                draft.category = draft.category or section
                 drafts.append(draft)
                 findings.append(info("subitem-row", f"序号为空，按第{last_project.seq}项民生实事的子项导入。", **at))
                 continue
             column = header_cells[col_of["seq"]] if "seq" in col_of else ""
-            findings.append(error("missing-seq", "序号为空，无法确定任务编号，未导入。", column=column, **at,
-                                  hint="补填序号后重新导入；民生实事的子项请放在所属项目之后。"))
+            if "seq" in col_of and col_of["seq"] in raw.merged:
+                findings.append(error("missing-seq", "序号与上一行合并为一个单元格，无法确定本行的任务编号，未导入。", column=column, **at,
+                                      hint="如本行是上一项任务的续行，请将内容并入上一行；如是另一项任务，请取消合并并补填序号。"))
+            else:
+                findings.append(error("missing-seq", "序号为空，无法确定任务编号，未导入。", column=column, **at,
+                                      hint="补填序号后重新导入；民生实事的子项请放在所属项目之后。"))
             continue
+        draft.category = draft.category or section
         drafts.append(draft)
         if kind is TaskKind.livelihood:
             last_project = draft
-            drafts.extend(_cell_subitems(draft))
+            drafts.extend(_cell_subitems(draft, value.get("name", ""), value.get("content", "")))
         if not draft.lead_units:
             findings.append(warning("missing-lead-unit", "牵头单位为空，已导入，请补填。", column="牵头单位", **at))
     return drafts, findings
 
 
+def _section_heading(cells: list[str]) -> str | None:
+    """The 大类 title of a section row (``一、着力稳增长`` alone in the row, often merged across)."""
+    texts = {c.strip() for c in cells if c.strip()}
+    if len(texts) != 1:
+        return None
+    text = next(iter(texts))
+    return _heading_title(text) if _HEADING.match(text) else None
+
+
 def _content(value: dict[str, str]) -> str:
-    name, content = value.get("name", "").strip(), value.get("content", "").strip()
+    return _join_name(value.get("name", ""), value.get("content", ""))
+
+
+def _join_name(name: str, content: str) -> str:
+    name, content = name.strip(), content.strip()
     if name and content and not content.startswith(name):
         return f"{name}：{content}"
     return content or name
@@ -238,17 +275,45 @@ def _inherit(sub: TaskDraft, parent: TaskDraft) -> None:
     sub.co_units = sub.co_units or list(parent.co_units)
 
 
-def _cell_subitems(project: TaskDraft) -> list[TaskDraft]:
-    """Numbered paragraphs (``1.…``) inside a 民生实事 工作任务 cell are its sub-items."""
-    lines = project.content.split("\n")
-    intro = [ln for ln in lines if ln.strip() and not _NUMBERED.match(ln)]
-    items = [ln for ln in lines if _NUMBERED.match(ln)]
-    if len(items) < 2:
+def split_subitems(lines: list[str]) -> tuple[list[str], list[str]]:
+    """Split the paragraphs of a 工作任务 cell into its intro and numbered sub-items.
+
+    A sub-item starts at a paragraph numbered ``1.`` / ``2．`` / ``3、`` (a decimal such as
+    ``2.5万平方米`` is not a number); an unnumbered paragraph after a sub-item continues that
+    sub-item (Word users press Enter inside an item), joined with a line break. Items keep
+    their numbers; blank paragraphs are dropped.
+    """
+    intro: list[str] = []
+    items: list[str] = []
+    for line in lines:
+        text = line.strip()
+        if not text:
+            continue
+        if _NUMBERED.match(text):
+            items.append(text)
+        elif items:
+            items[-1] += "\n" + text
+        else:
+            intro.append(text)
+    return intro, items
+
+
+def _cell_subitems(project: TaskDraft, name: str, cell: str) -> list[TaskDraft]:
+    """Numbered paragraphs (``1.…``) inside a 民生实事 工作任务 cell are its sub-items.
+
+    Two or more numbered items are split off. A single item is split off only when it is
+    item 1, fills the cell and the row has a 项目名称 to stand for the project — the layout
+    where the first sub-item shares the project's row and the others follow in rows below
+    under a merged 序号 / 项目名称.
+    """
+    intro, items = split_subitems(cell.split("\n"))
+    numbers = [int(_NUMBERED.match(item).group(1)) for item in items]
+    if not (len(items) >= 2 or (numbers == [1] and not intro and name.strip())):
         return []
-    project.content = "\n".join(intro)
+    project.content = _join_name(name, "\n".join(intro)) or "\n".join(items)
     subs = []
     for k, text in enumerate(items, 1):
-        sub = TaskDraft(kind=project.kind, seq=project.seq, sub=k, content=_NUMBERED.sub("", text).strip(),
+        sub = TaskDraft(kind=project.kind, seq=project.seq, sub=k, content=_NUMBERED.sub("", text, count=1).strip(),
                         where=project.where)
         _inherit(sub, project)
         subs.append(sub)
@@ -346,24 +411,33 @@ def _content_key(kind: str, text: str) -> tuple[str, str]:
 def merge_tasks(ledger: Ledger, drafts: list[TaskDraft], year: int, source: str, now: datetime) -> MergeResult:
     """Add drafts not yet in the ledger; resolve and register their units.
 
-    A task already present with the same kind and text is left alone, so re-importing a
-    file adds nothing. An id already taken by a different text is a conflict finding,
-    never an overwrite: the ledger is the record and only a person may change it.
+    A task whose id is already present with the same kind and text is left alone, so
+    re-importing a file adds nothing. An id already taken by a different text is a conflict
+    finding, never an overwrite: the ledger is the record and only a person may change it.
+    The same text under a new id is imported — two rows may well repeat a task on purpose —
+    with a ``duplicate-content`` warning that names the other task, for a person to check.
     """
     result = MergeResult()
-    by_content = {_content_key(t.kind, t.content): t for t in ledger.tasks}
+    by_content: dict[tuple[str, str], Task] = {}
+    for t in ledger.tasks:
+        by_content.setdefault(_content_key(t.kind, t.content), t)
     by_id = {t.id: t for t in ledger.tasks}
     for draft in drafts:
         tid = draft.task_id(year)
         key = _content_key(draft.kind.value, draft.content)
-        if key in by_content:
-            result.unchanged += 1
-            continue
         if tid in by_id:
+            if _content_key(by_id[tid].kind, by_id[tid].content) == key:
+                result.unchanged += 1
+                continue
             result.findings.append(error(
                 "task-id-conflict", f"任务编号{tid}已被另一项任务占用（“{by_id[tid].content[:20]}…”），本行未导入。",
                 **draft.where, hint="核对是否为同一任务的修订稿；如是，请在【任务台账】中直接修改。"))
             continue
+        if key in by_content:
+            other = by_content[key]
+            result.findings.append(warning(
+                "duplicate-content", f"本行任务内容与任务{other.id}相同，已按编号{tid}导入，请核对是否重复。",
+                **draft.where, hint=f"如确属重复，请在【任务台账】中将{tid}的状态改为“已取消”。"))
         lead = _register_units(ledger, draft.lead_units, draft.where, source, now, result)
         co = _register_units(ledger, draft.co_units, draft.where, source, now, result)
         task = Task(id=tid, kind=draft.kind.value, category=draft.category, seq=_seq_label(draft),
@@ -371,7 +445,8 @@ def merge_tasks(ledger: Ledger, drafts: list[TaskDraft], year: int, source: str,
                     deadline=draft.deadline or None, cadence=draft.kind.cadence.value,
                     status=TaskStatus.open.value, note=draft.note)
         ledger.tasks.append(task)
-        by_content[key] = by_id[tid] = task
+        by_content.setdefault(key, task)
+        by_id[tid] = task
         result.added_tasks.append(tid)
         ledger.changelog.append(ChangeLogEntry(time=now, action="导入", object=tid, field="任务",
                                                new=task.content[:60], source=source))

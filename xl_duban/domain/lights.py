@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Callable, Iterable
+from datetime import date, datetime
+from enum import Enum
+from typing import Callable, Iterable, TypeVar
 
+from .cells import parse_cell_date, parse_cell_datetime
 from .findings import Finding, error, warning
 from .models import Completion, Feedback, LightColor, LightRecord, NodeTarget, Task, TaskStatus, parse_period_or_none
 from .periods import Period
-from .rules import parse_cell_date
+from .units import normalize_name
 
 _LIGHT_SPELLINGS = {
     LightColor.green: ("绿灯", "绿", "green", "g", "✓", "√", "🟢", "绿色"),
@@ -31,22 +33,26 @@ _COMPLETION_SPELLINGS = {
 }
 
 
+E = TypeVar("E", bound=Enum)
+
+
+def _lookup(text: object, spellings: dict[E, tuple[str, ...]]) -> E | None:
+    """The enum value one of whose spellings ``text`` is (NFKC, case and spaces forgiven)."""
+    key = unicodedata.normalize("NFKC", str(text or "")).strip().lower()
+    for value, words in spellings.items():
+        if key in words:
+            return value
+    return None
+
+
 def normalize_light(text: object) -> LightColor | None:
     """A light from what people type (绿/绿灯/green/G/✓ …); None if blank or unknown."""
-    key = unicodedata.normalize("NFKC", str(text or "")).strip().lower()
-    for color, spellings in _LIGHT_SPELLINGS.items():
-        if key in spellings:
-            return color
-    return None
+    return _lookup(text, _LIGHT_SPELLINGS)
 
 
 def normalize_completion(text: object) -> Completion | None:
     """A 完成情况 from what people type (已完成/完成/是/✓ …); None if blank or unknown."""
-    key = unicodedata.normalize("NFKC", str(text or "")).strip().lower()
-    for value, spellings in _COMPLETION_SPELLINGS.items():
-        if key in spellings:
-            return value
-    return None
+    return _lookup(text, _COMPLETION_SPELLINGS)
 
 
 @dataclass(frozen=True)
@@ -67,12 +73,10 @@ class Verdict:
     light: LightColor
     streak: int
     basis: str
-    computed: LightColor
     self_light: str = ""
     override: str = ""
     override_note: str = ""
-    late: bool = False
-    missing: bool = False
+    missing: bool = False  # no return at all (the service warns when that is before the deadline)
 
     def record(self) -> LightRecord:
         return LightRecord(task_id=self.task_id, period=str(self.period), light=self.light.value, streak=self.streak,
@@ -82,7 +86,7 @@ class Verdict:
 
 def period_name(period: Period) -> str:
     """How a 依据 names a period: 第二季度 / 3月 (the year is obvious in context)."""
-    return period.label[5:] if period.label.startswith(str(period.year)) else period.label
+    return period.label.removeprefix(f"{period.year}年")
 
 
 def _is_late(fb: Feedback, due: date | None) -> bool:
@@ -92,8 +96,29 @@ def _is_late(fb: Feedback, due: date | None) -> bool:
     return bool(due and received and received > due)
 
 
+def _latest_per_unit(feedback: list[Feedback]) -> list[Feedback]:
+    """Each unit's latest return (by 报送时间; none is oldest; on a tie the later row wins).
+
+    A unit that corrects its return sends it again: only the correction counts, or an old
+    未完成 would keep the task yellow forever.
+    """
+    def when(f: Feedback) -> tuple[int, datetime]:
+        moment = parse_cell_datetime(f.received_at)
+        return (1, moment) if moment else (0, datetime.min)
+
+    latest: dict[str, Feedback] = {}
+    for f in feedback:
+        unit = normalize_name(f.unit)
+        if unit not in latest or when(f) >= when(latest[unit]):
+            latest[unit] = f
+    return [f for f in feedback if latest.get(normalize_name(f.unit)) is f]
+
+
 def _combined(feedback: list[Feedback]) -> Completion | None:
-    """Several lead units may report on one task: any 未完成 makes the task not done."""
+    """Several lead units may report on one task: any 未完成 makes the task not done.
+
+    ``feedback`` must already be one return per unit (:func:`_latest_per_unit`).
+    """
     values = [normalize_completion(f.completion) for f in feedback]
     if any(v is Completion.not_done for v in values):
         return Completion.not_done
@@ -118,8 +143,9 @@ def light_task(
 
     A period without a node target gets no light and leaves the streak as it is: 连续两次
     亮黄灯 counts the checks that happened. After a period reported 已办结 nothing is lit any
-    more; a task marked 已办结 in 任务台账 is lit only where a return exists; a cancelled task
-    is never lit.
+    more. A task marked 已办结 in 任务台账 keeps its past — every period up to and including
+    the last one with any return is lit as usual — and gets no light in later periods. A
+    cancelled task gets no verdicts (the service keeps its existing records).
     """
     verdicts: list[Verdict] = []
     findings: list[Finding] = []
@@ -127,11 +153,13 @@ def light_task(
     if task.status == TaskStatus.cancelled.value:
         return [], []
     if task.status == TaskStatus.done.value:
-        periods = [p for p in periods if feedback.get(p)]
+        reported = [p for p, rows in feedback.items() if rows]
+        last = max(reported, key=Period.sort_key) if reported else None
+        periods = [p for p in periods if last is not None and not last < p]
     for period in periods:
         if period not in targets:
             continue
-        reports = feedback.get(period, [])
+        reports = _latest_per_unit(feedback.get(period, []))
         completion = _combined(reports)
         name = period_name(period)
         late = any(_is_late(f, due(period)) for f in reports)
@@ -163,21 +191,21 @@ def light_task(
         final = chosen or computed
         # the streak counts consecutive periods whose *final* light is not green
         streak = 0 if final is LightColor.green else streak + 1
-        if not chosen and final is LightColor.yellow and streak >= rules.red_threshold:
-            final = LightColor.red
-        light = final
+        escalated = not chosen and final is LightColor.yellow and streak >= rules.red_threshold
+        light = LightColor.red if escalated else final
         if chosen:
             basis = f"经核定为{chosen.value}：{override_note.strip()}（系统判定：{basis}）"
-        elif light is LightColor.red:
+        elif escalated:
             basis += f"，连续{streak}次黄灯，亮红灯"
+        elif light is LightColor.red:  # red in its own right (缺报视为 红灯), not by a streak
+            basis += "，亮红灯"
         elif light is LightColor.yellow:
             basis += "，亮黄灯"
         else:
             basis += "，亮绿灯"
         self_light = next((normalize_light(f.self_light) for f in reports if normalize_light(f.self_light)), None)
-        verdicts.append(Verdict(task.id, period, light, streak, basis, computed,
-                                self_light.value if self_light else "", override_value, override_note,
-                                late, missing))
+        verdicts.append(Verdict(task.id, period, light, streak, basis,
+                                self_light.value if self_light else "", override_value, override_note, missing))
         if self_light and self_light is not light:
             findings.append(warning("self-assessment-disagreement",
                                     f"{task.id} {period} 自评{self_light.value}，核定结果为{light.value}。", **where(period), subject=f"{task.id} {period}",

@@ -8,14 +8,28 @@ carry the Excel row and the header so the clerk can jump to the cell (DESIGN §7
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Callable
 
+from .cells import parse_cell_date  # re-exported: io.calendar_source and older callers import it from here
 from .findings import Finding, error, info, warning
-from .models import Ledger, Record, TaskStatus, parse_period_or_none
+from .models import Ledger, Record, Setting, TaskStatus, parse_period_or_none
 from .periods import Cadence
-from .schema import DATA_SHEETS, FEEDBACK, HOLIDAYS, SETTINGS, TARGETS, TASKS, UNITS, SheetSpec
+from .schema import (
+    DATA_SHEETS,
+    FEEDBACK,
+    HOLIDAYS,
+    SETTING_CHOICES,
+    SETTING_RULES,
+    SETTINGS,
+    TARGETS,
+    TASKS,
+    UNITS,
+    SheetSpec,
+    setting_default,
+)
 from .units import COLLECTIVES, Match, UnitDirectory, normalize_name
 
 _TASK_ID = re.compile(r"^(\d{4})-(ZD|MS)-(\d{2,3})(?:-(\d{1,2}))?$")
@@ -167,30 +181,6 @@ def check_leaders(ledger: Ledger, ctx: Context) -> list[Finding]:
     ]
 
 
-def parse_cell_date(value: object) -> date | None:
-    """A date from a cell: a real date, or text like 2024-06-30, 2024/6/30, 2024年6月30日, 2024年6月底."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = re.sub(r"\s+", "", str(value or ""))
-    text = re.sub(r"(之前|以前|前)$", "", text)  # "2024年6月底前" is the seeds' way of writing a deadline
-    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:\d{1,2}:\d{2}(?::\d{2})?)?", text)
-    if m:
-        try:
-            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        except ValueError:
-            return None
-    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})月?(?:底|末)?", text)
-    if m and 1 <= int(m.group(2)) <= 12:
-        y, mo = int(m.group(1)), int(m.group(2))
-        return date(y + (mo == 12), mo % 12 + 1, 1) - timedelta(days=1)
-    m = re.fullmatch(r"(\d{4})年(?:底|末)?", text)
-    if m:
-        return date(int(m.group(1)), 12, 31)
-    return None
-
-
 # (sheet, field, may lie in the future, must lie in the ledger year, accepted free text, hint)
 _DATE_FIELDS = (
     (TASKS, "deadline", True, True, r"(长期|持续|常态|年内|全年)", "写作 2024-06-30、2024年6月底，或“长期”“持续推进”。"),
@@ -211,7 +201,9 @@ def check_dates(ledger: Ledger, ctx: Context) -> list[Finding]:
             value = getattr(record, field)
             if value in (None, ""):
                 continue
-            d = parse_cell_date(value)
+            # a year-less 完成时限 (6月底前, 年底前) means the ledger year; other dates are read
+            # elsewhere without a year, so they must carry one
+            d = parse_cell_date(value, year if in_year else None)
             at = _at(spec, record, field, ctx)
             if d is None:
                 if not (free_text and re.search(free_text, str(value))):
@@ -279,26 +271,65 @@ def check_references(ledger: Ledger, ctx: Context) -> list[Finding]:
     return out
 
 
+def _setting_row(ledger: Ledger, key: str) -> Setting | None:
+    """The 设置 row Ledger.setting reads: the first non-blank one of ``key``."""
+    return next((s for s in ledger.settings if s.key == key and s.value not in (None, "")), None)
+
+
+def _bad_setting(row: Setting, default: object, hint: str) -> Finding:
+    return error("bad-setting", f"【设置】“{row.key}”的值“{row.value}”无效，将按默认值{default}计算。",
+                 sheet=SETTINGS.name, row=row.row, column=SETTINGS.column("value").header, hint=hint)
+
+
+def int_setting(ledger: Ledger, key: str, default: int) -> tuple[int, list[Finding]]:
+    """An integer 设置 within its SETTING_RULES bounds, or ``default`` and an error finding.
+
+    Blank or absent → ``default`` silently; text, a fraction or a value outside the bounds →
+    ``default`` and a "bad-setting" error located at that 设置 row (no file: callers add it).
+    Keys without bounds accept any integer.
+    """
+    row = _setting_row(ledger, key)
+    if row is None:
+        return default, []
+    low, high = SETTING_RULES.get(key, (None, None))
+    hint = f"填写 {low} 到 {high} 之间的整数。" if low is not None else "填写整数。"
+    try:
+        number = float(str(row.value).strip())
+    except ValueError:
+        return default, [_bad_setting(row, default, hint)]
+    if not number.is_integer() or (low is not None and not low <= number <= high):
+        return default, [_bad_setting(row, default, hint)]
+    return int(number), []
+
+
+def choice_setting(ledger: Ledger, key: str, default: str) -> tuple[str, list[Finding]]:
+    """A choice 设置 (one of SETTING_CHOICES[key]), or ``default`` and an error finding.
+
+    Blank or absent → ``default`` silently; surrounding spaces and full-width forms are
+    forgiven; anything else → ``default`` and a "bad-setting" error at that 设置 row.
+    """
+    choices = SETTING_CHOICES[key]
+    row = _setting_row(ledger, key)
+    if row is None:
+        return default, []
+    value = unicodedata.normalize("NFKC", str(row.value)).strip()
+    if value in choices:
+        return value, []
+    return default, [_bad_setting(row, default, "只能填写：" + "、".join(choices) + "。")]
+
+
 def check_settings(ledger: Ledger, ctx: Context) -> list[Finding]:
-    """设置 values that rules depend on must be usable numbers/choices."""
+    """设置 values that rules depend on must be usable numbers/choices (bounds: SETTING_RULES)."""
     out = []
-    rows = {s.key: s for s in ledger.settings}
     if ledger.year is None:
-        s = rows.get("年度")
+        s = next((s for s in ledger.settings if s.key == "年度"), None)
         out.append(error("bad-setting", "【设置】中“年度”缺失或不是数字。", file=ctx.file, sheet=SETTINGS.name,
                          row=s.row if s else None, column="值", hint="填写四位年份，如 2024。"))
-    for key, low, high in (("红灯阈值", 2, 12), ("季度截止日", 1, 28), ("月报截止工作日", 1, 15)):
-        s = rows.get(key)
-        if s is None or s.value in (None, ""):
-            continue
-        try:
-            ok = low <= int(float(s.value)) <= high
-        except (TypeError, ValueError):
-            ok = False
-        if not ok:
-            out.append(error("bad-setting", f"【设置】“{key}”的值“{s.value}”无效。", file=ctx.file, sheet=SETTINGS.name,
-                             row=s.row, column="值", hint=f"填写 {low} 到 {high} 之间的整数。"))
-    return out
+    for key in SETTING_RULES:
+        out += int_setting(ledger, key, setting_default(key))[1]
+    for key in SETTING_CHOICES:
+        out += choice_setting(ledger, key, setting_default(key))[1]
+    return [f.model_copy(update={"file": ctx.file}) if not f.file else f for f in out]
 
 
 Check = Callable[[Ledger, Context], list[Finding]]

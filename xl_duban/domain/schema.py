@@ -202,6 +202,26 @@ DEFAULT_SETTINGS: tuple[tuple[str, object, str], ...] = (
     ("收件箱文件夹", "inbox", "邮件附件保存目录"),
 )
 
+# Bounds of the integer 设置 (inclusive) and the allowed values of the choice 设置: the one
+# table both ``duban validate`` (check_settings) and the services (int_setting /
+# choice_setting in rules.py) read, so a value validate accepts is the value the rules use.
+SETTING_RULES: dict[str, tuple[int, int]] = {
+    "红灯阈值": (1, 12),
+    "季度截止日": (1, 28),
+    "月报截止工作日": (1, 10),
+    "备份保留份数": (1, 100),
+    "起始期号": (1, 999),
+}
+SETTING_CHOICES: dict[str, tuple[str, ...]] = {
+    "缺报视为": ("黄灯", "红灯"),
+    "逾期报送视为": ("按内容", "黄灯"),
+}
+
+
+def setting_default(key: str) -> object:
+    """The DEFAULT_SETTINGS value of a 设置 key (None for an unknown key)."""
+    return next((value for k, value, _note in DEFAULT_SETTINGS if k == key), None)
+
 
 def spec_by_name(name: str) -> SheetSpec:
     return next(s for s in DATA_SHEETS if s.name == name)

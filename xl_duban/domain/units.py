@@ -24,10 +24,13 @@ from .models import Unit, UnitType
 ORG_SUFFIXES = (
     "局", "委员会", "委", "办公室", "办事处", "办", "政府", "中心", "大队", "支队", "总队", "公司",
     "集团", "分局", "院", "所", "站", "会", "部", "署", "厅", "队", "馆", "室", "社", "团", "联",
-    "处", "科", "组", "行", "校", "园", "专班", "班", "指挥部",
+    "处", "科", "组", "行", "校", "园", "专班", "班", "指挥部", "协",
 )
 # A branch-office fragment (``源城分局``) continues the name on the line above it.
 _BRANCH_FRAGMENT = re.compile(r"[^区市省县各]{1,6}分局")
+# A line opening like this starts a new name (区…, 市…, 各镇…, 有关单位), never the rest of
+# the name above it. ``市场…`` is a word, not the prefix 市 (``源城区`` / ``市场监督管理局``).
+_NEW_NAME = re.compile(r"^(?:区|市(?!场)|省|县|各|有关)")
 
 # Collective names → the unit type they stand for (None: cannot be expanded automatically).
 COLLECTIVES: dict[str, str | None] = {
@@ -100,7 +103,9 @@ def split_units(cell: object, known: Iterable[str] = ()) -> list[str]:
     the pieces are joined when together they form a known name, when the first piece does
     not end like an organisation (``区文化广电旅游`` + ``体育局``), or when the second is
     a bare branch-office name (``市医疗保障局`` + ``源城分局``). ``known`` are directory names and
-    aliases, used to prefer a real name when in doubt.
+    aliases, used to prefer a real name when in doubt. Short of a known joined name, a
+    second piece that opens a name of its own (``区…``, ``市…``, ``各…``, ``有关…``, a collective)
+    is never joined: ``区科协`` / ``区财政局`` are two units.
     """
     known_set = {normalize_name(k) for k in known}
     lines = [normalize_name(x) for x in str(cell or "").replace("\r", "\n").split("\n")]
@@ -153,6 +158,8 @@ def _is_wrap(first: str, second: str, known: set[str]) -> bool:
     if joined in known:
         return True
     if first in known and second in known:
+        return False
+    if _NEW_NAME.match(second):
         return False
     if not ends_like_org(first):
         return True

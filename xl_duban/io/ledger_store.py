@@ -10,6 +10,7 @@ point leaves either the old ledger or the new one, never half of each.
 from __future__ import annotations
 
 import glob
+from dataclasses import dataclass
 import os
 import shutil
 from datetime import date, datetime
@@ -18,14 +19,16 @@ from typing import Any, Callable, Iterable
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.rich_text import CellRichText
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from ..domain.findings import Finding, error
 from ..domain.models import Ledger, Record, Setting
+from ..domain.rules import int_setting
 from ..domain.units import split_list
 from ..domain.schema import DATA_SHEETS, DEFAULT_SETTINGS, OVERVIEW_SHEET, SETTINGS, SHEET_ORDER, SheetSpec
 
@@ -70,6 +73,8 @@ def _to_text(value: Any) -> str:
 
 
 def _from_cell(kind: str, value: Any) -> Any:
+    if isinstance(value, CellRichText):  # contract columns hold plain text; runs of fonts are not data
+        value = str(value)
     if kind == "text":
         return _to_text(value)
     if kind == "list":
@@ -114,57 +119,97 @@ def write_cell(cell, value: Any, *, as_text: bool = True) -> None:
 
 
 # -- sheet layout ------------------------------------------------------------------------------------
-def _header_cells(ws) -> list[str]:
-    headers = []
-    for col in range(1, ws.max_column + 1):
-        value = ws.cell(1, col).value
-        headers.append(_to_text(value))
+@dataclass(frozen=True)
+class Layout:
+    """Where a data sheet's header row is: users insert title rows and columns in front."""
+
+    header_row: int = 1
+    first_col: int = 1
+
+    @property
+    def first_data_row(self) -> int:
+        return self.header_row + 1
+
+
+def _our_table(ws, spec: SheetSpec):
+    table = ws.tables.get(spec.table)
+    if table is None and ws.tables:  # a table renamed by the user is still ours
+        table = ws.tables[next(iter(ws.tables))]
+    return table
+
+
+def find_layout(ws, spec: SheetSpec) -> Layout:
+    """The header row: the table's first row, else the first of 10 rows holding a required header."""
+    table = _our_table(ws, spec)
+    if table is not None:
+        min_col, min_row, _max_col, _max_row = range_boundaries(table.ref)
+        return Layout(min_row, min_col)
+    required = {c.header for c in spec.columns if c.required}
+    for r in range(1, min(ws.max_row, 10) + 1):
+        texts = [_to_text(ws.cell(r, c).value) for c in range(1, ws.max_column + 1)]
+        if required & set(texts):
+            return Layout(r, next(i for i, t in enumerate(texts, 1) if t))
+    return Layout()
+
+
+def _header_cells(ws, layout: Layout) -> list[str]:
+    headers = [_to_text(ws.cell(layout.header_row, col).value) for col in range(layout.first_col, ws.max_column + 1)]
     while headers and not headers[-1]:
         headers.pop()
     return headers
 
 
-def _style_header(ws, spec: SheetSpec, headers: list[str]) -> None:
+def _extra_keys(headers: list[str]) -> list[str]:
+    """Keys for user columns: the header, or ``#N`` (position) when blank or repeated."""
+    return [h if h and headers.count(h) == 1 else f"#{i}" for i, h in enumerate(headers, 1)]
+
+
+def _style_header(ws, spec: SheetSpec, headers: list[str], layout: Layout) -> None:
     widths = {c.header: c.width for c in spec.columns}
-    for col, header in enumerate(headers, 1):
-        cell = ws.cell(1, col)
+    for col, header in enumerate(headers, layout.first_col):
+        cell = ws.cell(layout.header_row, col)
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
         if header in widths:
             ws.column_dimensions[get_column_letter(col)].width = widths[header]
-    ws.freeze_panes = "A2"
-    ws.row_dimensions[1].height = 24
+    ws.freeze_panes = ws.cell(layout.first_data_row, 1).coordinate
+    ws.row_dimensions[layout.header_row].height = 24
+    print_setup(ws, title_row=layout.header_row)
+
+
+def print_setup(ws, *, title_row: int | None = None) -> None:
+    """A4 landscape, one page wide, header row repeated on every page."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "1:1"
+    if title_row:
+        ws.print_title_rows = f"{title_row}:{title_row}"
 
 
-def _apply_dropdowns(ws, spec: SheetSpec, headers: list[str]) -> None:
+def _apply_dropdowns(ws, spec: SheetSpec, headers: list[str], layout: Layout) -> None:
     """Drop-downs for enumerated columns, placed by header so moved columns keep theirs."""
     ws.data_validations.dataValidation = [dv for dv in ws.data_validations.dataValidation if dv.errorTitle != DV_TITLE]
     for column in spec.columns:
         if not column.choices or column.header not in headers:
             continue
-        letter = get_column_letter(headers.index(column.header) + 1)
+        letter = get_column_letter(layout.first_col + headers.index(column.header))
         dv = DataValidation(type="list", formula1='"' + ",".join(column.choices) + '"', allow_blank=True,
                             showErrorMessage=True, errorTitle=DV_TITLE,
                             error=f"【{column.header}】只能填写：" + "、".join(column.choices))
-        dv.add(f"{letter}2:{letter}1048576")
+        dv.add(f"{letter}{layout.first_data_row}:{letter}1048576")
         ws.add_data_validation(dv)
 
 
-def _ensure_table(ws, spec: SheetSpec, ncols: int, nrows: int) -> None:
-    ref = f"A1:{get_column_letter(ncols)}{max(nrows, 1) + 1}"
-    table = ws.tables.get(spec.table)
-    if table is None:
-        for name in list(ws.tables):  # a table renamed by the user is still ours
-            table = ws.tables[name]
-            break
+def _ensure_table(ws, spec: SheetSpec, headers: list[str], nrows: int, layout: Layout) -> None:
+    # a table header must be non-blank and unique: stop before the first user column that is not
+    ncols = next((i for i, h in enumerate(headers) if not h or headers.count(h) > 1), len(headers))
+    ref = (f"{get_column_letter(layout.first_col)}{layout.header_row}:"
+           f"{get_column_letter(layout.first_col + ncols - 1)}{layout.header_row + max(nrows, 1)}")
+    table = _our_table(ws, spec)
     if table is None:
         table = Table(displayName=spec.table, ref=ref)
         table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
@@ -178,61 +223,69 @@ def _ensure_table(ws, spec: SheetSpec, ncols: int, nrows: int) -> None:
 # -- records -----------------------------------------------------------------------------------------------
 def read_records(ws, spec: SheetSpec, file: str) -> tuple[list[Record], list[Finding]]:
     """Records of one data sheet; contract columns by header, the rest kept as extras."""
-    headers = _header_cells(ws)
+    layout = find_layout(ws, spec)
+    headers = _header_cells(ws, layout)
+    keys = _extra_keys(headers)
     findings = []
     by_header = {c.header: c for c in spec.columns}
     for column in spec.columns:
         if column.required and column.header not in headers:
             findings.append(error("missing-column", f"【{spec.name}】缺少必需的列【{column.header}】。", file=file,
-                                  sheet=spec.name, row=1, column=column.header,
+                                  sheet=spec.name, row=layout.header_row, column=column.header,
                                   hint=f"在表头行恢复列名“{column.header}”（列名需一字不差）。"))
     records = []
-    for row_index, cells in enumerate(ws.iter_rows(min_row=2, max_col=len(headers)), 2):
+    rows = ws.iter_rows(min_row=layout.first_data_row, min_col=layout.first_col,
+                        max_col=layout.first_col + len(headers) - 1)
+    for row_index, cells in enumerate(rows, layout.first_data_row):
         if all(c.value is None or (isinstance(c.value, str) and not c.value.strip()) for c in cells):
             continue
         data: dict[str, Any] = {}
         extras: dict[str, Any] = {}
-        for header, cell in zip(headers, cells):
+        for header, key, cell in zip(headers, keys, cells):
             column = by_header.get(header)
-            if column:
+            if column and key == header:
                 data[column.field] = _from_cell(column.kind, cell.value)
-            elif header:
-                extras[header] = Formula(cell.value) if cell.data_type == "f" else cell.value
+            elif cell.value is not None:
+                extras[key] = Formula(cell.value) if cell.data_type == "f" else cell.value
         records.append(spec.record(row=row_index, extras=extras, **data))
     return records, findings
 
 
 def write_records(ws, spec: SheetSpec, records: Iterable[Record]) -> None:
     """Rewrite a data sheet's rows from records, keeping the user's column order and extras."""
-    headers = _header_cells(ws)
+    layout = find_layout(ws, spec)
+    headers = _header_cells(ws, layout)
     for column in spec.columns:
         if column.header not in headers:
             headers.append(column.header)
-    for col, header in enumerate(headers, 1):
-        if ws.cell(1, col).value != header:
-            write_cell(ws.cell(1, col), header)
+    for col, header in enumerate(headers, layout.first_col):
+        if header and ws.cell(layout.header_row, col).value != header:
+            write_cell(ws.cell(layout.header_row, col), header)
+    keys = _extra_keys(headers)
     by_header = {c.header: c for c in spec.columns}
     records = list(records)
     old_max = ws.max_row
     wrap = Alignment(vertical="top", wrap_text=True)
-    for r, record in enumerate(records, 2):
+    for r, record in enumerate(records, layout.first_data_row):
         values = record.model_dump()
-        for col, header in enumerate(headers, 1):
+        for col, (header, key) in enumerate(zip(headers, keys), layout.first_col):
             cell = ws.cell(r, col)
             column = by_header.get(header)
-            if column:
+            if column and key == header:
                 write_cell(cell, _to_cell(column.kind, values.get(column.field)))
+                if column.kind in ("text", "list"):
+                    cell.number_format = "@"  # 2024-03 typed later stays text, not a date
                 if column.width >= 20 or column.kind == "list":
                     cell.alignment = wrap
             else:
-                value = record.extras.get(header)
+                value = record.extras.get(key)
                 write_cell(cell, value, as_text=not isinstance(value, Formula))
-    for r in range(len(records) + 2, old_max + 1):
-        for col in range(1, len(headers) + 1):
+    for r in range(layout.first_data_row + len(records), old_max + 1):
+        for col in range(layout.first_col, layout.first_col + len(headers)):
             ws.cell(r, col).value = None
-    _style_header(ws, spec, headers)
-    _apply_dropdowns(ws, spec, headers)
-    _ensure_table(ws, spec, len(headers), len(records))
+    _style_header(ws, spec, headers, layout)
+    _apply_dropdowns(ws, spec, headers, layout)
+    _ensure_table(ws, spec, headers, len(records), layout)
 
 
 def clear_highlights(ws) -> None:
@@ -245,13 +298,14 @@ def clear_highlights(ws) -> None:
                     cell.comment = None
 
 
-def highlight(ws, findings: Iterable[Finding]) -> None:
+def highlight(ws, spec: SheetSpec, findings: Iterable[Finding]) -> None:
     """Fill the cells findings point at and attach the message as a comment."""
-    headers = _header_cells(ws)
+    layout = find_layout(ws, spec)
+    headers = _header_cells(ws, layout)
     for f in findings:
-        if f.row is None or f.row < 2 or f.column not in headers:
+        if f.row is None or f.row < layout.first_data_row or f.column not in headers:
             continue
-        cell = ws.cell(f.row, headers.index(f.column) + 1)
+        cell = ws.cell(f.row, layout.first_col + headers.index(f.column))
         cell.fill = PatternFill("solid", fgColor=HIGHLIGHT)
         cell.comment = Comment(f.text(), "督办校验", width=300, height=90)
 
@@ -263,18 +317,25 @@ class LedgerStore:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._wb: Workbook | None = None
+        self._incomplete: set[str] = set()  # sheets missing a required column: never rewritten
 
     @property
     def file(self) -> str:
         return self.path.name
 
     def load(self) -> tuple[Ledger, list[Finding]]:
-        """All data sheets as records, plus findings for sheets or columns that are missing."""
+        """All data sheets as records, plus findings for sheets or columns that are missing.
+
+        Record rows are numbered as they will stand after the next save (blank rows
+        closed up), so findings computed now point at the right cells once written.
+        """
         if not self.path.exists():
             raise LedgerError(f"找不到台账文件“{self.path}”。可先运行 duban init 年度 台账.xlsx 新建。")
+        if not self.path.is_file():
+            raise LedgerError(f"“{self.path}”不是文件，请指定台账 .xlsx 文件。")
         ensure_not_open_in_excel(self.path)
         try:
-            self._wb = load_workbook(self.path, keep_vba=_is_macro(self.path), rich_text=False)
+            self._wb = load_workbook(self.path, keep_vba=_is_macro(self.path), rich_text=True)
         except Exception as exc:
             raise LedgerError(f"台账“{self.path.name}”无法打开（{type(exc).__name__}），文件可能已损坏；"
                               f"可从“{BACKUP_DIR}”文件夹恢复最近的备份。") from exc
@@ -288,38 +349,47 @@ class LedgerStore:
             records, sheet_findings = read_records(self._wb[spec.name], spec, self.file)
             setattr(ledger, spec.attr, records)
             findings.extend(sheet_findings)
+            if any(f.code == "missing-column" for f in sheet_findings):
+                self._incomplete.add(spec.name)
+        self.renumber(ledger)
         return ledger, findings
 
+    def renumber(self, ledger: Ledger) -> None:
+        """Give every record the Excel row it will occupy when saved (new records included)."""
+        for spec in DATA_SHEETS:
+            ws = self._wb[spec.name] if self._wb is not None and spec.name in self._wb.sheetnames else None
+            first = find_layout(ws, spec).first_data_row if ws is not None else 2
+            for i, record in enumerate(getattr(ledger, spec.attr)):
+                record.row = first + i
+
     def save(self, ledger: Ledger, *, highlights: list[Finding] | None = None, now: datetime,
-             views: Iterable[Callable[[Workbook], None]] = ()) -> None:
+             views: Iterable[Callable[[Workbook], None]] = (), skip_incomplete: bool = False) -> None:
         """Write every data sheet back and replace the file atomically after a backup.
 
         ``views`` render generated sheets (亮灯总览, bulletins) into the same workbook, so the
-        ledger and its views are written in one atomic step.
+        ledger and its views are written in one atomic step. A sheet that lost a required
+        column is never rewritten (its rows could not be written back faithfully): with
+        ``skip_incomplete`` it is left as it is, otherwise the save is refused.
         """
         if self._wb is None:
             raise LedgerError("内部错误：保存前未读取台账")
+        if self._incomplete and not skip_incomplete:
+            raise LedgerError("台账的【" + "】【".join(sorted(self._incomplete)) + "】缺少必需的列，为防止数据丢失未作任何修改。"
+                              "请先恢复列名（可运行 duban validate 查看缺少哪些列）。")
         ensure_not_open_in_excel(self.path)
         wb = self._wb
-        for spec in DATA_SHEETS:
+        specs = [spec for spec in DATA_SHEETS if spec.name not in self._incomplete]
+        for spec in specs:
             ws = wb[spec.name] if spec.name in wb.sheetnames else wb.create_sheet(spec.name)
             write_records(ws, spec, getattr(ledger, spec.attr))
         if highlights is not None:
-            for spec in DATA_SHEETS:
+            for spec in specs:
                 clear_highlights(wb[spec.name])
-            for spec in DATA_SHEETS:
-                highlight(wb[spec.name], [f for f in highlights if f.sheet == spec.name])
+                highlight(wb[spec.name], spec, [f for f in highlights if f.sheet == spec.name])
         for render in views:
             render(wb)
-        keep = _int_setting(ledger, "备份保留份数", 10)
+        keep, _ = int_setting(ledger, "备份保留份数", 10)  # a bad value is reported by validate
         atomic_save(wb, self.path, now=now, keep_backups=keep)
-
-
-def _int_setting(ledger: Ledger, key: str, default: int) -> int:
-    try:
-        return max(1, int(float(ledger.setting(key, default))))
-    except (TypeError, ValueError):
-        return default
 
 
 def atomic_save(wb: Workbook, path: Path, *, now: datetime, keep_backups: int = 10) -> None:
@@ -338,8 +408,9 @@ def atomic_save(wb: Workbook, path: Path, *, now: datetime, keep_backups: int = 
 
 def _write_replace(wb: Workbook, path: Path, tmp: Path, now: datetime, keep_backups: int) -> None:
     """Write ``tmp`` and flush it to disk, back the old ledger up, then rename over it."""
-    wb.save(tmp)
-    with open(tmp, "rb") as fh:
+    with open(tmp, "wb") as fh:  # fsync needs a writable handle on Windows
+        wb.save(fh)
+        fh.flush()
         os.fsync(fh.fileno())
     if path.exists():
         backup_dir = path.parent / BACKUP_DIR

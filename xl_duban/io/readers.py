@@ -15,11 +15,20 @@ from ..domain.importing import RawProse, RawRow, RawTable
 
 
 class UnreadableFile(Exception):
-    """The file cannot be read at all; the message is Chinese and names the cause."""
+    """The file cannot be read at all; the message is Chinese and names the cause.
+
+    The message states the cause (``找不到文件“…”``, ``文件已损坏…``) and reads on its own as
+    well as after a caller's ``文件无法读取：``, so it never starts with those words itself.
+    """
 
 
 def read_source(path: Path) -> tuple[list[RawTable], RawProse | None]:
     """Tables (and, for Word files, prose paragraphs) of one source file."""
+    path = Path(path)
+    if not path.exists():
+        raise UnreadableFile(f"找不到文件“{path}”，请检查路径和文件名")
+    if path.is_dir():
+        raise UnreadableFile(f"“{path}”是文件夹，请选择其中的文件")
     suffix = path.suffix.lower()
     try:
         if suffix == ".docx":
@@ -30,13 +39,45 @@ def read_source(path: Path) -> tuple[list[RawTable], RawProse | None]:
             return [read_csv(path)], None
     except UnreadableFile:
         raise
+    except PermissionError as exc:
+        raise UnreadableFile("没有读取权限，或文件正被其他程序独占打开，请关闭后重试") from exc
     except Exception as exc:  # any parser failure becomes one clear message
-        raise UnreadableFile(f"文件无法读取（{type(exc).__name__}），可能已损坏或不是有效的{suffix}文件") from exc
+        raise UnreadableFile(f"文件已损坏、已加密或不是有效的{suffix}文件（{type(exc).__name__}）") from exc
     raise UnreadableFile(f"不支持的文件类型“{suffix}”，请提供 .docx、.xlsx、.xls 或 .csv 文件")
 
 
 def _cell_text(cell) -> str:
     return "\n".join(p.text for p in cell.paragraphs)
+
+
+def _docx_row(tr, table) -> tuple[tuple[str, ...], frozenset[int]]:
+    """One Word table row: each ``<w:tc>`` once, and the positions continuing a vertical merge.
+
+    A cell spanning several grid columns is kept once (as before). A cell that continues a
+    vertical merge (``w:vMerge`` without ``restart``, i.e. ``tc.vMerge == "continue"``) holds no
+    text of its own; python-docx's ``row.cells`` hands back the merge's top cell instead, so
+    its ``_tc.vMerge`` reads ``restart`` and the continuation cannot be seen there. Reading
+    ``tr.tc_lst`` directly, such a position gets the top cell's text and is reported in
+    :attr:`RawRow.merged`, the same as a merged range in a workbook: the mapping decides
+    which fields a row may share with the row above (牵头单位 yes, 序号 no).
+    """
+    from docx.table import _Cell
+
+    cells: list[str] = []
+    merged: set[int] = set()
+    for tc in tr.tc_lst:
+        top = tc
+        try:
+            while top.vMerge == "continue":
+                top = top._tc_above
+        except Exception:  # a malformed merge (nothing above): treat the cell as empty
+            cells.append("")
+            merged.add(len(cells) - 1)
+            continue
+        if top is not tc:
+            merged.add(len(cells))
+        cells.append(_cell_text(_Cell(top, table)))
+    return tuple(cells), frozenset(merged)
 
 
 def read_docx(path: Path) -> tuple[list[RawTable], RawProse]:
@@ -60,13 +101,8 @@ def read_docx(path: Path) -> tuple[list[RawTable], RawProse]:
             table = Table(block, doc)
             rows = []
             for r_index, row in enumerate(table.rows, 1):
-                seen, cells = set(), []
-                for cell in row.cells:  # horizontally merged cells repeat: keep each once
-                    if id(cell._tc) in seen:
-                        continue
-                    seen.add(id(cell._tc))
-                    cells.append(_cell_text(cell))
-                rows.append(RawRow(tuple(cells), r_index))
+                cells, merged = _docx_row(row._tr, table)
+                rows.append(RawRow(cells, r_index, merged))
             context = " ".join(recent + [path.stem])
             tables.append(RawTable(path.name, f"表格{len(tables) + 1}", rows, context))
             recent = []
@@ -86,18 +122,55 @@ def _text(value) -> str:
 
 
 def read_workbook(path: Path) -> list[RawTable]:
-    """Every sheet of a workbook via python-calamine, with real Excel row numbers."""
+    """Every sheet of a workbook via python-calamine, with real Excel row numbers.
+
+    Merged cells: calamine gives a merged range's value only in its top-left cell. Each
+    row below it in the range's first column gets that value too and the position is
+    reported in :attr:`RawRow.merged` (the same as a vertical merge in Word), so a 牵头单位 or
+    责任领导 merged over several tasks reaches every one of them, while the mapping reads a
+    merged-down 序号 as empty — otherwise a 序号 merged over a 民生实事 project's sub-item
+    rows would turn each sub-item into a duplicate of the project. Columns to the right of
+    a range's first column stay empty (the value is kept once, as for a Word cell spanning
+    grid columns), so a section row ``一、…`` merged across keeps one text.
+    """
     from python_calamine import CalamineWorkbook
 
     wb = CalamineWorkbook.from_path(str(path))
     tables = []
     for name in wb.sheet_names:
         sheet = wb.get_sheet_by_name(name)
-        values = sheet.to_python(skip_empty_area=False)
-        rows = [RawRow(tuple(_text(v) for v in row), r) for r, row in enumerate(values, 1)]
+        values = sheet.to_python(skip_empty_area=False)  # absolute grid: values[0][0] is A1
+        texts = [[_text(v) for v in row] for row in values]
+        merged = _fill_merged(texts, _merged_ranges(sheet))
+        rows = [RawRow(tuple(row), r, frozenset(merged.get(r, ()))) for r, row in enumerate(texts, 1)]
         title = " ".join(c for r in rows[:3] for c in r.cells if c)
         tables.append(RawTable(path.name, name, rows, f"{title} {path.stem}"))
     return tables
+
+
+def _merged_ranges(sheet) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """``((first_row, first_col), (last_row, last_col))``, 0-based and inclusive, as calamine 0.9 gives them.
+
+    ``merged_cell_ranges`` is None for formats whose merges calamine does not read.
+    """
+    try:
+        return list(sheet.merged_cell_ranges or [])
+    except Exception:  # merges are a convenience: a sheet whose merges cannot be read still imports
+        return []
+
+
+def _fill_merged(texts: list[list[str]], ranges) -> dict[int, set[int]]:
+    """Copy each range's top-left text down its first column; 1-based row → filled columns."""
+    filled: dict[int, set[int]] = {}
+    for (r0, c0), (r1, _c1) in ranges:
+        if r0 >= len(texts) or c0 >= len(texts[r0]) or not texts[r0][c0]:
+            continue
+        for r in range(r0 + 1, min(r1, len(texts) - 1) + 1):
+            row = texts[r]
+            if c0 < len(row) and not row[c0]:
+                row[c0] = texts[r0][c0]
+                filled.setdefault(r + 1, set()).add(c0)
+    return filled
 
 
 def read_csv(path: Path) -> RawTable:

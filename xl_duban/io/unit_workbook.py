@@ -19,7 +19,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from ..domain.issuing import IssuedWorkbook
 from ..domain.models import Completion, LightColor, TaskKind
 from ..domain.periods import Period
-from .ledger_store import write_cell
+from .ledger_store import print_setup, write_cell
 from .views import fit_row_height
 
 SHEET = "反馈表"
@@ -107,12 +107,7 @@ def write_unit_workbook(path: Path, issue: IssuedWorkbook, signature: str) -> Pa
     ws.protection.formatColumns = False
     ws.protection.selectLockedCells = False
     ws.protection.selectUnlockedCells = False
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    print_setup(ws, title_row=HEADER_ROW)
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"

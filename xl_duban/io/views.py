@@ -9,7 +9,7 @@ from openpyxl.utils import get_column_letter
 from ..domain.models import LightColor, LightRecord, Task, TaskKind
 from ..domain.periods import periods_of_year
 from ..domain.schema import OVERVIEW_SHEET
-from .ledger_store import HEADER_FILL, HEADER_FONT, write_cell
+from .ledger_store import HEADER_FILL, HEADER_FONT, print_setup, write_cell
 
 LIGHT_FILLS = {
     LightColor.green.value: PatternFill("solid", fgColor="FFC6EFCE"),
@@ -101,9 +101,5 @@ def write_overview(wb: Workbook, year: int, tasks: list[Task], lights: list[Ligh
     for col in range(4, 4 + 12):
         ws.column_dimensions[get_column_letter(col)].width = 9
     ws.freeze_panes = "D4"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    print_setup(ws)
 

@@ -1,0 +1,97 @@
+"""Dates from what clerks type into cells — pure, no clock: a year-less date needs its year passed in.
+
+Real 任务清单 write deadlines as ``2024年6月底前``, ``6月30日前`` or just ``年底前``; returns carry
+a real datetime or text like ``2024-04-08 10:30``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, time
+
+from .periods import Period
+
+_SUFFIX = re.compile(r"(之前|以前|前)$")  # "2024年6月底前" is the seeds' way of writing a deadline
+_YEAR = r"(?:(\d{4})[-/.年])"
+_TIME = re.compile(r"(?:\s+|T|(?<=日))(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")  # split off before spaces are dropped
+_FULL = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
+_NO_YEAR_DAY = re.compile(r"(\d{1,2})月(\d{1,2})日?")
+_MONTH = re.compile(_YEAR + r"?(\d{1,2})(?:月(?:底|末)?)?")
+_YEAR_END = re.compile(r"(\d{4})?年(?:底|末)")
+
+
+def _split(value: object) -> tuple[str, tuple[int, int, int] | None]:
+    """The date part without spaces or a trailing 前, and the time of day if one follows it."""
+    text = unicodedata.normalize("NFKC", str(value or "")).strip()
+    m = _TIME.search(text)
+    clock = None
+    if m:
+        clock = (int(m.group(1)), int(m.group(2)), int(m.group(3) or 0))
+        text = text[:m.start()]
+    return _SUFFIX.sub("", re.sub(r"\s+", "", text)), clock
+
+
+def _month_end(year: int, month: int) -> date | None:
+    try:
+        return Period(year=year, month=month).end
+    except ValueError:  # month 13, or a year Period does not accept
+        return None
+
+
+def parse_cell_date(value: object, year: int | None = None) -> date | None:
+    """A date from a cell, or None.
+
+    Accepted: a real date/datetime; ``2024-06-30``, ``2024/6/30``, ``2024年6月30日`` (a time
+    after it is ignored); ``2024年6月底``/``2024-06`` (the month's last day); ``2024年底``.
+    With ``year`` also the year-less ``6月30日``, ``6月底`` and ``年底`` (that month-end, day or
+    12-31 in ``year``). A trailing 前/之前/以前 is ignored: ``6月底前`` is the deadline 6-30.
+    """
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text, _clock = _split(value)
+    if not text:
+        return None
+    m = _FULL.fullmatch(text)
+    if m:
+        return _day(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    m = _NO_YEAR_DAY.fullmatch(text)
+    if m:
+        return _day(year, int(m.group(1)), int(m.group(2))) if year else None
+    m = _YEAR_END.fullmatch(text)
+    if m:
+        y = int(m.group(1)) if m.group(1) else year
+        return _month_end(y, 12) if y else None
+    m = _MONTH.fullmatch(text)
+    if m and (m.group(1) or "月" in text):  # a bare number is not a month
+        y = int(m.group(1)) if m.group(1) else year
+        return _month_end(y, int(m.group(2))) if y else None
+    m = re.fullmatch(r"(\d{4})年", text)
+    if m:
+        return _month_end(int(m.group(1)), 12)
+    return None
+
+
+def parse_cell_datetime(value: object) -> datetime | None:
+    """A moment from a cell (报送时间): a datetime, a date (midnight), or text with an optional time."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime.combine(value, time())
+    day = parse_cell_date(value)
+    if day is None:
+        return None
+    _text, clock = _split(value)
+    try:
+        return datetime.combine(day, time(*clock) if clock else time())
+    except ValueError:  # 25:70 — keep the day
+        return datetime.combine(day, time())
+
+
+def _day(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
