@@ -129,3 +129,19 @@ def test_override_is_kept_and_needs_a_reason(lit_ledger):
 def test_bad_period_is_a_usage_error(lit_ledger):
     code, result = run_json("light", str(lit_ledger), "--period", "2022Q5")
     assert code == 2 and result["findings"][0]["code"] == "bad-period"
+
+
+def test_closing_or_cancelling_a_task_never_rewrites_its_past(lit_ledger):
+    light_up(lit_ledger, "2022Q3", now=NOW)
+    store = LedgerStore(lit_ledger)
+    led, _ = store.load()
+    status = {"2022-ZD-001": "已取消", "2022-ZD-002": "已办结"}
+    for t in led.tasks:
+        t.status = status.get(t.id, t.status)
+    store.save(led, now=NOW)
+    light_up(lit_ledger, "2022Q3", now=NOW)
+    after, _ = lights_of(lit_ledger)
+    # ZD-001's red lights (which led to an 约谈) stay; ZD-002 (已办结) keeps Q1-Q2, last return in Q2
+    for key in [("2022-ZD-001", p) for p in ("2022Q1", "2022Q2", "2022Q3")] + [("2022-ZD-002", "2022Q1"),
+                                                                              ("2022-ZD-002", "2022Q2")]:
+        assert after[key] == EXPECTED_Q3[key], key

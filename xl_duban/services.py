@@ -251,11 +251,9 @@ def light_up(ledger_path: Path, period_text: str, *, now: datetime) -> Outcome:
             ledger.changelog.append(ChangeLogEntry(time=now, action="亮灯", object=record.task_id, field=f"{record.period}灯色",
                                                    old=old.light if old else "", new=record.light, source=source))
         fresh[(record.task_id, record.period)] = record
-    lit_cadence = period.cadence
-    kept = [r for r in ledger.lights
-            if (r.task_id, r.period) not in fresh
-            and not (parse_period_or_none(r.period) and parse_period_or_none(r.period).cadence is lit_cadence
-                     and not r.override)]
+    # lights that were not recomputed stay as they are: the history of a task that was closed or
+    # cancelled later (a red light led to an 约谈) must never be rewritten
+    kept = [r for r in ledger.lights if (r.task_id, r.period) not in fresh]
     ledger.lights = sorted([*kept, *fresh.values()], key=_light_order)
     row_of = {f"{r.task_id} {r.period}": n for n, r in enumerate(ledger.lights, 2)}
     run.findings = [f.model_copy(update={"row": row_of.get(f.subject)}) for f in run.findings]
