@@ -147,3 +147,16 @@ def test_every_command_is_documented_in_readme():
     for name in commands:  # every documented command accepts --json
         proc = run_cli(name, "--help")
         assert proc.returncode == 0 and "--json" in proc.stdout
+
+
+def test_interrupt_is_reported_in_chinese(monkeypatch, capsys):
+    from xl_duban import cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "app", interrupted)
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["validate", "x.xlsx"])
+    assert exited.value.code == 130
+    assert "已取消" in capsys.readouterr().err

@@ -226,7 +226,7 @@ def main(argv: Optional[list[str]] = None) -> None:
                 err_console.print(exc.ctx.get_usage())
             err_console.print(message + " 运行 duban --help 或 duban 命令 --help 查看用法。")
         sys.exit(2)
-    except (click.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         err_console.print("已取消。")
         sys.exit(130)
     sys.exit(code or 0)
