@@ -285,6 +285,9 @@ class Office:
             p.parent.mkdir(parents=True, exist_ok=True)
             p.unlink(missing_ok=True)
         self.start()  # no-op when running; restarts after a timeout or crash
+        # a soffice killed while loading leaves its lock file beside the source; a fresh soffice
+        # then refuses to open the file headless (loadComponentFromURL returns None)
+        (src.parent / f".~lock.{src.name}#").unlink(missing_ok=True)
         try:
             self._call(job, timeout=self.op_timeout)
         except BaseException:

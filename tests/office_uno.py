@@ -112,8 +112,13 @@ def fill(job: dict) -> dict:
     desktop = desktop_of(connect(job["port"], job.get("timeout", 30)))
     src_url = uno.systemPathToFileUrl(job["src"])
     # Hidden: no window; MacroExecutionMode 0 = NEVER_EXECUTE; UpdateDocMode 0 = NO_UPDATE (no link prompts)
-    doc = desktop.loadComponentFromURL(src_url, "_blank", 0,
-                                       _props(Hidden=True, MacroExecutionMode=0, UpdateDocMode=0))
+    doc = None
+    for attempt in range(3):  # a freshly started soffice may refuse the first load for a moment
+        doc = desktop.loadComponentFromURL(src_url, "_blank", 0,
+                                           _props(Hidden=True, MacroExecutionMode=0, UpdateDocMode=0))
+        if doc is not None:
+            break
+        time.sleep(1)
     if doc is None:
         raise JobError(f"LibreOffice could not open {job['src']}")
     try:
