@@ -7,7 +7,7 @@ from datetime import datetime
 import openpyxl
 import pytest
 
-from xl_duban.domain.models import Feedback, LightRecord, NodeTarget, Task
+from xl_duban.domain.models import Feedback, NodeTarget, Task
 from xl_duban.io.ledger_store import LedgerStore
 from xl_duban.io.views import LIGHT_FILLS
 from xl_duban.services import light_up

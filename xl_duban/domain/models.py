@@ -103,7 +103,8 @@ class Unit(Record):
     email: str = ""
 
 
-_SUB_ID = re.compile(r"^(\d{4})-(ZD|MS)-(\d+)(?:-(\d+))?$")
+# 任务编号 (DESIGN §3): 2024-ZD-001, 2024-MS-03, sub-item 2024-MS-03-2
+TASK_ID = re.compile(r"^(\d{4})-(ZD|MS)-(\d{2,3})(?:-(\d{1,2}))?$")
 
 
 class Task(Record):
@@ -129,7 +130,7 @@ class Task(Record):
     @property
     def parent_id(self) -> str | None:
         """Id of the project a sub-item belongs to, or None for a top-level task."""
-        m = _SUB_ID.match(self.id)
+        m = TASK_ID.match(self.id)
         if m and m.group(4):
             return f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
         return None

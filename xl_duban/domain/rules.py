@@ -15,7 +15,7 @@ from typing import Callable
 
 from .cells import parse_cell_date  # re-exported: io.calendar_source and older callers import it from here
 from .findings import Finding, error, info, warning
-from .models import Ledger, Record, Setting, TaskStatus, parse_period_or_none
+from .models import TASK_ID, Ledger, Record, Setting, TaskStatus, parse_period_or_none
 from .periods import Cadence
 from .schema import (
     DATA_SHEETS,
@@ -32,7 +32,6 @@ from .schema import (
 )
 from .units import COLLECTIVES, Match, UnitDirectory, normalize_name
 
-_TASK_ID = re.compile(r"^(\d{4})-(ZD|MS)-(\d{2,3})(?:-(\d{1,2}))?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -88,7 +87,7 @@ def check_task_ids(ledger: Ledger, ctx: Context) -> list[Finding]:
                              hint="每项任务的编号必须唯一，请修改其中一行。"))
         else:
             seen[task.id] = task.row
-        m = _TASK_ID.match(task.id)
+        m = TASK_ID.match(task.id)
         if not m:
             out.append(warning("bad-task-id", f"任务编号“{task.id}”不符合“年度-ZD-001 / 年度-MS-03-2”格式。", **at,
                                hint="重点任务写作 2024-ZD-001，民生实事写作 2024-MS-03，子项写作 2024-MS-03-2。"))

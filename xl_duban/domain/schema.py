@@ -221,7 +221,3 @@ SETTING_CHOICES: dict[str, tuple[str, ...]] = {
 def setting_default(key: str) -> object:
     """The DEFAULT_SETTINGS value of a 设置 key (None for an unknown key)."""
     return next((value for k, value, _note in DEFAULT_SETTINGS if k == key), None)
-
-
-def spec_by_name(name: str) -> SheetSpec:
-    return next(s for s in DATA_SHEETS if s.name == name)

@@ -60,7 +60,8 @@ def _is_macro(path: Path) -> bool:
 
 
 # -- cell conversion -------------------------------------------------------------------------------
-def _to_text(value: Any) -> str:
+def cell_text(value: Any) -> str:
+    """A cell value as the text a clerk sees: integral floats without .0, dates in ISO form."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -76,9 +77,9 @@ def _from_cell(kind: str, value: Any) -> Any:
     if isinstance(value, CellRichText):  # contract columns hold plain text; runs of fonts are not data
         value = str(value)
     if kind == "text":
-        return _to_text(value)
+        return cell_text(value)
     if kind == "list":
-        return split_list(_to_text(value))
+        return split_list(cell_text(value))
     if kind == "int":
         try:
             return int(float(value))
@@ -146,14 +147,14 @@ def find_layout(ws, spec: SheetSpec) -> Layout:
         return Layout(min_row, min_col)
     required = {c.header for c in spec.columns if c.required}
     for r in range(1, min(ws.max_row, 10) + 1):
-        texts = [_to_text(ws.cell(r, c).value) for c in range(1, ws.max_column + 1)]
+        texts = [cell_text(ws.cell(r, c).value) for c in range(1, ws.max_column + 1)]
         if required & set(texts):
             return Layout(r, next(i for i, t in enumerate(texts, 1) if t))
     return Layout()
 
 
 def _header_cells(ws, layout: Layout) -> list[str]:
-    headers = [_to_text(ws.cell(layout.header_row, col).value) for col in range(layout.first_col, ws.max_column + 1)]
+    headers = [cell_text(ws.cell(layout.header_row, col).value) for col in range(layout.first_col, ws.max_column + 1)]
     while headers and not headers[-1]:
         headers.pop()
     return headers

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
 from pathlib import Path
 
 from ..domain.importing import RawProse, RawRow, RawTable
+from .ledger_store import cell_text
 
 
 class UnreadableFile(Exception):
@@ -46,7 +46,7 @@ def read_source(path: Path) -> tuple[list[RawTable], RawProse | None]:
     raise UnreadableFile(f"不支持的文件类型“{suffix}”，请提供 .docx、.xlsx、.xls 或 .csv 文件")
 
 
-def _cell_text(cell) -> str:
+def _docx_cell_text(cell) -> str:
     return "\n".join(p.text for p in cell.paragraphs)
 
 
@@ -76,7 +76,7 @@ def _docx_row(tr, table) -> tuple[tuple[str, ...], frozenset[int]]:
             continue
         if top is not tc:
             merged.add(len(cells))
-        cells.append(_cell_text(_Cell(top, table)))
+        cells.append(_docx_cell_text(_Cell(top, table)))
     return tuple(cells), frozenset(merged)
 
 
@@ -109,18 +109,6 @@ def read_docx(path: Path) -> tuple[list[RawTable], RawProse]:
     return tables, RawProse(path.name, paragraphs)
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M") if (value.hour or value.minute) else value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
 def read_workbook(path: Path) -> list[RawTable]:
     """Every sheet of a workbook via python-calamine, with real Excel row numbers.
 
@@ -140,7 +128,7 @@ def read_workbook(path: Path) -> list[RawTable]:
     for name in wb.sheet_names:
         sheet = wb.get_sheet_by_name(name)
         values = sheet.to_python(skip_empty_area=False)  # absolute grid: values[0][0] is A1
-        texts = [[_text(v) for v in row] for row in values]
+        texts = [[cell_text(v) for v in row] for row in values]
         merged = _fill_merged(texts, _merged_ranges(sheet))
         rows = [RawRow(tuple(row), r, frozenset(merged.get(r, ()))) for r, row in enumerate(texts, 1)]
         title = " ".join(c for r in rows[:3] for c in r.cells if c)
