@@ -157,6 +157,31 @@ def issue_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
     _run(as_json, action, render)
 
 
+@app.command("send")
+def send_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
+             period: str = typer.Option(..., "--period", "-p", help="周期，如 2024Q1 或 2024-03"),
+             smtp: bool = typer.Option(False, "--smtp", help="按【设置】中的 SMTP 服务器直接发送"),
+             eml: Optional[Path] = typer.Option(None, "--eml", help="不发送，在此目录生成 .eml 邮件文件"),
+             resend: bool = typer.Option(False, "--resend", help="已发送的单位也重新发送"),
+             as_json: bool = JsonOpt) -> None:
+    """发送邮件：把各单位的反馈表作为附件发给单位名录中的邮箱（或生成 .eml 文件），结果记入【报送情况】。"""
+    bar, report = _progress_bar(as_json)
+
+    def action():
+        if bar is None:
+            return services.send_workbooks(ledger, period, now=_now(), eml_dir=eml, smtp=smtp, resend=resend)
+        with bar:
+            return services.send_workbooks(ledger, period, now=_now(), eml_dir=eml, smtp=smtp, resend=resend,
+                                           progress=report)
+
+    def render(o):
+        s = o.summary
+        console.print(f"{s['period']}：已发送 {s['sent']} 封，生成邮件文件 {s['eml']} 封，跳过（此前已发送）{s['skipped']} 个，"
+                      f"失败 {s['failed']} 个。")
+
+    _run(as_json, action, render)
+
+
 @app.command("light")
 def light_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
               period: str = typer.Option(..., "--period", "-p", help="周期：季度如 2024Q1（重点任务），月份如 2024-03（民生实事）"),

@@ -8,6 +8,9 @@ and never read the clock: the caller passes ``now``.
 from __future__ import annotations
 
 import hashlib
+import re
+import shutil
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -25,7 +28,10 @@ from .domain.schema import DATA_SHEETS
 from .domain.units import UnitDirectory, normalize_name
 from .io.calendar_source import work_calendar
 from .io.ledger_store import LedgerError, LedgerStore, create_ledger
+from .domain.cells import parse_cell_date
+from .domain.mail import issue_mail
 from .io.keys import signing_key
+from .io.mailer import MailError, SmtpSettings, build_message, send_smtp, smtp_password, write_eml
 from .io.unit_workbook import write_unit_workbook
 from .io.views import write_overview
 from .io.readers import UnreadableFile, read_source
@@ -305,6 +311,9 @@ def issue_workbooks(ledger_path: Path, period_text: str, out_dir: Path, *, now: 
                                     sheet="单位名录", hint="在【单位名录】中登记该单位及邮箱。"))
         issue = build_issue(ledger, unit, tasks, period, now, due_day.isoformat())
         path = write_unit_workbook(out_dir / issue_file_name(issue), issue, sign(issue.payload(), key))
+        archived = archive_dir(ledger_path, str(period), unit) / path.name
+        archived.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, archived)  # send attaches the archived copy, wherever --out was
         written.append({"unit": unit, "file": str(path), "tasks": len(tasks), "issue_id": issue.issue_id})
         _record_issue(ledger, str(period), unit, now, due_day)
     if progress:
@@ -315,6 +324,93 @@ def issue_workbooks(ledger_path: Path, period_text: str, out_dir: Path, *, now: 
     return Outcome(summary={"ledger": str(ledger_path), "period": str(period), "kind": kind.value,
                             "due": due_day.isoformat(), "out_dir": str(out_dir), "workbooks": written},
                    findings=[*findings, *due.findings])
+
+
+def archive_dir(ledger_path: Path, period: str, unit: str) -> Path:
+    """``archive/{period}/{unit}/`` beside the ledger (DESIGN §6): issued and collected files."""
+    return ledger_path.parent / "archive" / period / re.sub(r'[\\/:*?"<>|\s]', "_", unit)
+
+
+def send_workbooks(ledger_path: Path, period_text: str, *, now: datetime, eml_dir: Path | None = None,
+                   smtp: bool = False, resend: bool = False, progress: Progress | None = None,
+                   sleep: Callable[[float], None] = time.sleep) -> Outcome:
+    """``duban send``: one email per unit with its issued workbook, by SMTP or as .eml files.
+
+    Idempotent: a unit already sent for P is skipped unless ``resend``. Each unit's result
+    goes to 报送情况 (发送状态, 问题); the ledger is written once, even when sending fails
+    halfway, so what was sent is never forgotten.
+    """
+    try:
+        period = Period.parse(period_text)
+    except ValueError as exc:
+        return Outcome(findings=[error("bad-period", str(exc))], unreadable=True)
+    if smtp == (eml_dir is not None):
+        return Outcome(findings=[error("usage-error", "请指定 --smtp（直接发送）或 --eml 目录（生成邮件文件）二者之一。")],
+                       unreadable=True)
+    store = LedgerStore(ledger_path)
+    ledger, findings = store.load()
+    sender = str(ledger.setting("发件人", "") or "")
+    settings = None
+    if smtp:
+        host = str(ledger.setting("SMTP服务器", "") or "")
+        port, port_findings = int_setting(ledger, "SMTP端口", 465)
+        findings += port_findings
+        if not host or not sender:
+            return Outcome(findings=[*findings, error("smtp-not-configured", "【设置】中未填写“SMTP服务器”或“发件人”，无法发送。",
+                                                      sheet="设置", hint="填写后重试，或改用 --eml 生成邮件文件。")],
+                           unreadable=True)
+        settings = SmtpSettings(host, port, str(ledger.setting("SMTP加密", "SSL")), sender, smtp_password())
+    kind = TaskKind.key if period.quarter is not None else TaskKind.livelihood
+    office = str(ledger.setting("机关名称", "") or "")
+    sender_office = str(ledger.setting("督查室", "") or "")
+    directory = UnitDirectory(ledger.units)
+    rows = [r for r in ledger.submissions if r.period == str(period) and r.issued_at]
+    counts = {"sent": 0, "eml": 0, "skipped": 0, "failed": 0}
+    try:
+        for n, row in enumerate(rows, 1):
+            if progress:
+                progress(f"发送 {row.unit}", n - 1, len(rows))
+            where = {"file": store.file, "sheet": "报送情况", "row": row.row, "subject": f"{row.period} {row.unit}"}
+            if smtp and row.send_status == "已发送" and not resend:
+                counts["skipped"] += 1
+                continue
+            files = sorted(archive_dir(ledger_path, row.period, row.unit).glob("*反馈表.xlsx"),
+                           key=lambda p: p.stat().st_mtime)
+            if not files:
+                findings.append(error("issued-file-missing", f"找不到{row.unit}的{row.period}反馈表。", column="单位", **where,
+                                      hint="先运行“下发反馈表”（duban issue）。"))
+                continue
+            unit = directory.unit(row.unit)
+            draft = issue_mail(row.unit, unit.email if unit else "", period, kind.value,
+                               parse_cell_date(row.due_at) or due_date(period, work_calendar(ledger))[0],
+                               files[-1].name, office, sender_office)
+            if not draft.to:
+                row.send_status, row.problem = "无邮箱", "单位名录中没有有效邮箱"
+                findings.append(warning("no-email", f"{row.unit}在单位名录中没有有效邮箱，未发送。", column="单位", **where,
+                                        hint="在【单位名录】中填写邮箱后重新发送。"))
+                continue
+            msg = build_message(draft, sender or "duban@localhost", files[-1].read_bytes())
+            if eml_dir is not None:
+                write_eml(msg, eml_dir / f"{files[-1].stem}.eml")
+                row.send_status, row.problem = "已生成邮件", ""
+                counts["eml"] += 1
+                continue
+            try:
+                send_smtp(msg, settings, sleep=sleep)
+            except MailError as exc:
+                row.send_status, row.problem = "发送失败", str(exc)
+                findings.append(error("send-failed", f"{row.unit}：{exc}", column="发送状态", **where))
+                counts["failed"] += 1
+                continue
+            row.send_status, row.problem = "已发送", ""
+            counts["sent"] += 1
+    finally:
+        store.save(ledger, now=now)
+    if not rows:
+        findings.append(warning("nothing-to-send", f"{period}尚未下发反馈表。", sheet="报送情况",
+                                hint="先运行“下发反馈表”（duban issue）。"))
+    return Outcome(summary={"ledger": str(ledger_path), "period": str(period), **counts,
+                            "eml_dir": str(eml_dir) if eml_dir else ""}, findings=findings)
 
 
 def _record_issue(ledger: Ledger, period: str, unit: str, now: datetime, due_day: date) -> None:
@@ -336,4 +432,4 @@ def _light_order(record) -> tuple:
     return (record.task_id, p.sort_key() if p else (9999, 99, 9))
 
 
-__all__ = ["Outcome", "LedgerError", "init_ledger", "import_files", "validate_ledger", "light_up", "issue_workbooks", "file_hash"]
+__all__ = ["Outcome", "LedgerError", "init_ledger", "import_files", "validate_ledger", "light_up", "issue_workbooks", "send_workbooks", "file_hash"]
