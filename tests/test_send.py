@@ -11,7 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from xl_duban.io.ledger_store import LedgerStore
-from xl_duban.services import archive_dir, import_files, issue_workbooks, send_workbooks
+from xl_duban.services import archive_dir, import_files, issue_workbooks, remind_units, send_workbooks
 
 from .conftest import NOW
 
@@ -154,3 +154,45 @@ def test_eml_files_and_missing_address(issued, tmp_path):
 def test_smtp_needs_settings(issued):
     outcome = send_workbooks(issued, "2022Q1", now=NOW, smtp=True)
     assert outcome.exit_code == 2 and outcome.findings[-1].code == "smtp-not-configured"
+
+
+# -- 催办 -----------------------------------------------------------------------------------------------------------
+def test_remind_lists_only_before_the_deadline(issued, tmp_path):
+    outcome = remind_units(issued, "2022Q1", now=NOW, eml_dir=tmp_path / "eml")  # NOW is 2022-03-01, due 04-10
+    assert outcome.summary["pending"] == list(UNITS) and outcome.summary["reminded"] == 0
+    assert [f.code for f in outcome.findings] == ["too-early"]
+    assert not (tmp_path / "eml").exists()
+
+
+def test_remind_days_before_writes_reminders_and_records_them(issued, tmp_path):
+    outcome = remind_units(issued, "2022Q1", now=NOW, days_before=45, eml_dir=tmp_path / "eml")
+    assert outcome.summary["reminded"] == 2
+    subjects = sorted(parsed(p.read_bytes())[0]["Subject"] for p in (tmp_path / "eml").glob("*.eml"))
+    assert subjects == [f"【催办】{u}：2022年第一季度重点任务落实情况尚未报送（将于2022年4月10日截止）" for u in sorted(UNITS)]
+    led, _ = LedgerStore(issued).load()
+    assert {s.unit: s.problem for s in led.submissions} == {u: "2022-03-01已催办" for u in UNITS}
+    assert sorted(e.object for e in led.changelog if e.action == "催办") == sorted(UNITS)
+
+
+def test_remind_after_deadline_skips_units_that_returned(issued, smtp):
+    handler = Recorder()
+    configure(issued, smtp(handler).port)
+    store = LedgerStore(issued)
+    led, _ = store.load()
+    next(s for s in led.submissions if s.unit == "区财政局").status = "已报送"
+    store.save(led, now=NOW)
+    late = NOW.replace(month=4, day=12)
+    outcome = remind_units(issued, "2022Q1", now=late, smtp=True)
+    assert outcome.summary["pending"] == ["区教育局"] and outcome.summary["reminded"] == 1
+    [(rcpt, raw)] = handler.messages
+    msg, part = parsed(raw)
+    assert rcpt == [UNITS["区教育局"]]
+    assert msg["Subject"] == "【催办】区教育局：2022年第一季度重点任务落实情况尚未报送（已于2022年4月10日截止）"
+    assert part.get_filename() == "2022Q1_区教育局_重点任务反馈表.xlsx"
+
+
+def test_remind_without_transport_only_lists(issued):
+    before = LedgerStore(issued).load()[0].changelog
+    outcome = remind_units(issued, "2022Q1", now=NOW.replace(month=5))
+    assert outcome.summary["pending"] == list(UNITS) and outcome.summary["reminded"] == 0
+    assert len(LedgerStore(issued).load()[0].changelog) == len(before)

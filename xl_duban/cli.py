@@ -182,6 +182,24 @@ def send_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
     _run(as_json, action, render)
 
 
+@app.command("remind")
+def remind_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
+               period: str = typer.Option(..., "--period", "-p", help="周期，如 2024Q1 或 2024-03"),
+               days_before: int = typer.Option(0, "--days-before", help="截止前几天开始催办（默认截止当日起）"),
+               smtp: bool = typer.Option(False, "--smtp", help="按【设置】中的 SMTP 服务器发送催办邮件"),
+               eml: Optional[Path] = typer.Option(None, "--eml", help="在此目录生成催办 .eml 文件"),
+               as_json: bool = JsonOpt) -> None:
+    """催办：列出尚未报送的单位；加 --smtp 或 --eml 时发出催办邮件，并记入【报送情况】和【变更日志】。"""
+
+    def render(o):
+        s = o.summary
+        names = "、".join(s["pending"]) or "无"
+        console.print(f"{s['period']}（截止 {s['due']}）尚未报送 {len(s['pending'])} 个单位：{names}；本次催办 {s['reminded']} 个。")
+
+    _run(as_json, lambda: services.remind_units(ledger, period, now=_now(), days_before=days_before, eml_dir=eml,
+                                                smtp=smtp), render)
+
+
 @app.command("light")
 def light_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
               period: str = typer.Option(..., "--period", "-p", help="周期：季度如 2024Q1（重点任务），月份如 2024-03（民生实事）"),

@@ -12,7 +12,7 @@ import re
 import shutil
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
@@ -29,7 +29,7 @@ from .domain.units import UnitDirectory, normalize_name
 from .io.calendar_source import work_calendar
 from .io.ledger_store import LedgerError, LedgerStore, create_ledger
 from .domain.cells import parse_cell_date
-from .domain.mail import issue_mail
+from .domain.mail import issue_mail, reminder_mail
 from .io.keys import signing_key
 from .io.mailer import MailError, SmtpSettings, build_message, send_smtp, smtp_password, write_eml
 from .io.unit_workbook import write_unit_workbook
@@ -331,6 +331,50 @@ def archive_dir(ledger_path: Path, period: str, unit: str) -> Path:
     return ledger_path.parent / "archive" / period / re.sub(r'[\\/:*?"<>|\s]', "_", unit)
 
 
+class _Courier:
+    """What send and remind share: the transport (SMTP settings from 设置, or .eml files)."""
+
+    def __init__(self, ledger: Ledger, *, smtp: bool, eml_dir: Path | None, sleep: Callable[[float], None]) -> None:
+        self.eml_dir, self.sleep = eml_dir, sleep
+        self.sender = str(ledger.setting("发件人", "") or "")
+        self.office = str(ledger.setting("机关名称", "") or "")
+        self.sender_office = str(ledger.setting("督查室", "") or "")
+        self.findings: list[Finding] = []
+        self.settings: SmtpSettings | None = None
+        if smtp == (eml_dir is not None):
+            self.findings.append(error("usage-error", "请指定 --smtp（直接发送）或 --eml 目录（生成邮件文件）二者之一。"))
+        elif smtp:
+            host = str(ledger.setting("SMTP服务器", "") or "")
+            port, self.findings = int_setting(ledger, "SMTP端口", 465)
+            if not host or not self.sender:
+                self.findings.append(error("smtp-not-configured", "【设置】中未填写“SMTP服务器”或“发件人”，无法发送。",
+                                           sheet="设置", hint="填写后重试，或改用 --eml 生成邮件文件。"))
+            self.settings = SmtpSettings(host, port, str(ledger.setting("SMTP加密", "SSL")), self.sender, smtp_password())
+
+    @property
+    def ready(self) -> bool:
+        return not has_errors(self.findings)
+
+    def deliver(self, draft, attachment: Path) -> str:
+        """Send or write one message; returns the 发送状态 to record, raises MailError."""
+        msg = build_message(draft, self.sender or "duban@localhost", attachment.read_bytes())
+        if self.eml_dir is not None:
+            write_eml(msg, self.eml_dir / f"{attachment.stem}.eml")
+            return "已生成邮件"
+        send_smtp(msg, self.settings, sleep=self.sleep)
+        return "已发送"
+
+
+def _issued_file(ledger_path: Path, row: Submission) -> Path | None:
+    """The newest archived workbook issued to this unit for this period."""
+    files = sorted(archive_dir(ledger_path, row.period, row.unit).glob("*反馈表.xlsx"), key=lambda p: p.stat().st_mtime)
+    return files[-1] if files else None
+
+
+def _where(store: LedgerStore, row: Submission) -> dict:
+    return {"file": store.file, "sheet": "报送情况", "row": row.row, "subject": f"{row.period} {row.unit}"}
+
+
 def send_workbooks(ledger_path: Path, period_text: str, *, now: datetime, eml_dir: Path | None = None,
                    smtp: bool = False, resend: bool = False, progress: Progress | None = None,
                    sleep: Callable[[float], None] = time.sleep) -> Outcome:
@@ -344,66 +388,46 @@ def send_workbooks(ledger_path: Path, period_text: str, *, now: datetime, eml_di
         period = Period.parse(period_text)
     except ValueError as exc:
         return Outcome(findings=[error("bad-period", str(exc))], unreadable=True)
-    if smtp == (eml_dir is not None):
-        return Outcome(findings=[error("usage-error", "请指定 --smtp（直接发送）或 --eml 目录（生成邮件文件）二者之一。")],
-                       unreadable=True)
     store = LedgerStore(ledger_path)
     ledger, findings = store.load()
-    sender = str(ledger.setting("发件人", "") or "")
-    settings = None
-    if smtp:
-        host = str(ledger.setting("SMTP服务器", "") or "")
-        port, port_findings = int_setting(ledger, "SMTP端口", 465)
-        findings += port_findings
-        if not host or not sender:
-            return Outcome(findings=[*findings, error("smtp-not-configured", "【设置】中未填写“SMTP服务器”或“发件人”，无法发送。",
-                                                      sheet="设置", hint="填写后重试，或改用 --eml 生成邮件文件。")],
-                           unreadable=True)
-        settings = SmtpSettings(host, port, str(ledger.setting("SMTP加密", "SSL")), sender, smtp_password())
+    courier = _Courier(ledger, smtp=smtp, eml_dir=eml_dir, sleep=sleep)
+    if not courier.ready:
+        return Outcome(findings=[*findings, *courier.findings], unreadable=True)
     kind = TaskKind.key if period.quarter is not None else TaskKind.livelihood
-    office = str(ledger.setting("机关名称", "") or "")
-    sender_office = str(ledger.setting("督查室", "") or "")
     directory = UnitDirectory(ledger.units)
+    due = DueDates(ledger)
     rows = [r for r in ledger.submissions if r.period == str(period) and r.issued_at]
     counts = {"sent": 0, "eml": 0, "skipped": 0, "failed": 0}
     try:
         for n, row in enumerate(rows, 1):
             if progress:
                 progress(f"发送 {row.unit}", n - 1, len(rows))
-            where = {"file": store.file, "sheet": "报送情况", "row": row.row, "subject": f"{row.period} {row.unit}"}
+            where = _where(store, row)
             if smtp and row.send_status == "已发送" and not resend:
                 counts["skipped"] += 1
                 continue
-            files = sorted(archive_dir(ledger_path, row.period, row.unit).glob("*反馈表.xlsx"),
-                           key=lambda p: p.stat().st_mtime)
-            if not files:
+            attachment = _issued_file(ledger_path, row)
+            if attachment is None:
                 findings.append(error("issued-file-missing", f"找不到{row.unit}的{row.period}反馈表。", column="单位", **where,
                                       hint="先运行“下发反馈表”（duban issue）。"))
                 continue
             unit = directory.unit(row.unit)
             draft = issue_mail(row.unit, unit.email if unit else "", period, kind.value,
-                               parse_cell_date(row.due_at) or due_date(period, work_calendar(ledger))[0],
-                               files[-1].name, office, sender_office)
+                               parse_cell_date(row.due_at) or due(period), attachment.name, courier.office,
+                               courier.sender_office)
             if not draft.to:
                 row.send_status, row.problem = "无邮箱", "单位名录中没有有效邮箱"
                 findings.append(warning("no-email", f"{row.unit}在单位名录中没有有效邮箱，未发送。", column="单位", **where,
                                         hint="在【单位名录】中填写邮箱后重新发送。"))
                 continue
-            msg = build_message(draft, sender or "duban@localhost", files[-1].read_bytes())
-            if eml_dir is not None:
-                write_eml(msg, eml_dir / f"{files[-1].stem}.eml")
-                row.send_status, row.problem = "已生成邮件", ""
-                counts["eml"] += 1
-                continue
             try:
-                send_smtp(msg, settings, sleep=sleep)
+                row.send_status, row.problem = courier.deliver(draft, attachment), ""
             except MailError as exc:
                 row.send_status, row.problem = "发送失败", str(exc)
                 findings.append(error("send-failed", f"{row.unit}：{exc}", column="发送状态", **where))
                 counts["failed"] += 1
                 continue
-            row.send_status, row.problem = "已发送", ""
-            counts["sent"] += 1
+            counts["sent" if smtp else "eml"] += 1
     finally:
         store.save(ledger, now=now)
     if not rows:
@@ -411,6 +435,64 @@ def send_workbooks(ledger_path: Path, period_text: str, *, now: datetime, eml_di
                                 hint="先运行“下发反馈表”（duban issue）。"))
     return Outcome(summary={"ledger": str(ledger_path), "period": str(period), **counts,
                             "eml_dir": str(eml_dir) if eml_dir else ""}, findings=findings)
+
+
+def remind_units(ledger_path: Path, period_text: str, *, now: datetime, days_before: int = 0,
+                 eml_dir: Path | None = None, smtp: bool = False, sleep: Callable[[float], None] = time.sleep) -> Outcome:
+    """``duban remind``: 催办 the units without an accepted return for P.
+
+    Reminders start ``days_before`` days before the due date (0: on the due date). Without
+    --smtp or --eml the list is only printed. Every reminder sent is recorded in 报送情况
+    (问题) and 变更日志, so the bulletin can say who was chased and when.
+    """
+    try:
+        period = Period.parse(period_text)
+    except ValueError as exc:
+        return Outcome(findings=[error("bad-period", str(exc))], unreadable=True)
+    store = LedgerStore(ledger_path)
+    ledger, findings = store.load()
+    deliver = smtp or eml_dir is not None
+    courier = _Courier(ledger, smtp=smtp, eml_dir=eml_dir, sleep=sleep) if deliver else None
+    if courier is not None and not courier.ready:
+        return Outcome(findings=[*findings, *courier.findings], unreadable=True)
+    kind = TaskKind.key if period.quarter is not None else TaskKind.livelihood
+    due_day = DueDates(ledger)(period)
+    accepted = {SubmissionState.on_time.value, SubmissionState.late.value}
+    pending = [r for r in ledger.submissions if r.period == str(period) and r.issued_at and r.status not in accepted]
+    summary = {"ledger": str(ledger_path), "period": str(period), "due": due_day.isoformat(),
+               "pending": [r.unit for r in pending], "reminded": 0}
+    if now.date() < due_day - timedelta(days=max(days_before, 0)):
+        findings.append(info("too-early", f"{period}截止日为{due_day.isoformat()}，尚未到催办时间。",
+                             hint="可用 --days-before N 在截止前 N 天催办。"))
+        return Outcome(summary=summary, findings=findings)
+    if courier is None:
+        return Outcome(summary=summary, findings=findings)
+    directory = UnitDirectory(ledger.units)
+    overdue = now.date() > due_day
+    try:
+        for row in pending:
+            where = _where(store, row)
+            attachment = _issued_file(ledger_path, row)
+            unit = directory.unit(row.unit)
+            draft = reminder_mail(row.unit, unit.email if unit else "", period, kind.value, due_day,
+                                  attachment.name if attachment else "", courier.office, courier.sender_office, overdue)
+            if attachment is None or not draft.to:
+                findings.append(warning("reminder-not-sent", f"{row.unit}：{'没有有效邮箱' if attachment else '找不到已下发的反馈表'}，未催办。",
+                                        column="单位", **where, hint="补全单位邮箱或重新下发后再催办。"))
+                continue
+            try:
+                courier.deliver(draft, attachment)
+            except MailError as exc:
+                findings.append(error("send-failed", f"{row.unit}催办邮件：{exc}", column="问题", **where))
+                continue
+            note = f"{now:%Y-%m-%d}已催办"
+            ledger.changelog.append(ChangeLogEntry(time=now, action="催办", object=row.unit, field=f"{row.period}报送",
+                                                   old=row.problem, new=note, source="duban remind"))
+            row.problem = note
+            summary["reminded"] += 1
+    finally:
+        store.save(ledger, now=now)
+    return Outcome(summary=summary, findings=findings)
 
 
 def _record_issue(ledger: Ledger, period: str, unit: str, now: datetime, due_day: date) -> None:
@@ -432,4 +514,4 @@ def _light_order(record) -> tuple:
     return (record.task_id, p.sort_key() if p else (9999, 99, 9))
 
 
-__all__ = ["Outcome", "LedgerError", "init_ledger", "import_files", "validate_ledger", "light_up", "issue_workbooks", "send_workbooks", "file_hash"]
+__all__ = ["Outcome", "LedgerError", "init_ledger", "import_files", "validate_ledger", "light_up", "issue_workbooks", "send_workbooks", "remind_units", "file_hash"]

@@ -48,3 +48,18 @@ def issue_mail(unit: str, addresses: str, period: Period, kind: str, due: date, 
         f"{sender_office}\n{office}\n"
     )
     return MailDraft(split_addresses(addresses), subject, body, attachment)
+
+
+def reminder_mail(unit: str, addresses: str, period: Period, kind: str, due: date, attachment: str,
+                  office: str, sender_office: str, overdue: bool) -> MailDraft:
+    """The 催办 email: the same workbook again, with the deadline (or that it has passed)."""
+    when = f"已于{_day(due)}截止" if overdue else f"将于{_day(due)}截止"
+    subject = f"【催办】{unit}：{period.label}{kind}落实情况尚未报送（{when}）"
+    body = (
+        f"{unit}：\n\n"
+        f"    贵单位{period.label}{kind}落实情况反馈表{when}，督查室尚未收到。"
+        f"请{'尽快' if overdue else '按时'}填写附件中的反馈表并回复本邮件；如已报送，请忽略本提醒。"
+        f"{'逾期报送情况将在通报中注明。' if overdue else ''}\n\n"
+        f"{sender_office}\n{office}\n"
+    )
+    return MailDraft(split_addresses(addresses), subject, body, attachment)
