@@ -7,6 +7,7 @@ and never read the clock: the caller passes ``now``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import shutil
@@ -75,6 +76,34 @@ def _findings_to_rows(findings: list[Finding]) -> list[ValidationRow]:
 
 
 LEDGER_SHEETS = {spec.name for spec in DATA_SHEETS}
+
+
+class BadInput(Exception):
+    """An argument the user typed cannot be used; carries the Outcome to report (exit 2)."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.message)
+        self.outcome = Outcome(findings=[finding], unreadable=True)
+
+
+def _period_argument(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except ValueError as exc:
+        raise BadInput(error("bad-period", str(exc), hint="季度写作 2024Q1，月份写作 2024-03。")) from exc
+
+
+def reports_bad_input(service: Callable[..., Outcome]) -> Callable[..., Outcome]:
+    """Turn a :class:`BadInput` raised inside a service into its Outcome."""
+
+    @functools.wraps(service)
+    def wrapper(*args, **kwargs) -> Outcome:
+        try:
+            return service(*args, **kwargs)
+        except BadInput as exc:
+            return exc.outcome
+
+    return wrapper
 
 
 def init_ledger(path: Path, year: int, *, now: datetime) -> Outcome:
@@ -227,16 +256,14 @@ class DueDates:
         return list(self._warnings.values())
 
 
+@reports_bad_input
 def light_up(ledger_path: Path, period_text: str, *, now: datetime) -> Outcome:
     """``duban light``: lights of every task of P's cadence over the whole history (DESIGN §5).
 
     Recomputes all streaks, keeps the office's overrides, logs every changed light in
     变更日志, regenerates 亮灯总览, and writes the ledger once.
     """
-    try:
-        period = Period.parse(period_text)
-    except ValueError as exc:
-        return Outcome(findings=[error("bad-period", str(exc))], unreadable=True)
+    period = _period_argument(period_text)
     store = LedgerStore(ledger_path)
     ledger, findings = store.load()
     rules, rule_findings = light_rules(ledger)
@@ -278,6 +305,7 @@ def light_up(ledger_path: Path, period_text: str, *, now: datetime) -> Outcome:
                             "lit_tasks": len(lit), "recomputed": len(run.verdicts)}, findings=all_findings)
 
 
+@reports_bad_input
 def issue_workbooks(ledger_path: Path, period_text: str, out_dir: Path, *, now: datetime,
                     kind_text: str | None = None, progress: Progress | None = None) -> Outcome:
     """``duban issue``: one signed workbook per lead unit with only its tasks (DESIGN §6).
@@ -286,10 +314,7 @@ def issue_workbooks(ledger_path: Path, period_text: str, out_dir: Path, *, now: 
     re-issuing for the same unit and period supersedes the earlier file (its 下发时间 changes,
     so collect can refuse a return of the old one).
     """
-    try:
-        period = Period.parse(period_text)
-    except ValueError as exc:
-        return Outcome(findings=[error("bad-period", str(exc))], unreadable=True)
+    period = _period_argument(period_text)
     kind = TaskKind.key if period.quarter is not None else TaskKind.livelihood
     if kind_text and {"key": TaskKind.key, "livelihood": TaskKind.livelihood}.get(kind_text) is not kind:
         return Outcome(findings=[error("cadence-mismatch", f"{period}是{'季度' if period.quarter else '月份'}，"
@@ -375,6 +400,7 @@ def _where(store: LedgerStore, row: Submission) -> dict:
     return {"file": store.file, "sheet": "报送情况", "row": row.row, "subject": f"{row.period} {row.unit}"}
 
 
+@reports_bad_input
 def send_workbooks(ledger_path: Path, period_text: str, *, now: datetime, eml_dir: Path | None = None,
                    smtp: bool = False, resend: bool = False, progress: Progress | None = None,
                    sleep: Callable[[float], None] = time.sleep) -> Outcome:
@@ -384,10 +410,7 @@ def send_workbooks(ledger_path: Path, period_text: str, *, now: datetime, eml_di
     goes to 报送情况 (发送状态, 问题); the ledger is written once, even when sending fails
     halfway, so what was sent is never forgotten.
     """
-    try:
-        period = Period.parse(period_text)
-    except ValueError as exc:
-        return Outcome(findings=[error("bad-period", str(exc))], unreadable=True)
+    period = _period_argument(period_text)
     store = LedgerStore(ledger_path)
     ledger, findings = store.load()
     courier = _Courier(ledger, smtp=smtp, eml_dir=eml_dir, sleep=sleep)
@@ -437,6 +460,7 @@ def send_workbooks(ledger_path: Path, period_text: str, *, now: datetime, eml_di
                             "eml_dir": str(eml_dir) if eml_dir else ""}, findings=findings)
 
 
+@reports_bad_input
 def remind_units(ledger_path: Path, period_text: str, *, now: datetime, days_before: int = 0,
                  eml_dir: Path | None = None, smtp: bool = False, sleep: Callable[[float], None] = time.sleep) -> Outcome:
     """``duban remind``: 催办 the units without an accepted return for P.
@@ -445,10 +469,7 @@ def remind_units(ledger_path: Path, period_text: str, *, now: datetime, days_bef
     --smtp or --eml the list is only printed. Every reminder sent is recorded in 报送情况
     (问题) and 变更日志, so the bulletin can say who was chased and when.
     """
-    try:
-        period = Period.parse(period_text)
-    except ValueError as exc:
-        return Outcome(findings=[error("bad-period", str(exc))], unreadable=True)
+    period = _period_argument(period_text)
     store = LedgerStore(ledger_path)
     ledger, findings = store.load()
     deliver = smtp or eml_dir is not None
