@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -18,9 +17,11 @@ from pathlib import Path
 from typing import Callable
 
 from .domain.findings import Finding, count_by_level, error, has_errors, info, warning
+from .domain.cells import parse_cell_date
 from .domain.importing import RawTable, map_prose, map_task_table, map_unit_table, merge_tasks, merge_units, detect_year
 from .domain.lights import LightRules, light_tasks
-from .domain.issuing import build_issue, file_name as issue_file_name, recipients, sign
+from .domain.issuing import build_issue, file_name as issue_file_name, file_safe, recipients, sign
+from .domain.mail import issue_mail, reminder_mail
 from .domain.models import (ChangeLogEntry, Ledger, LightColor, Submission, SubmissionState, TaskKind, ValidationRow,
                             parse_period_or_none)
 from .domain.periods import Period, due_date
@@ -29,8 +30,6 @@ from .domain.schema import DATA_SHEETS
 from .domain.units import UnitDirectory, normalize_name
 from .io.calendar_source import work_calendar
 from .io.ledger_store import LedgerError, LedgerStore, create_ledger
-from .domain.cells import parse_cell_date
-from .domain.mail import issue_mail, reminder_mail
 from .io.keys import signing_key
 from .io.mailer import MailError, SmtpSettings, build_message, send_smtp, smtp_password, write_eml
 from .io.unit_workbook import write_unit_workbook
@@ -315,7 +314,7 @@ def issue_workbooks(ledger_path: Path, period_text: str, out_dir: Path, *, now: 
     so collect can refuse a return of the old one).
     """
     period = _period_argument(period_text)
-    kind = TaskKind.key if period.quarter is not None else TaskKind.livelihood
+    kind = TaskKind.reporting_in(period)
     if kind_text and {"key": TaskKind.key, "livelihood": TaskKind.livelihood}.get(kind_text) is not kind:
         return Outcome(findings=[error("cadence-mismatch", f"{period}是{'季度' if period.quarter else '月份'}，"
                                        f"只能下发{kind.value}反馈表。", hint="重点任务用季度（2024Q1），民生实事用月份（2024-03）。")],
@@ -353,7 +352,7 @@ def issue_workbooks(ledger_path: Path, period_text: str, out_dir: Path, *, now: 
 
 def archive_dir(ledger_path: Path, period: str, unit: str) -> Path:
     """``archive/{period}/{unit}/`` beside the ledger (DESIGN §6): issued and collected files."""
-    return ledger_path.parent / "archive" / period / re.sub(r'[\\/:*?"<>|\s]', "_", unit)
+    return ledger_path.parent / "archive" / period / file_safe(unit)
 
 
 class _Courier:
@@ -416,7 +415,7 @@ def send_workbooks(ledger_path: Path, period_text: str, *, now: datetime, eml_di
     courier = _Courier(ledger, smtp=smtp, eml_dir=eml_dir, sleep=sleep)
     if not courier.ready:
         return Outcome(findings=[*findings, *courier.findings], unreadable=True)
-    kind = TaskKind.key if period.quarter is not None else TaskKind.livelihood
+    kind = TaskKind.reporting_in(period)
     directory = UnitDirectory(ledger.units)
     due = DueDates(ledger)
     rows = [r for r in ledger.submissions if r.period == str(period) and r.issued_at]
@@ -476,8 +475,10 @@ def remind_units(ledger_path: Path, period_text: str, *, now: datetime, days_bef
     courier = _Courier(ledger, smtp=smtp, eml_dir=eml_dir, sleep=sleep) if deliver else None
     if courier is not None and not courier.ready:
         return Outcome(findings=[*findings, *courier.findings], unreadable=True)
-    kind = TaskKind.key if period.quarter is not None else TaskKind.livelihood
-    due_day = DueDates(ledger)(period)
+    kind = TaskKind.reporting_in(period)
+    due = DueDates(ledger)
+    due_day = due(period)
+    findings += due.findings  # e.g. the calendar fell back to Monday-Friday for this year
     accepted = {SubmissionState.on_time.value, SubmissionState.late.value}
     pending = [r for r in ledger.submissions if r.period == str(period) and r.issued_at and r.status not in accepted]
     summary = {"ledger": str(ledger_path), "period": str(period), "due": due_day.isoformat(),

@@ -143,5 +143,9 @@ def build_issue(ledger: Ledger, unit: str, tasks: list[Task], period: Period, is
 
 def file_name(issue: IssuedWorkbook) -> str:
     """``{周期}_{单位}_{重点任务|民生实事}反馈表.xlsx`` (DESIGN §6)."""
-    unit = re.sub(r'[\\/:*?"<>|\s]', "_", issue.unit)  # characters Windows forbids in file names
-    return f"{issue.period}_{unit}_{issue.kind.value}反馈表.xlsx"
+    return f"{issue.period}_{file_safe(issue.unit)}_{issue.kind.value}反馈表.xlsx"
+
+
+def file_safe(name: str) -> str:
+    """A unit name usable in file and folder names: characters Windows forbids become ``_``."""
+    return re.sub(r'[\\/:*?"<>|\s]', "_", name)

@@ -36,6 +36,11 @@ class TaskKind(str, Enum):
     def id_code(self) -> str:
         return "ZD" if self is TaskKind.key else "MS"
 
+    @classmethod
+    def reporting_in(cls, period: Period) -> "TaskKind":
+        """The kind that reports in a period: key tasks per quarter, 民生实事 per month."""
+        return cls.key if period.cadence is Cadence.quarterly else cls.livelihood
+
 
 class TaskStatus(str, Enum):
     open = "进行中"
