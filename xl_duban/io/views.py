@@ -24,9 +24,12 @@ _WIDTHS = {"A": 15, "B": 48, "C": 26}
 
 def text_lines(text: str, width: float) -> int:
     """Lines a wrapped cell needs: CJK characters take two width units, others one."""
-    units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
     per_line = max(int(width * 1.1), 1)
-    return sum(max(1, -(-sum(2 if ord(c) > 0x2E80 else 1 for c in part) // per_line)) for part in text.split("\n")) if units else 1
+    return sum(max(1, -(-_display_width(part) // per_line)) for part in text.split("\n"))
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
 def fit_row_height(ws, row: int, widths: dict[int, float], line_height: float = 14.5) -> None:
