@@ -16,6 +16,7 @@ from xl_duban.samples import SeedTable, parse_flattened_tables, parse_prose
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO.parent / "shared" / "seeds"
 NOW = datetime(2022, 3, 1, 9, 30)
+ISSUED_AT = datetime(2022, 6, 25, 9, 0)
 
 
 def seed_text(name: str) -> str:
@@ -50,6 +51,35 @@ def ledger(tmp_path: Path) -> Path:
     outcome = import_files(path, [units], now=NOW)
     assert outcome.exit_code == 0, outcome.findings
     return path
+
+
+@pytest.fixture
+def config_dir(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "config"
+    monkeypatch.setenv("XL_DUBAN_CONFIG_DIR", str(path))
+    return path
+
+
+@pytest.fixture
+def planned_ledger(ledger, tmp_path, seed_tables) -> Path:
+    """The 2022 lists imported; Q2 targets for every key task; Q1 progress from 区发展和改革局."""
+    from xl_duban.io.ledger_store import LedgerStore
+    from xl_duban.domain.models import Feedback, NodeTarget
+    from xl_duban.samples import write_tables_docx
+    from xl_duban.services import import_files
+
+    docs = [write_tables_docx([seed_tables["附件2"]], tmp_path / "附件2.docx"),
+            write_tables_docx([seed_tables["附件3"]], tmp_path / "附件3.docx")]
+    assert import_files(ledger, docs, now=NOW).exit_code == 0
+    store = LedgerStore(ledger)
+    led, _ = store.load()
+    for task in led.tasks:
+        if task.kind == "重点任务":
+            led.targets.append(NodeTarget(task_id=task.id, period="2022Q2", target=f"{task.id}二季度目标", status="已确认"))
+    led.feedback.append(Feedback(task_id="2022-ZD-001", period="2022Q1", unit="区发展和改革局", completion="未完成",
+                                 progress="一季度GDP增长5.1%"))
+    store.save(led, now=NOW)
+    return ledger
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

@@ -9,40 +9,15 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xl_duban.domain.issuing import IssueRow, IssuedWorkbook, verify
-from xl_duban.domain.models import Feedback, NodeTarget, TaskKind
+from xl_duban.domain.issuing import Form, IssueRow, IssuedWorkbook, verify
+from xl_duban.domain.models import TaskKind
 from xl_duban.io.ledger_store import LedgerStore
 from xl_duban.io.unit_workbook import FIRST_ROW, HEADER_ROW, META_FIELDS, META_SHEET, SHEET
-from xl_duban.samples import write_tables_docx
-from xl_duban.services import import_files, issue_workbooks
+from xl_duban.services import issue_workbooks
 
-from .conftest import NOW, run_json
+from .conftest import ISSUED_AT, run_json
 
-ISSUED_AT = datetime(2022, 6, 25, 9, 0)
-
-
-@pytest.fixture(autouse=True)
-def config_dir(tmp_path, monkeypatch) -> Path:
-    path = tmp_path / "config"
-    monkeypatch.setenv("XL_DUBAN_CONFIG_DIR", str(path))
-    return path
-
-
-@pytest.fixture
-def planned_ledger(ledger, tmp_path, seed_tables) -> Path:
-    """The 2022 lists imported; Q2 targets for every key task; Q1 progress from 区发展和改革局."""
-    docs = [write_tables_docx([seed_tables["附件2"]], tmp_path / "附件2.docx"),
-            write_tables_docx([seed_tables["附件3"]], tmp_path / "附件3.docx")]
-    assert import_files(ledger, docs, now=NOW).exit_code == 0
-    store = LedgerStore(ledger)
-    led, _ = store.load()
-    for task in led.tasks:
-        if task.kind == "重点任务":
-            led.targets.append(NodeTarget(task_id=task.id, period="2022Q2", target=f"{task.id}二季度目标", status="已确认"))
-    led.feedback.append(Feedback(task_id="2022-ZD-001", period="2022Q1", unit="区发展和改革局", completion="未完成",
-                                 progress="一季度GDP增长5.1%"))
-    store.save(led, now=NOW)
-    return ledger
+pytestmark = pytest.mark.usefixtures("config_dir")
 
 
 def read_issue(path: Path):
@@ -113,10 +88,11 @@ def test_signature_verifies_and_key_never_leaves_the_config_dir(planned_ledger, 
     _wb, ws, meta, rows, fields = read_issue(path)
     issue = IssuedWorkbook(issue_id=fields["下发编号"], unit=fields["单位"], period=fields["周期"],
                            kind=TaskKind(fields["类别"]), issued_at=datetime.fromisoformat(fields["下发时间"]),
-                           due=fields["截止时间"], rows=tuple(IssueRow(task_id=r[0], content=r[1], target=r[2], previous=r[3])
-                                                          for r in rows))
+                           due=fields["截止时间"], rows=tuple(IssueRow(locked=tuple(r[:4])) for r in rows),
+                           form=Form(fields["表类型"]), year=int(fields["年度"]))
     assert verify(issue.payload(), key, fields["签名"])
-    edited = issue.model_copy(update={"rows": (issue.rows[0].model_copy(update={"target": "改过的目标"}), *issue.rows[1:])})
+    first = issue.rows[0].locked
+    edited = issue.model_copy(update={"rows": (IssueRow(locked=(*first[:2], "改过的目标", first[3])), *issue.rows[1:])})
     assert not verify(edited.payload(), key, fields["签名"])
     assert not verify(issue.payload(), b"\0" * 32, fields["签名"])
     with zipfile.ZipFile(path) as z:

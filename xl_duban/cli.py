@@ -73,6 +73,19 @@ def _progress_bar(as_json: bool):
     return bar, report
 
 
+def _with_progress(as_json: bool, call: Callable[..., services.Outcome]) -> Callable[[], services.Outcome]:
+    """The action for :func:`_run`: ``call(progress=...)`` under a progress bar (none with --json)."""
+    bar, report = _progress_bar(as_json)
+
+    def action() -> services.Outcome:
+        if bar is None:
+            return call(progress=None)
+        with bar:
+            return call(progress=report)
+
+    return action
+
+
 def _run(as_json: bool, action: Callable[[], services.Outcome], render: Callable[[services.Outcome], None]) -> None:
     try:
         outcome = action()
@@ -109,13 +122,7 @@ def import_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
                files: list[Path] = typer.Argument(..., help="任务清单（.docx/.xlsx/.csv）、单位分工清单或单位名录"),
                as_json: bool = JsonOpt) -> None:
     """导入任务：读取任务清单、民生实事分解表、单位分工清单和单位名录，重复导入不会重复添加。"""
-    bar, report = _progress_bar(as_json)
-
-    def action():
-        if bar is None:
-            return services.import_files(ledger, files, now=_now())
-        with bar:
-            return services.import_files(ledger, files, now=_now(), progress=report)
+    action = _with_progress(as_json, lambda progress: services.import_files(ledger, files, now=_now(), progress=progress))
 
     def render(o):
         for entry in o.summary["files"]:
@@ -140,19 +147,16 @@ def issue_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
               period: str = typer.Option(..., "--period", "-p", help="周期：季度如 2024Q1（重点任务），月份如 2024-03（民生实事）"),
               out: Path = typer.Option(..., "--out", "-o", help="反馈表输出目录"),
               kind: Optional[str] = typer.Option(None, "--kind", help="key（重点任务）或 livelihood（民生实事）；默认由周期决定"),
+              targets: bool = typer.Option(False, "--targets", help="下发年初目标安排表（重点任务按季度、民生实事按月填写节点目标）；周期可写年度如 2024"),
               as_json: bool = JsonOpt) -> None:
-    """下发反馈表：为每个牵头单位生成只含本单位任务的反馈表（带签名、锁定单元格和下拉列表），并记入【报送情况】。"""
-    bar, report = _progress_bar(as_json)
-
-    def action():
-        if bar is None:
-            return services.issue_workbooks(ledger, period, out, now=_now(), kind_text=kind)
-        with bar:
-            return services.issue_workbooks(ledger, period, out, now=_now(), kind_text=kind, progress=report)
+    """下发反馈表：为每个牵头单位生成只含本单位任务的反馈表（带签名、锁定单元格和下拉列表），并记入【报送情况】；
+    加 --targets 下发年初目标安排表。"""
+    action = _with_progress(as_json, lambda progress: services.issue_workbooks(
+        ledger, period, out, now=_now(), kind_text=kind, targets=targets, progress=progress))
 
     def render(o):
         s = o.summary
-        console.print(f"{s['period']} {s['kind']}反馈表已生成 {len(s['workbooks'])} 份，截止时间 {s['due']}，目录：{s['out_dir']}")
+        console.print(f"{s['period']} {s['kind']}{s['form']}已生成 {len(s['workbooks'])} 份，截止时间 {s['due']}，目录：{s['out_dir']}")
 
     _run(as_json, action, render)
 
@@ -165,14 +169,8 @@ def send_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
              resend: bool = typer.Option(False, "--resend", help="已发送的单位也重新发送"),
              as_json: bool = JsonOpt) -> None:
     """发送邮件：把各单位的反馈表作为附件发给单位名录中的邮箱（或生成 .eml 文件），结果记入【报送情况】。"""
-    bar, report = _progress_bar(as_json)
-
-    def action():
-        if bar is None:
-            return services.send_workbooks(ledger, period, now=_now(), eml_dir=eml, smtp=smtp, resend=resend)
-        with bar:
-            return services.send_workbooks(ledger, period, now=_now(), eml_dir=eml, smtp=smtp, resend=resend,
-                                           progress=report)
+    action = _with_progress(as_json, lambda progress: services.send_workbooks(
+        ledger, period, now=_now(), eml_dir=eml, smtp=smtp, resend=resend, progress=progress))
 
     def render(o):
         s = o.summary
@@ -200,6 +198,30 @@ def remind_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
                                                 smtp=smtp), render)
 
 
+@app.command("collect")
+def collect_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
+                inbox: Optional[list[Path]] = typer.Argument(None, help="收件文件夹或文件（.xlsx/.xls/.eml），可多个"),
+                period: Optional[str] = typer.Option(None, "--period", "-p", help="只收取该周期的反馈表"),
+                imap: bool = typer.Option(False, "--imap", help="先从【设置】中的 IMAP 邮箱收取未读邮件到收件文件夹"),
+                as_json: bool = JsonOpt) -> None:
+    """收集反馈：检查各单位寄回的反馈表（签名、单位、周期、锁定单元格、填写内容），合格的并入【反馈记录】，
+    不合格的移入 quarantine 并说明原因；更新【报送情况】并生成【收集报告】。"""
+    action = _with_progress(as_json, lambda progress: services.collect_returns(
+        ledger, list(inbox or []), now=_now(), period_text=period, imap=imap, progress=progress))
+
+    def render(o):
+        s = o.summary
+        line = (f"接收 {s['accepted']} 份（其中逾期 {s['late']} 份），退回 {s['rejected']} 份，跳过已收取 {s['skipped']} 份；"
+                f"新增反馈 {s.get('added', 0)} 条，更新 {s.get('replaced', 0)} 条。")
+        if s.get("fetched") is not None:
+            line = f"从邮箱收取邮件 {s['fetched']} 封。" + line
+        console.print(line)
+        if s.get("missing"):
+            console.print("尚未报送：" + "；".join(s["missing"]))
+
+    _run(as_json, action, render)
+
+
 @app.command("light")
 def light_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
               period: str = typer.Option(..., "--period", "-p", help="周期：季度如 2024Q1（重点任务），月份如 2024-03（民生实事）"),
@@ -219,13 +241,7 @@ def demo_cmd(out_dir: Path = typer.Argument(Path("duban-demo"), help="演示输�
     """演示：用内置的 2022 年真实清单生成来文、新建台账、导入并校验。"""
     from .demo import run_demo
 
-    bar, report = _progress_bar(as_json)
-
-    def action():
-        if bar is None:
-            return run_demo(out_dir, now=_now())
-        with bar:
-            return run_demo(out_dir, now=_now(), progress=report)
+    action = _with_progress(as_json, lambda progress: run_demo(out_dir, now=_now(), progress=progress))
 
     def render(o):
         s = o.summary

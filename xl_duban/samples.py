@@ -172,3 +172,26 @@ def write_prose_docx(paragraphs: list[str], path: Path) -> Path:
 def seed_2022_tables() -> dict[str, SeedTable]:
     """The bundled 2022 tables keyed by attachment: 附件2 (98 key tasks), 附件3 (10 民生实事)."""
     return {t.attachment: t for t in parse_flattened_tables(bundled_text(LISTS_2022)) if t.attachment}
+
+
+def fill_return(issued: Path, out: Path, answers: dict[str, dict[str, object]]) -> Path:
+    """A unit filling its workbook: ``answers[task id][header] = value`` typed into the visible
+    sheet (found by its 任务编号 header row, as a unit sees it) and saved as ``out``.
+
+    Used by the demo to simulate units and by tests to make returns. Any header may be
+    written — an answer for a grey column is how a unit that unprotected the sheet would
+    edit a locked cell — so the same code makes honest and tampered returns.
+    """
+    import openpyxl
+
+    wb = openpyxl.load_workbook(issued)
+    ws = wb.worksheets[0]
+    header_row = next(r for r in range(1, 31) if any(c.value == "任务编号" for c in ws[r]))
+    columns = {c.value: c.column for c in ws[header_row] if c.value}
+    for r in range(header_row + 1, ws.max_row + 1):
+        row_answers = answers.get(str(ws.cell(r, columns["任务编号"]).value or ""), {})
+        for header, value in row_answers.items():
+            ws.cell(r, columns[header]).value = value
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(out)
+    return out

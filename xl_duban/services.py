@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -18,9 +20,11 @@ from typing import Callable
 
 from .domain.findings import Finding, count_by_level, error, has_errors, info, warning
 from .domain.cells import parse_cell_date
+from .domain.collecting import Checked, CollectContext, ReturnedFile, check_return, merge_returns, missing_returns
 from .domain.importing import RawTable, map_prose, map_task_table, map_unit_table, merge_tasks, merge_units, detect_year
 from .domain.lights import LightRules, light_tasks
-from .domain.issuing import build_issue, file_name as issue_file_name, file_safe, recipients, sign
+from .domain.issuing import (Form, build_issue, build_targets_issue, file_name as issue_file_name, file_safe, recipients,
+                             sign, targets_label)
 from .domain.mail import issue_mail, reminder_mail
 from .domain.models import (ChangeLogEntry, Ledger, LightColor, Submission, SubmissionState, TaskKind, ValidationRow,
                             parse_period_or_none)
@@ -33,7 +37,9 @@ from .io.ledger_store import LedgerError, LedgerStore, create_ledger
 from .io.keys import signing_key
 from .io.mailer import MailError, SmtpSettings, build_message, send_smtp, smtp_password, write_eml
 from .io.unit_workbook import write_unit_workbook
-from .io.views import write_overview
+from .io.views import write_collection_report, write_overview
+from .io.returns import NO_ATTACHMENT, Incoming, gather, read_returned
+from .io.mailbox import ImapSettings, MailboxError, fetch_unseen, imap_password
 from .io.readers import UnreadableFile, read_source
 
 Progress = Callable[[str, int, int], None]  # (label, done, total)
@@ -244,6 +250,12 @@ class DueDates:
         self._monthly_workday, f2 = int_setting(ledger, "月报截止工作日", 3)
         self._warnings: dict[str, Finding] = {f.message: f for f in (*f1, *f2)}
 
+    def workday_on_or_after(self, day: date) -> date:
+        """The first working day from ``day`` on (a deadline never falls on a day off)."""
+        while not self._calendar.is_workday(day):
+            day += timedelta(days=1)
+        return day
+
     def __call__(self, period: Period) -> date:
         day, found = due_date(period, self._calendar, self._quarter_day, self._monthly_workday)
         for f in found:
@@ -304,25 +316,59 @@ def light_up(ledger_path: Path, period_text: str, *, now: datetime) -> Outcome:
                             "lit_tasks": len(lit), "recomputed": len(run.verdicts)}, findings=all_findings)
 
 
+KIND_ARGUMENTS = {"key": TaskKind.key, "livelihood": TaskKind.livelihood}
+
+
+def _kind_argument(text: str | None) -> TaskKind | None:
+    if not text:
+        return None
+    kind = KIND_ARGUMENTS.get(text.strip().lower())
+    if kind is None:
+        raise BadInput(error("usage-error", f"类别“{text}”无效，应为 key（重点任务）或 livelihood（民生实事）。"))
+    return kind
+
+
+def _issue_target(period_text: str, kind_text: str | None, targets: bool) -> tuple[str, TaskKind, Period | None, int]:
+    """What to issue: (报送情况 周期, kind, period or None for a 目标安排表, year).
+
+    A feedback form's kind follows its period (quarter → key tasks, month → 民生实事). A
+    目标安排表 covers a year: ``--period 2024`` (key tasks unless ``--kind``) or any period of it.
+    """
+    kind = _kind_argument(kind_text)
+    if targets:
+        text = str(period_text).strip()
+        if re.fullmatch(r"\d{4}(年|年度)?", text):
+            year, kind = int(text[:4]), kind or TaskKind.key
+        else:
+            period = _period_argument(text)
+            year, kind = period.year, kind or TaskKind.reporting_in(period)
+        return targets_label(year, kind), kind, None, year
+    period = _period_argument(period_text)
+    natural = TaskKind.reporting_in(period)
+    if kind is not None and kind is not natural:
+        raise BadInput(error("cadence-mismatch", f"{period}是{'季度' if period.quarter else '月份'}，只能下发{natural.value}反馈表。",
+                             hint="重点任务用季度（2024Q1），民生实事用月份（2024-03）。"))
+    return str(period), natural, period, period.year
+
+
+TARGETS_DAYS = 10  # a 目标安排表 is due ten days after it is issued (next working day if that is a day off)
+
+
 @reports_bad_input
 def issue_workbooks(ledger_path: Path, period_text: str, out_dir: Path, *, now: datetime,
-                    kind_text: str | None = None, progress: Progress | None = None) -> Outcome:
+                    kind_text: str | None = None, targets: bool = False, progress: Progress | None = None) -> Outcome:
     """``duban issue``: one signed workbook per lead unit with only its tasks (DESIGN §6).
 
     Files are written first, then every issue is recorded in 报送情况 in one ledger write;
     re-issuing for the same unit and period supersedes the earlier file (its 下发时间 changes,
-    so collect can refuse a return of the old one).
+    so collect can refuse a return of the old one). With ``targets`` the start-of-year
+    目标安排表 is issued instead: one column per quarter (key tasks) or month (民生实事).
     """
-    period = _period_argument(period_text)
-    kind = TaskKind.reporting_in(period)
-    if kind_text and {"key": TaskKind.key, "livelihood": TaskKind.livelihood}.get(kind_text) is not kind:
-        return Outcome(findings=[error("cadence-mismatch", f"{period}是{'季度' if period.quarter else '月份'}，"
-                                       f"只能下发{kind.value}反馈表。", hint="重点任务用季度（2024Q1），民生实事用月份（2024-03）。")],
-                       unreadable=True)
+    label, kind, period, year = _issue_target(period_text, kind_text, targets)
     store = LedgerStore(ledger_path)
     ledger, findings = store.load()
     due = DueDates(ledger)
-    due_day = due(period)
+    due_day = due(period) if period is not None else due.workday_on_or_after(now.date() + timedelta(days=TARGETS_DAYS))
     key = signing_key()
     by_unit = recipients(ledger, kind)
     directory = UnitDirectory(ledger.units)
@@ -333,19 +379,23 @@ def issue_workbooks(ledger_path: Path, period_text: str, out_dir: Path, *, now: 
         if directory.unit(unit) is None:
             findings.append(warning("unknown-unit", f"“{unit}”不在单位名录中，仍为其生成了反馈表，但无法发送邮件。",
                                     sheet="单位名录", hint="在【单位名录】中登记该单位及邮箱。"))
-        issue = build_issue(ledger, unit, tasks, period, now, due_day.isoformat())
+        if period is not None:
+            issue = build_issue(ledger, unit, tasks, period, now, due_day.isoformat())
+        else:
+            issue = build_targets_issue(ledger, unit, tasks, year, now, due_day.isoformat())
         path = write_unit_workbook(out_dir / issue_file_name(issue), issue, sign(issue.payload(), key))
-        archived = archive_dir(ledger_path, str(period), unit) / path.name
+        archived = archive_dir(ledger_path, label, unit) / path.name
         archived.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, archived)  # send attaches the archived copy, wherever --out was
         written.append({"unit": unit, "file": str(path), "tasks": len(tasks), "issue_id": issue.issue_id})
-        _record_issue(ledger, str(period), unit, now, due_day)
+        _record_issue(ledger, label, unit, now, due_day)
     if progress:
         progress("保存台账", len(by_unit), len(by_unit))
     if not by_unit:
         findings.append(warning("nothing-to-issue", f"台账中没有需要报送的{kind.value}。", sheet="任务台账"))
     store.save(ledger, now=now)
-    return Outcome(summary={"ledger": str(ledger_path), "period": str(period), "kind": kind.value,
+    form = Form.feedback if period is not None else Form.targets
+    return Outcome(summary={"ledger": str(ledger_path), "period": label, "kind": kind.value, "form": form.value,
                             "due": due_day.isoformat(), "out_dir": str(out_dir), "workbooks": written},
                    findings=[*findings, *due.findings])
 
@@ -391,7 +441,7 @@ class _Courier:
 
 def _issued_file(ledger_path: Path, row: Submission) -> Path | None:
     """The newest archived workbook issued to this unit for this period."""
-    files = sorted(archive_dir(ledger_path, row.period, row.unit).glob("*反馈表.xlsx"), key=lambda p: p.stat().st_mtime)
+    files = sorted(archive_dir(ledger_path, row.period, row.unit).glob("*.xlsx"), key=lambda p: p.stat().st_mtime)
     return files[-1] if files else None
 
 
@@ -517,6 +567,176 @@ def remind_units(ledger_path: Path, period_text: str, *, now: datetime, days_bef
     return Outcome(summary=summary, findings=findings)
 
 
+COLLECT_SHEETS = ("反馈表", "目标安排表")
+COLLECTED = "收集文件"  # 变更日志 操作 of one accepted file; its 来源 ends with the file's SHA-256
+QUARANTINE = "quarantine"
+
+
+def quarantine_dir(ledger_path: Path) -> Path:
+    """``quarantine/`` beside the ledger: rejected returns, each with a 退回原因 note."""
+    return ledger_path.parent / QUARANTINE
+
+
+def collected_hashes(ledger: Ledger, ledger_path: Path) -> tuple[set[str], set[str]]:
+    """Fingerprints of files already handled: (accepted — full SHA-256 from the ledger,
+    rejected — 12-character prefixes of the files waiting in quarantine/). The same bytes are
+    never handled twice, so collecting one inbox again changes nothing; deleting a file from
+    quarantine/ lets it be checked again."""
+    accepted = {f.file_hash for f in ledger.feedback if f.file_hash}
+    accepted |= {e.source.rsplit("#", 1)[-1] for e in ledger.changelog if e.action == COLLECTED and "#" in e.source}
+    folder = quarantine_dir(ledger_path)
+    rejected = {p.name[:12] for p in folder.iterdir() if p.name[12:13] == "_"} if folder.is_dir() else set()
+    return accepted, rejected
+
+
+@reports_bad_input
+def collect_returns(ledger_path: Path, inboxes: list[Path], *, now: datetime, period_text: str | None = None,
+                    imap: bool = False, progress: Progress | None = None) -> Outcome:
+    """``duban collect``: check every returned workbook under the inbox folders (and attached
+    to .eml files) and merge the accepted ones into 反馈记录 / 节点目标 (DESIGN §6).
+
+    Every file is archived by hash under archive/{period}/{unit}/收回/. A rejected file
+    changes nothing in the ledger: it is copied to quarantine/ with a note of why and what
+    the unit should do. Accepted files update 反馈记录, 报送情况, 变更日志, 校验结果 and
+    收集报告 in one atomic ledger write after every file was read and checked — an exception
+    anywhere leaves the ledger untouched. Files already handled are skipped, so a second run
+    on the same inbox changes nothing.
+    """
+    only = str(_period_argument(period_text)) if period_text else None
+    if not inboxes and not imap:
+        raise BadInput(error("usage-error", "请指定收件文件夹（或 .eml / .xlsx 文件），或使用 --imap 从邮箱收取。"))
+    store = LedgerStore(ledger_path)
+    ledger, findings = store.load()
+    fetched = None
+    if imap:
+        inbox = ledger_path.parent / str(ledger.setting("收件箱文件夹", "inbox"))
+        fetched, mailbox_findings = _fetch_mail(ledger, inbox)
+        if has_errors(mailbox_findings):
+            return Outcome(findings=[*findings, *mailbox_findings], unreadable=True)
+        inboxes = [*inboxes, inbox]
+    incoming, problems = gather(inboxes)
+    incoming.sort(key=lambda i: (i.received_at, i.name))  # arrival order: of identical copies the first counts
+    for name, reason in problems:
+        level = info if reason == NO_ATTACHMENT else error
+        findings.append(level("unreadable-file" if level is error else "no-attachment", reason, file=name))
+    ctx = CollectContext(ledger=ledger, key=signing_key(), directory=UnitDirectory(ledger.units))
+    accepted_before, rejected_before = collected_hashes(ledger, ledger_path)
+    checked: list[tuple[Incoming, Checked]] = []
+    skipped, seen = 0, set()
+    for n, item in enumerate(incoming, 1):
+        if progress:
+            progress(f"检查 {item.file_name}", n - 1, len(incoming))
+        digest = hashlib.sha256(item.data).hexdigest()
+        if digest in accepted_before or digest[:12] in rejected_before or digest in seen:
+            skipped += 1
+            continue
+        seen.add(digest)
+        result = _check_one(item, digest, ctx)
+        if only and result.issue is not None and result.issue.period != only:
+            skipped += 1  # left for the collect of its own period
+            continue
+        checked.append((item, result))
+    if progress:
+        progress("保存台账", len(incoming), len(incoming))
+    summary = {"ledger": str(ledger_path), "files": [], "accepted": 0, "late": 0, "rejected": 0, "skipped": skipped,
+               "fetched": fetched, "added": 0, "replaced": 0, "targets_filled": 0, "targets_proposed": 0}
+    report = []
+    for item, result in checked:
+        findings.extend(result.findings)
+        entry = _file_away(ledger_path, item, result)
+        summary["files"].append(entry)
+        summary["accepted" if result.accepted else "rejected"] += 1
+        summary["late"] += int(result.accepted and result.late)
+        report.append(entry.pop("report"))
+    accepted = [c for _i, c in checked if c.accepted]
+    merged = merge_returns(ledger, accepted, now)
+    summary.update(added=merged.added, replaced=merged.replaced, targets_filled=merged.targets_filled,
+                   targets_proposed=merged.targets_proposed)
+    periods = {only} if only else {c.issue.period for _i, c in checked if c.issue is not None}
+    missing = missing_returns(ledger, periods, now.date(), lambda row: parse_cell_date(row.due_at))
+    findings.extend(missing)
+    summary["missing"] = [f.subject for f in missing]
+    if not accepted:  # nothing to merge: the ledger stays byte-identical
+        return Outcome(summary=summary, findings=findings, unreadable=bool(problems) and not checked)
+    for item, result in checked:
+        if result.accepted:
+            ledger.changelog.append(ChangeLogEntry(
+                time=now, action=COLLECTED, object=item.file_name, field=f"{result.issue.period} {result.issue.unit}",
+                new="逾期接收" if result.late else "已接收", source=f"duban collect {result.file.name}#{result.file.file_hash}"))
+    for f in missing:
+        period, unit = f.subject.split(" ", 1)
+        report.append({"单位": unit, "周期": period, "结果": "未报送", "说明": f.message, "处理建议": f.hint})
+    title = (f"收集报告（{now:%Y-%m-%d %H:%M}）：接收{summary['accepted']}份（其中逾期{summary['late']}份），"
+             f"退回{summary['rejected']}份，跳过已处理{skipped}份，未报送{len(missing)}家")
+    ledger.validation = _findings_to_rows(findings)
+    store.save(ledger, now=now, views=[lambda wb: write_collection_report(wb, title, report)])
+    return Outcome(summary=summary, findings=findings)
+
+
+def _check_one(item: Incoming, digest: str, ctx: CollectContext) -> Checked:
+    try:
+        returned = read_returned(item, digest, COLLECT_SHEETS)
+    except UnreadableFile as exc:
+        returned = ReturnedFile(name=item.name, file_hash=digest, received_at=item.received_at, sender=item.sender)
+        return Checked(file=returned, findings=[error("unreadable-file", str(exc), file=item.name,
+                                                      hint="请单位确认文件能正常打开、未加密，另存为 .xlsx 后重新报送。")])
+    return check_return(returned, ctx)
+
+
+def _fetch_mail(ledger: Ledger, inbox: Path) -> tuple[int | None, list[Finding]]:
+    """Unseen messages of the 设置 IMAP mailbox into ``inbox``; (messages saved, findings)."""
+    host = str(ledger.setting("IMAP服务器", "") or "")
+    user = str(ledger.setting("IMAP账号", "") or ledger.setting("发件人", "") or "")
+    if not host or not user:
+        return None, [error("imap-not-configured", "【设置】中未填写“IMAP服务器”或“IMAP账号”（或“发件人”），无法收取邮件。",
+                            sheet="设置", hint="填写后重试，或把邮件附件保存到文件夹后指定该文件夹收集。")]
+    port, findings = int_setting(ledger, "IMAP端口", 993)
+    security, more = choice_setting(ledger, "IMAP加密", "SSL")
+    try:
+        saved = fetch_unseen(ImapSettings(host, port, security, user, imap_password()), inbox)
+    except MailboxError as exc:
+        return None, [*findings, *more, error("imap-failed", str(exc), sheet="设置")]
+    return len(saved), [*findings, *more]
+
+
+def _file_away(ledger_path: Path, item: Incoming, result: Checked) -> dict:
+    """Archive the file by hash under archive/{period}/{unit}/收回/; a rejected one also goes
+    to quarantine/ with a note of why, for the clerk to forward to the unit. Returns the
+    file's line of the collection report (JSON entry plus the sheet row under "report")."""
+    prefix = f"{result.file.file_hash[:12]}_{file_safe(item.file_name)}"
+    issue = result.issue
+    stored = None
+    if issue is not None:
+        stored = archive_dir(ledger_path, issue.period, issue.unit) / "收回" / prefix
+        _write_once(stored, item.data)
+    errors = [f for f in result.findings if f.level.value == "错误"]
+    if not result.accepted:
+        stored = quarantine_dir(ledger_path) / prefix
+        _write_once(stored, item.data)
+        note = "\n".join(f"{f.text()}\n    处理建议：{f.hint}" if f.hint else f.text() for f in errors)
+        _write_once(stored.with_name(stored.name + ".退回原因.txt"), f"{item.name}\n\n{note}\n".encode("utf-8"))
+    outcome = "退回" if not result.accepted else "逾期接收" if result.late else "已接收"
+    reasons = errors or [f for f in result.findings if f.code == "late-return"]
+    received = result.file.received_at.isoformat(sep=" ", timespec="minutes")
+    tasks = len(result.feedback) + len({t.task_id for t in result.targets})
+    return {"file": item.name, "unit": issue.unit if issue else "", "period": issue.period if issue else "",
+            "result": outcome, "received_at": received, "tasks": tasks, "stored": str(stored or ""),
+            "codes": sorted({f.code for f in result.findings}),
+            "report": {"文件": item.name, "单位": issue.unit if issue else "", "周期": issue.period if issue else "",
+                       "结果": outcome, "接收时间": received, "任务数": tasks,
+                       "说明": "；".join(f.text() for f in reasons[:3]) + ("；等" if len(reasons) > 3 else ""),
+                       "处理建议": reasons[0].hint if reasons else ""}}
+
+
+def _write_once(path: Path, data: bytes) -> None:
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
 def _record_issue(ledger: Ledger, period: str, unit: str, now: datetime, due_day: date) -> None:
     """Create or refresh the 报送情况 row of (period, unit): issued now, not yet sent or returned."""
     row = next((s for s in ledger.submissions if s.period == period and normalize_name(s.unit) == unit), None)
@@ -536,4 +756,4 @@ def _light_order(record) -> tuple:
     return (record.task_id, p.sort_key() if p else (9999, 99, 9))
 
 
-__all__ = ["Outcome", "LedgerError", "init_ledger", "import_files", "validate_ledger", "light_up", "issue_workbooks", "send_workbooks", "remind_units", "file_hash"]
+__all__ = ["Outcome", "LedgerError", "init_ledger", "import_files", "validate_ledger", "light_up", "issue_workbooks", "send_workbooks", "remind_units", "collect_returns", "file_hash"]

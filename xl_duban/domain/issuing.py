@@ -13,34 +13,72 @@ import hashlib
 import hmac
 import json
 import re
-from datetime import datetime
+from datetime import date, datetime
+from enum import Enum
 
 from pydantic import BaseModel, ConfigDict
 
 from .models import Feedback, Ledger, NodeTarget, Task, TaskKind, TaskStatus
-from .periods import Period
+from .periods import Period, periods_of_year
 from .units import UnitDirectory, normalize_name
 
 FORMAT_VERSION = "1"
 NO_TARGET = "（本期未设定节点目标）"
 
 
+class Form(str, Enum):
+    """The two workbooks a unit receives: the periodic 落实情况反馈表 (附件6/7) and the
+    start-of-year 目标安排表 (附件4 quarterly for key tasks, 附件5 monthly for 民生实事)."""
+
+    feedback = "反馈表"
+    targets = "目标安排表"
+
+    @property
+    def locked_headers(self) -> tuple[str, ...]:
+        """Columns the office fills and the signature protects, 任务编号 first."""
+        if self is Form.feedback:
+            return ("任务编号", "工作任务", "节点目标", "上期进展")
+        return ("任务编号", "工作任务", "完成时限")
+
+
+# the unit's input columns of a feedback form (DESIGN §6); 完成情况 and 自评灯色 are drop-downs
+FEEDBACK_INPUTS = ("完成情况", "进展情况", "存在问题及原因分析", "下一步工作计划和意见建议", "自评灯色")
+COMPLETION_HEADER, SELF_LIGHT_HEADER = FEEDBACK_INPUTS[0], FEEDBACK_INPUTS[-1]
+
+
+def target_columns(kind: TaskKind, year: int) -> list[tuple[str, Period]]:
+    """Input columns of a 目标安排表: one per period of the year (第一季度… or 1月…)."""
+    return [(p.label.removeprefix(f"{year}年"), p) for p in periods_of_year(year, kind.cadence)]
+
+
+def input_headers(form: Form, kind: TaskKind, year: int) -> tuple[str, ...]:
+    """The unlocked columns a unit types into, in sheet order."""
+    if form is Form.feedback:
+        return FEEDBACK_INPUTS
+    return tuple(header for header, _period in target_columns(kind, year))
+
+
+def targets_label(year: int, kind: TaskKind) -> str:
+    """The 报送情况 周期 of a 目标安排表: 2024年度季度目标 (key tasks) / 2024年度月度目标 (民生实事)."""
+    return f"{year}年度{'季度' if kind is TaskKind.key else '月度'}目标"
+
+
 class IssueRow(BaseModel):
-    """One task line of a unit workbook; the four texts are the locked cells."""
+    """One task line of a unit workbook: the locked texts (任务编号 first) and, for a
+    目标安排表, the targets already on record (inputs the unit may keep or change)."""
 
     model_config = ConfigDict(frozen=True)
 
-    task_id: str
-    content: str
-    target: str
-    previous: str
+    locked: tuple[str, ...]
+    inputs: tuple[str, ...] = ()
 
-    def locked_texts(self) -> tuple[str, str, str, str]:
-        return (self.task_id, self.content, self.target, self.previous)
+    @property
+    def task_id(self) -> str:
+        return self.locked[0]
 
     def digest(self) -> str:
-        """SHA-256 of the locked texts: lets collect point at the exact row a unit edited."""
-        return hashlib.sha256(json.dumps(self.locked_texts(), ensure_ascii=False).encode("utf-8")).hexdigest()
+        """SHA-256 of the locked texts: a unit cannot change what the office wrote unseen."""
+        return hashlib.sha256(json.dumps(self.locked, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 class IssuedWorkbook(BaseModel):
@@ -50,22 +88,30 @@ class IssuedWorkbook(BaseModel):
 
     issue_id: str
     unit: str
-    period: str
+    period: str  # 2024Q1 / 2024-03, or targets_label() for a 目标安排表
     kind: TaskKind
     issued_at: datetime
     due: str  # ISO date
     rows: tuple[IssueRow, ...]
+    form: Form = Form.feedback
+    year: int = 0
     format_version: str = FORMAT_VERSION
 
     @property
     def task_ids(self) -> list[str]:
         return [r.task_id for r in self.rows]
 
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return input_headers(self.form, self.kind, self.year)
+
     def payload(self) -> bytes:
         """Canonical bytes covered by the signature: identity plus every locked row's digest."""
         body = {
             "format_version": self.format_version,
             "issue_id": self.issue_id,
+            "form": self.form.value,
+            "year": self.year,
             "unit": self.unit,
             "period": self.period,
             "kind": self.kind.value,
@@ -86,10 +132,11 @@ def verify(payload: bytes, key: bytes, signature: str) -> bool:
     return hmac.compare_digest(sign(payload, key), (signature or "").strip().lower())
 
 
-def make_issue_id(unit: str, period: Period, kind: TaskKind, issued_at: datetime) -> str:
+def make_issue_id(unit: str, period: str, kind: TaskKind, issued_at: datetime, form: Form = Form.feedback) -> str:
     """A readable, unique id: period, kind, a short hash of the unit, and the issue time."""
     unit_code = hashlib.sha256(normalize_name(unit).encode("utf-8")).hexdigest()[:6].upper()
-    return f"{period}-{kind.id_code}-{unit_code}-{issued_at:%Y%m%d%H%M%S}"
+    prefix = period if form is Form.feedback else f"{period[:4]}MB"
+    return f"{prefix}-{kind.id_code}-{unit_code}-{issued_at:%Y%m%d%H%M%S}"
 
 
 def lead_units_of(task: Task, directory: UnitDirectory) -> list[str]:
@@ -131,18 +178,45 @@ def _previous_progress(feedback: dict[tuple[str, str, str], Feedback], task_id: 
 
 
 def build_issue(ledger: Ledger, unit: str, tasks: list[Task], period: Period, issued_at: datetime, due: str) -> IssuedWorkbook:
-    """The workbook content for one unit: its tasks, node targets for P, last period's progress."""
+    """The feedback workbook for one unit: its tasks, node targets for P, last period's progress."""
     kind = TaskKind(tasks[0].kind)
     targets = {(t.task_id, t.period): t for t in ledger.targets}
     feedback = {(f.task_id, f.period, normalize_name(f.unit)): f for f in ledger.feedback}
-    rows = tuple(IssueRow(task_id=t.id, content=t.content, target=_target_text(targets, t.id, period),
-                          previous=_previous_progress(feedback, t.id, unit, period)) for t in tasks)
-    return IssuedWorkbook(issue_id=make_issue_id(unit, period, kind, issued_at), unit=unit, period=str(period),
-                          kind=kind, issued_at=issued_at, due=due, rows=rows)
+    rows = tuple(IssueRow(locked=(t.id, t.content, _target_text(targets, t.id, period),
+                                  _previous_progress(feedback, t.id, unit, period))) for t in tasks)
+    return IssuedWorkbook(issue_id=make_issue_id(unit, str(period), kind, issued_at), unit=unit, period=str(period),
+                          kind=kind, issued_at=issued_at, due=due, rows=rows, year=period.year)
+
+
+def build_targets_issue(ledger: Ledger, unit: str, tasks: list[Task], year: int, issued_at: datetime,
+                        due: str) -> IssuedWorkbook:
+    """The 目标安排表 for one unit: its tasks with one input column per period of the year,
+    pre-filled with the targets on record so a unit only types what is new or changed."""
+    kind = TaskKind(tasks[0].kind)
+    targets = {(t.task_id, t.period): t.target for t in ledger.targets}
+    columns = target_columns(kind, year)
+    rows = tuple(IssueRow(locked=(t.id, t.content, deadline_text(t.deadline)),
+                          inputs=tuple(targets.get((t.id, str(p)), "") for _header, p in columns)) for t in tasks)
+    label = targets_label(year, kind)
+    return IssuedWorkbook(issue_id=make_issue_id(unit, label, kind, issued_at, Form.targets), unit=unit, period=label,
+                          kind=kind, issued_at=issued_at, due=due, rows=rows, form=Form.targets, year=year)
+
+
+def deadline_text(value: object) -> str:
+    """A 完成时限 cell as the text units read: a date as 2024年6月30日, text as typed."""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return f"{value.year}年{value.month}月{value.day}日"
+    return str(value or "").strip()
 
 
 def file_name(issue: IssuedWorkbook) -> str:
-    """``{周期}_{单位}_{重点任务|民生实事}反馈表.xlsx`` (DESIGN §6)."""
+    """``{周期}_{单位}_{重点任务|民生实事}反馈表.xlsx`` (DESIGN §6); the targets variant is
+    ``{年度}_{单位}_{重点任务季度|民生实事月度}目标安排表.xlsx``."""
+    if issue.form is Form.targets:
+        cadence = "季度" if issue.kind is TaskKind.key else "月度"
+        return f"{issue.year}_{file_safe(issue.unit)}_{issue.kind.value}{cadence}目标安排表.xlsx"
     return f"{issue.period}_{file_safe(issue.unit)}_{issue.kind.value}反馈表.xlsx"
 
 

@@ -198,8 +198,10 @@ DEFAULT_SETTINGS: tuple[tuple[str, object, str], ...] = (
     ("SMTP加密", "SSL", "SSL / STARTTLS / 无"),
     ("发件人", "", "发件邮箱地址；密码通过环境变量 DUBAN_SMTP_PASSWORD 或系统钥匙串提供"),
     ("IMAP服务器", "", "收件服务器地址"),
-    ("IMAP端口", 993, ""),
-    ("收件箱文件夹", "inbox", "邮件附件保存目录"),
+    ("IMAP端口", 993, "993（SSL）或 143（STARTTLS / 无）"),
+    ("IMAP加密", "SSL", "SSL / STARTTLS / 无"),
+    ("IMAP账号", "", "收件邮箱账号，空则同发件人；密码通过环境变量 DUBAN_IMAP_PASSWORD 或系统钥匙串提供"),
+    ("收件箱文件夹", "inbox", "从邮箱收取的邮件（.eml）保存目录，相对台账所在文件夹"),
 )
 
 # Bounds of the integer 设置 (inclusive) and the allowed values of the choice 设置: the one
@@ -215,6 +217,8 @@ SETTING_RULES: dict[str, tuple[int, int]] = {
 SETTING_CHOICES: dict[str, tuple[str, ...]] = {
     "缺报视为": ("黄灯", "红灯"),
     "逾期报送视为": ("按内容", "黄灯"),
+    "SMTP加密": ("SSL", "STARTTLS", "无"),
+    "IMAP加密": ("SSL", "STARTTLS", "无"),
 }
 
 

@@ -106,3 +106,35 @@ def write_overview(wb: Workbook, year: int, tasks: list[Task], lights: list[Ligh
     ws.freeze_panes = "D4"
     print_setup(ws)
 
+
+
+COLLECTION_SHEET = "收集报告"
+COLLECTION_HEADERS = (("文件", 36), ("单位", 18), ("周期", 14), ("结果", 10), ("接收时间", 16), ("任务数", 8),
+                      ("说明", 50), ("处理建议", 36))
+RESULT_FILLS = {"已接收": LIGHT_FILLS["绿灯"], "逾期接收": LIGHT_FILLS["黄灯"], "退回": LIGHT_FILLS["红灯"],
+                "未报送": LIGHT_FILLS["黄灯"]}
+
+
+def write_collection_report(wb: Workbook, title: str, rows: list[dict]) -> None:
+    """收集报告: one line per file handled by the last collect (and per unit still missing),
+    regenerated on every collect that read a new file; print-ready."""
+    ws = _fresh_sheet(wb, COLLECTION_SHEET)
+    ws["A1"] = title
+    ws["A1"].font = Font(bold=True, size=14)
+    for col, (header, width) in enumerate(COLLECTION_HEADERS, 1):
+        cell = ws.cell(3, col, header)
+        cell.fill, cell.font, cell.border = HEADER_FILL, HEADER_FONT, _BORDER
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+        ws.column_dimensions[get_column_letter(col)].width = width
+    widths = {col: width for col, (_h, width) in enumerate(COLLECTION_HEADERS, 1)}
+    for r, item in enumerate(rows, 4):
+        for col, (header, _width) in enumerate(COLLECTION_HEADERS, 1):
+            cell = ws.cell(r, col)
+            write_cell(cell, item.get(header, ""))
+            cell.alignment, cell.border = _WRAP, _BORDER
+        fill = RESULT_FILLS.get(item.get("结果", ""))
+        if fill is not None:
+            ws.cell(r, 4).fill = fill
+        fit_row_height(ws, r, widths)
+    ws.freeze_panes = "A4"
+    print_setup(ws, title_row=3)

@@ -1,0 +1,348 @@
+"""``duban collect``: returned workbooks checked, merged exactly, or quarantined with a finding."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from xl_duban.io.ledger_store import LedgerStore
+from xl_duban.io.returns import CHINA
+from xl_duban.samples import fill_return
+from xl_duban.services import collect_returns, init_ledger, import_files, issue_workbooks
+
+from .conftest import ISSUED_AT, NOW, run_json
+from .office import office  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.usefixtures("config_dir")
+
+UNIT = "区发展和改革局"
+UNIT_MAIL = "unit001@yuancheng.example"
+OTHER_MAIL = "unit003@yuancheng.example"  # 区财政局
+ON_TIME = datetime(2022, 7, 8, 16, 20)
+LATE = datetime(2022, 7, 12, 9, 5)
+COLLECT_AT = datetime(2022, 7, 13, 10, 0)
+
+
+@pytest.fixture
+def issued(planned_ledger, tmp_path) -> tuple[Path, Path, list[str]]:
+    """2022Q2 issued to every lead unit; returns (ledger, this unit's workbook, its task ids)."""
+    out = tmp_path / "下发"
+    assert issue_workbooks(planned_ledger, "2022Q2", out, now=ISSUED_AT).exit_code == 0
+    workbook = out / f"2022Q2_{UNIT}_重点任务反馈表.xlsx"
+    ws = openpyxl.load_workbook(workbook)["反馈表"]
+    ids = [ws.cell(r, 1).value for r in range(6, ws.max_row + 1) if ws.cell(r, 1).value]
+    return planned_ledger, workbook, ids
+
+
+def received(path: Path, when: datetime) -> Path:
+    """Set the file's time as the moment it was saved from the mail (Beijing time)."""
+    stamp = when.replace(tzinfo=CHINA).timestamp()
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+def as_eml(workbook: Path, out: Path, sender: str, when: datetime) -> Path:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = sender, "duchashi@yuancheng.example", "回复：反馈表"
+    msg["Date"] = format_datetime(when.replace(tzinfo=CHINA))
+    msg.set_content("反馈表已填好，请查收。")
+    msg.add_attachment(workbook.read_bytes(), maintype="application", subtype="octet-stream", filename=workbook.name)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(bytes(msg))
+    return out
+
+
+def answers_for(ids: list[str]) -> dict[str, dict[str, object]]:
+    return {
+        ids[0]: {"完成情况": "完成", "进展情况": "二季度GDP增长6.2%。\n固定资产投资增长8%。", "存在问题及原因分析": "无",
+                 "下一步工作计划和意见建议": "继续抓好项目建设。", "自评灯色": "绿"},
+        ids[1]: {"完成情况": "未完成", "进展情况": "园区规划已报批，尚未批复。", "存在问题及原因分析": "审批周期长",
+                 "下一步工作计划和意见建议": "跟进省厅。", "自评灯色": "Y"},
+    }
+
+
+def feedback_rows(ledger: Path, period: str = "2022Q2") -> list[tuple]:
+    led, _ = LedgerStore(ledger).load()
+    return [(f.task_id, f.unit, f.completion, f.progress, f.problems, f.plan, f.self_light, f.received_at, f.late,
+             f.file_hash) for f in led.feedback if f.period == period]
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_accepts_exactly_the_typed_values_and_a_second_run_changes_nothing(issued, tmp_path):
+    ledger, workbook, ids = issued
+    inbox = tmp_path / "收件"
+    back = received(fill_return(workbook, inbox / workbook.name, answers_for(ids)), ON_TIME)
+    outcome = collect_returns(ledger, [inbox], now=COLLECT_AT)
+    assert outcome.exit_code == 0, [f.text() for f in outcome.findings if f.level.value == "错误"]
+    assert (outcome.summary["accepted"], outcome.summary["rejected"], outcome.summary["added"]) == (1, 0, 2)
+    digest = sha(back)
+    assert feedback_rows(ledger) == [
+        (ids[0], UNIT, "已完成", "二季度GDP增长6.2%。\n固定资产投资增长8%。", "无", "继续抓好项目建设。", "绿灯", ON_TIME, "否", digest),
+        (ids[1], UNIT, "未完成", "园区规划已报批，尚未批复。", "审批周期长", "跟进省厅。", "黄灯", ON_TIME, "否", digest),
+    ]
+    led, _ = LedgerStore(ledger).load()
+    row = next(s for s in led.submissions if s.period == "2022Q2" and s.unit == UNIT)
+    assert (row.status, row.received_at) == ("已报送", ON_TIME)
+    # the untouched tasks of the file are reported, not invented
+    empty = {f.row for f in outcome.findings if f.code == "empty-row"}
+    assert len(empty) == len(ids) - 2
+    # archived by hash; the collection report lists the file; units not yet returned are listed
+    archived = ledger.parent / "archive" / "2022Q2" / UNIT / "收回" / f"{digest[:12]}_{workbook.name}"
+    assert archived.read_bytes() == back.read_bytes()
+    report = openpyxl.load_workbook(ledger)["收集报告"]
+    assert [c.value for c in report[4]][:4] == [workbook.name, UNIT, "2022Q2", "已接收"]
+    missing = [f for f in outcome.findings if f.code == "missing-return"]
+    assert len(missing) == len([s for s in led.submissions if s.period == "2022Q2"]) - 1
+    assert all(f.level.value == "警告" for f in missing)  # past the 7-10 deadline
+    before = ledger.read_bytes()
+    again = collect_returns(ledger, [inbox], now=COLLECT_AT)
+    assert again.summary["skipped"] == 1 and again.summary["accepted"] == 0
+    assert ledger.read_bytes() == before
+
+
+def test_a_newer_return_replaces_the_older_and_the_old_values_are_logged(issued, tmp_path):
+    ledger, workbook, ids = issued
+    first, second = answers_for(ids), answers_for(ids)
+    second[ids[1]] = {**second[ids[1]], "完成情况": "已完成", "进展情况": "园区规划已获批复。", "自评灯色": "绿灯"}
+    inbox = tmp_path / "收件"
+    # the later file sorts first by name: order of reading must not matter, receipt time does
+    received(fill_return(workbook, inbox / "a_更正.xlsx", second), LATE)
+    received(fill_return(workbook, inbox / "b_初报.xlsx", first), ON_TIME)
+    outcome = collect_returns(ledger, [inbox], now=COLLECT_AT)
+    assert outcome.summary["accepted"] == 2 and outcome.summary["late"] == 1
+    rows = {r[0]: r for r in feedback_rows(ledger)}
+    assert rows[ids[1]][2:9] == ("已完成", "园区规划已获批复。", "审批周期长", "跟进省厅。", "绿灯", LATE, "是")
+    assert rows[ids[0]][7:9] == (LATE, "是")  # the whole later file replaces the earlier one
+    assert any(f.code == "late-return" for f in outcome.findings)
+    led, _ = LedgerStore(ledger).load()
+    log = {(e.object, e.field): (e.old, e.new) for e in led.changelog if e.action == "更新反馈"}
+    assert log[(ids[1], f"2022Q2 {UNIT} 完成情况")] == ("未完成", "已完成")
+    assert log[(ids[1], f"2022Q2 {UNIT} 进展情况")] == ("园区规划已报批，尚未批复。", "园区规划已获批复。")
+    assert next(s for s in led.submissions if s.unit == UNIT and s.period == "2022Q2").status == "逾期报送"
+
+
+def test_an_older_file_arriving_later_changes_nothing(issued, tmp_path):
+    ledger, workbook, ids = issued
+    newer, older = answers_for(ids), answers_for(ids)
+    older[ids[0]] = {**older[ids[0]], "进展情况": "旧稿"}
+    received(fill_return(workbook, tmp_path / "1" / "新.xlsx", newer), LATE)
+    received(fill_return(workbook, tmp_path / "2" / "旧.xlsx", older), ON_TIME)
+    collect_returns(ledger, [tmp_path / "1"], now=COLLECT_AT)
+    before = feedback_rows(ledger)
+    outcome = collect_returns(ledger, [tmp_path / "2"], now=COLLECT_AT)
+    assert outcome.summary["accepted"] == 1 and outcome.summary["added"] == outcome.summary["replaced"] == 0
+    assert feedback_rows(ledger) == before
+
+
+def test_eml_attachments_use_the_mail_date_and_the_same_bytes_twice_count_once(issued, tmp_path):
+    ledger, workbook, ids = issued
+    filled = fill_return(workbook, tmp_path / "填好" / workbook.name, answers_for(ids))
+    inbox = tmp_path / "收件"
+    as_eml(filled, inbox / "回复1.eml", UNIT_MAIL, ON_TIME)
+    received(Path(inbox / workbook.name).write_bytes(filled.read_bytes()) and inbox / workbook.name, LATE)
+    outcome = collect_returns(ledger, [inbox], now=COLLECT_AT)
+    assert (outcome.summary["accepted"], outcome.summary["skipped"]) == (1, 1)
+    assert {r[7] for r in feedback_rows(ledger)} == {ON_TIME}  # from the Date header, not the file time
+
+
+def tamper_lock(workbook: Path, out: Path, ids: list[str]) -> Path:
+    answers = answers_for(ids)
+    answers[ids[1]]["节点目标"] = "目标改小了"
+    return fill_return(workbook, out, answers)
+
+
+def tamper_meta(workbook: Path, out: Path, ids: list[str]) -> Path:
+    fill_return(workbook, out, answers_for(ids))
+    wb = openpyxl.load_workbook(out)
+    wb["_duban"]["B4"] = "区财政局"  # claims to be another unit's file
+    wb.save(out)
+    return out
+
+
+def drop_meta(workbook: Path, out: Path, ids: list[str]) -> Path:
+    fill_return(workbook, out, answers_for(ids))
+    wb = openpyxl.load_workbook(out)
+    del wb["_duban"]
+    wb.save(out)
+    return out
+
+
+def drop_row(workbook: Path, out: Path, ids: list[str]) -> Path:
+    fill_return(workbook, out, answers_for(ids))
+    wb = openpyxl.load_workbook(out)
+    wb["反馈表"].delete_rows(7)
+    wb.save(out)
+    return out
+
+
+def extra_row(workbook: Path, out: Path, ids: list[str]) -> Path:
+    fill_return(workbook, out, answers_for(ids))
+    wb = openpyxl.load_workbook(out)
+    ws = wb["反馈表"]
+    ws.cell(ws.max_row + 1, 6).value = "另有一项工作也已完成。"
+    wb.save(out)
+    return out
+
+
+def bad_choice(workbook: Path, out: Path, ids: list[str]) -> Path:
+    answers = answers_for(ids)
+    answers[ids[0]]["自评灯色"] = "紫灯"
+    return fill_return(workbook, out, answers)
+
+
+def blank(workbook: Path, out: Path, ids: list[str]) -> Path:
+    return fill_return(workbook, out, {})
+
+
+def garbage(workbook: Path, out: Path, ids: list[str]) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(b"PK\x03\x04" + random.Random(7).randbytes(3000))
+    return out
+
+
+REJECTIONS = {
+    "locked-cell-edited": tamper_lock,
+    "bad-signature": tamper_meta,
+    "unsigned-file": drop_meta,
+    "task-row-missing": drop_row,
+    "unexpected-row": extra_row,
+    "invalid-choice": bad_choice,
+    "empty-return": blank,
+    "unreadable-file": garbage,
+}
+
+
+@pytest.mark.parametrize("code", sorted(REJECTIONS))
+def test_each_rejection_leaves_the_ledger_byte_identical(issued, tmp_path, code):
+    ledger, workbook, ids = issued
+    inbox = tmp_path / "收件"
+    bad = received(REJECTIONS[code](workbook, inbox / workbook.name, ids), ON_TIME)
+    before = ledger.read_bytes()
+    outcome = collect_returns(ledger, [inbox], now=COLLECT_AT)
+    assert ledger.read_bytes() == before
+    assert outcome.exit_code == 1 and outcome.summary["rejected"] == 1
+    found = [f for f in outcome.findings if f.code == code]
+    assert found and all(f.file == workbook.name and f.hint for f in found)
+    quarantined = ledger.parent / "quarantine" / f"{sha(bad)[:12]}_{workbook.name}"
+    assert quarantined.read_bytes() == bad.read_bytes()
+    note = quarantined.with_name(quarantined.name + ".退回原因.txt").read_text(encoding="utf-8")
+    assert found[0].message in note
+    # a second run skips the quarantined file and still changes nothing
+    again = collect_returns(ledger, [inbox], now=COLLECT_AT)
+    assert again.summary["skipped"] == 1 and ledger.read_bytes() == before
+
+
+def test_locked_cell_finding_names_the_exact_cell(issued, tmp_path):
+    ledger, workbook, ids = issued
+    bad = tamper_lock(workbook, tmp_path / "收件" / workbook.name, ids)
+    outcome = collect_returns(ledger, [bad], now=COLLECT_AT)
+    [finding] = [f for f in outcome.findings if f.code == "locked-cell-edited"]
+    assert (finding.sheet, finding.row, finding.column) == ("反馈表", 7, "节点目标")
+    assert f"{ids[1]}二季度目标" in finding.message and "目标改小了" in finding.message
+
+
+def test_superseded_issue_is_refused(issued, tmp_path):
+    ledger, workbook, ids = issued
+    old = fill_return(workbook, tmp_path / "收件" / workbook.name, answers_for(ids))
+    issue_workbooks(ledger, "2022Q2", tmp_path / "重发", now=datetime(2022, 6, 28, 15, 30))
+    before = ledger.read_bytes()
+    outcome = collect_returns(ledger, [old], now=COLLECT_AT)
+    assert [f.code for f in outcome.findings if f.level.value == "错误"] == ["superseded-issue"]
+    assert "2022-06-28 15:30" in outcome.findings[0].message and ledger.read_bytes() == before
+
+
+def test_a_return_mailed_by_another_unit_is_refused(issued, tmp_path):
+    ledger, workbook, ids = issued
+    filled = fill_return(workbook, tmp_path / "填好" / workbook.name, answers_for(ids))
+    mail = as_eml(filled, tmp_path / "收件" / "代报.eml", OTHER_MAIL, ON_TIME)
+    before = ledger.read_bytes()
+    outcome = collect_returns(ledger, [mail], now=COLLECT_AT)
+    [finding] = [f for f in outcome.findings if f.level.value == "错误"]
+    assert finding.code == "wrong-unit" and "区财政局" in finding.message and UNIT in finding.message
+    assert ledger.read_bytes() == before
+
+
+def test_a_file_of_another_ledger_is_refused(issued, tmp_path):
+    _ledger, workbook, ids = issued
+    other = tmp_path / "另一台账" / "台账.xlsx"
+    other.parent.mkdir()
+    init_ledger(other, 2022, now=NOW)
+    filled = fill_return(workbook, tmp_path / "收件" / workbook.name, answers_for(ids))
+    outcome = collect_returns(other, [filled], now=COLLECT_AT)
+    assert [f.code for f in outcome.findings if f.level.value == "错误"] == ["no-matching-issue"]
+
+
+def test_targets_fill_pending_and_a_change_to_a_confirmed_target_waits_for_approval(planned_ledger, tmp_path):
+    out = tmp_path / "目标"
+    outcome = issue_workbooks(planned_ledger, "2022", out, now=datetime(2022, 1, 10, 9, 0), targets=True)
+    assert outcome.exit_code == 0 and outcome.summary["period"] == "2022年度季度目标"
+    workbook = out / f"2022_{UNIT}_重点任务季度目标安排表.xlsx"
+    ws = openpyxl.load_workbook(workbook)["目标安排表"]
+    assert [c.value for c in ws[5]] == ["任务编号", "工作任务", "完成时限", "第一季度", "第二季度", "第三季度", "第四季度"]
+    task = ws.cell(6, 1).value
+    assert ws.cell(6, 5).value == f"{task}二季度目标"  # the confirmed target is shown
+    back = fill_return(workbook, tmp_path / "收件" / workbook.name,
+                       {task: {"第二季度": "二季度目标调高", "第三季度": "三季度完成主体工程"}})
+    received(back, datetime(2022, 1, 15, 10, 0))
+    result = collect_returns(planned_ledger, [back], now=datetime(2022, 1, 16, 9, 0))
+    assert result.exit_code == 0, result.findings
+    assert (result.summary["targets_filled"], result.summary["targets_proposed"]) == (1, 1)
+    led, _ = LedgerStore(planned_ledger).load()
+    targets = {(t.task_id, t.period): t for t in led.targets}
+    q2, q3 = targets[(task, "2022Q2")], targets[(task, "2022Q3")]
+    assert (q2.target, q2.status) == (f"{task}二季度目标", "调整待批")  # never applied silently
+    assert "二季度目标调高" in q2.change_note and UNIT in q2.change_note
+    assert (q3.target, q3.status) == ("三季度完成主体工程", "待报送")
+    logged = {(e.object, e.field, e.new) for e in led.changelog if e.action == "报送目标"}
+    assert (task, "2022Q3 节点目标", "三季度完成主体工程") in logged
+    assert (task, "2022Q2 确认状态", "调整待批") in logged
+
+
+def test_cli_collect_json(issued, tmp_path):
+    ledger, workbook, ids = issued
+    inbox = tmp_path / "收件"
+    received(fill_return(workbook, inbox / workbook.name, answers_for(ids)), ON_TIME)
+    code, result = run_json("collect", str(ledger), str(inbox))
+    assert code == 0 and result["accepted"] == 1
+    assert result["files"][0]["unit"] == UNIT and result["files"][0]["result"] == "已接收"
+    code, result = run_json("collect", str(ledger))
+    assert code == 2 and result["findings"][0]["code"] == "usage-error"
+
+
+def test_returns_typed_in_libreoffice_and_saved_as_xlsx_and_xls_are_accepted_exactly(office, issued, tmp_path):
+    """A real office suite edits the issued file as a unit would (sheet protection on)."""
+    ledger, workbook, ids = issued
+    typed = {
+        ids[0]: ("已完成", "二季度GDP增长6.2%，\n固定资产投资增长8%", "=SUM(1,1) 是文字不是公式", "继续抓好项目建设", "绿灯"),
+        ids[2]: ("未完成", "进度 75%（３季度前完工）", "资金未到位", "+协调资金", "黄灯"),
+    }
+    edits = [("反馈表", f"{col}{6 + ids.index(task)}", value)
+             for task, values in typed.items() for col, value in zip("EFGHI", values)]
+    edits.append(("反馈表", f"F{6 + ids.index(ids[3])}", 12345))  # a number typed as progress
+    inbox = tmp_path / "收件"
+    office.fill(workbook, edits, out_xlsx=inbox / "填好.xlsx", out_xls=inbox / "填好.xls")
+    expected = {task: values for task, values in typed.items()}
+    for name in ("填好.xlsx", "填好.xls"):
+        received(inbox / name, ON_TIME)
+    for name in ("填好.xlsx", "填好.xls"):
+        target = tmp_path / name.replace(".", "_") / "台账.xlsx"  # each format into a fresh copy of the ledger
+        target.parent.mkdir()
+        target.write_bytes(ledger.read_bytes())
+        outcome = collect_returns(target, [inbox / name], now=COLLECT_AT)
+        assert outcome.summary["accepted"] == 1, [f.text() for f in outcome.findings if f.level.value == "错误"]
+        rows = {r[0]: r for r in feedback_rows(target)}
+        assert set(rows) == {*typed, ids[3]}
+        for task, values in expected.items():
+            assert rows[task][2:7] == values, name
+        assert rows[ids[3]][3] == "12345"

@@ -1,0 +1,458 @@
+"""Checking returned unit workbooks and merging them into the ledger (DESIGN §6) — pure.
+
+A returned file is trusted only as far as it can be proven: its ``_duban`` identity must
+carry the office's signature, match an issue still in force (a re-issue supersedes the old
+file), come back from the unit it was issued to, and its locked cells must read exactly as
+issued. Rows are matched by 任务编号, never by position, because units sort and resize.
+Anything short of that quarantines the whole file with a finding that tells the clerk why
+and what the unit should do — a unit's words are never merged half-way or silently.
+
+Accepted returns replace older ones for the same unit, task and period; the replaced values
+go to 变更日志 so every earlier state can be rebuilt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Callable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .cells import parse_cell_datetime
+from .findings import Finding, error, has_errors, info, warning
+from .issuing import (COMPLETION_HEADER, FEEDBACK_INPUTS, SELF_LIGHT_HEADER, Form, IssuedWorkbook, IssueRow,
+                      target_columns, verify)
+from .lights import normalize_completion, normalize_light
+from .mail import split_addresses
+from .models import (ChangeLogEntry, Completion, Feedback, LightColor, Ledger, NodeTarget, Submission,
+                     SubmissionState, TargetStatus, TaskKind)
+from .units import UnitDirectory, normalize_name
+
+META_SHEET = "_duban"
+FEEDBACK_FIELDS = (  # input header → Feedback field
+    (FEEDBACK_INPUTS[0], "completion"), (FEEDBACK_INPUTS[1], "progress"), (FEEDBACK_INPUTS[2], "problems"),
+    (FEEDBACK_INPUTS[3], "plan"), (FEEDBACK_INPUTS[4], "self_light"))
+LEDGER_HEADERS = {"completion": "完成情况", "progress": "进展情况", "problems": "存在问题", "plan": "下一步计划",
+                  "self_light": "自评灯色", "received_at": "报送时间", "late": "是否逾期", "source_file": "来源文件",
+                  "file_hash": "文件指纹"}
+RESUBMIT = "请在督查室最近下发的原文件上填写后重新报送。"
+
+
+class ReturnedRow(BaseModel):
+    """One data row of the returned sheet: its Excel row and the text of every column by header."""
+
+    model_config = ConfigDict(frozen=True)
+
+    row: int
+    values: dict[str, str]
+
+
+class ReturnedFile(BaseModel):
+    """What an adapter read from one returned workbook — text only, with Excel locations."""
+
+    name: str  # as shown in findings: "回复.eml › 2024Q1_区财政局_重点任务反馈表.xlsx"
+    file_hash: str
+    received_at: datetime
+    sender: str = ""  # From address when the file came attached to an e-mail
+    meta: dict[str, str] = Field(default_factory=dict)  # _duban identity fields
+    meta_rows: list[tuple[str, ...]] = Field(default_factory=list)  # task id, then the locked texts as issued
+    sheet: str = ""  # the visible sheet holding the table
+    header_row: int | None = None
+    rows: list[ReturnedRow] = Field(default_factory=list)
+    headers: list[str] = Field(default_factory=list)  # header texts found on the header row
+
+
+@dataclass
+class Checked:
+    """The verdict on one returned file: accepted (with its records) or rejected (findings say why)."""
+
+    file: ReturnedFile
+    issue: IssuedWorkbook | None = None
+    findings: list[Finding] = field(default_factory=list)
+    feedback: list[Feedback] = field(default_factory=list)
+    targets: list[NodeTarget] = field(default_factory=list)  # proposed targets of a 目标安排表
+
+    @property
+    def accepted(self) -> bool:
+        return self.issue is not None and not has_errors(self.findings)
+
+    @property
+    def late(self) -> bool:
+        return self.issue is not None and self.file.received_at.date() > date.fromisoformat(self.issue.due)
+
+
+@dataclass(frozen=True)
+class CollectContext:
+    """What the checks compare a file with: the ledger's issues, units and signing key."""
+
+    ledger: Ledger
+    key: bytes
+    directory: UnitDirectory
+
+    def submission(self, period: str, unit: str) -> Submission | None:
+        unit = normalize_name(unit)
+        return next((s for s in self.ledger.submissions if s.period == period and normalize_name(s.unit) == unit), None)
+
+
+def _at(file: ReturnedFile, **where) -> dict:
+    return {"file": file.name, "sheet": file.sheet, **where}
+
+
+# --- identity ----------------------------------------------------------------------------
+
+
+def read_identity(file: ReturnedFile, key: bytes) -> tuple[IssuedWorkbook | None, list[Finding]]:
+    """The signed identity of a returned file, or findings saying why it cannot be trusted.
+
+    Everything the signature covers is rebuilt from ``_duban`` alone (fields plus the locked
+    texts as issued); the visible sheet is compared with it afterwards. A file without
+    ``_duban`` was not issued by us (or was rebuilt by copy-paste); one whose signature fails
+    was edited where only the office may write, or signed with another office's key.
+    """
+    where = {"file": file.name, "sheet": META_SHEET}
+    if not file.meta:
+        return None, [error("unsigned-file", "文件中没有督查室下发时附带的校验信息（隐藏工作表“_duban”），无法确认来源。",
+                            file=file.name, hint="请单位在督查室下发的原文件上填写（不要复制到新文件或另存为其他格式后再改），重新报送。")]
+    try:
+        form = Form(file.meta.get("表类型", ""))
+        kind = TaskKind(file.meta.get("类别", ""))
+        issued_at = datetime.fromisoformat(file.meta.get("下发时间", ""))
+        year = int(file.meta.get("年度", "0") or 0)
+        n_locked = len(form.locked_headers)
+        rows = tuple(IssueRow(locked=tuple((list(r) + [""] * n_locked)[:n_locked])) for r in file.meta_rows)
+        issue = IssuedWorkbook(issue_id=file.meta.get("下发编号", ""), unit=file.meta.get("单位", ""),
+                               period=file.meta.get("周期", ""), kind=kind, issued_at=issued_at,
+                               due=file.meta.get("截止时间", ""), rows=rows, form=form, year=year,
+                               format_version=file.meta.get("格式版本", ""))
+        date.fromisoformat(issue.due)
+    except ValueError:
+        return None, [error("bad-signature", "隐藏的校验信息不完整或被改动，无法确认文件来源。", **where, hint=RESUBMIT)]
+    if str(len(rows)) != file.meta.get("任务数", "").strip() or not verify(issue.payload(), key, file.meta.get("签名", "")):
+        return None, [error("bad-signature", f"签名校验未通过：文件中督查室填写的内容或隐藏校验信息被改动，"
+                                             f"或不是本督查室签发的文件（自称是{issue.unit}的{issue.period}{issue.form.value}）。",
+                            **where, hint=RESUBMIT)]
+    return issue, []
+
+
+# --- checks on a file whose identity is proven: each a plain function ----------------------
+
+
+def check_issue_in_force(file: ReturnedFile, issue: IssuedWorkbook, ctx: CollectContext) -> list[Finding]:
+    """The issue must be the one recorded in 报送情况 for that unit and period: a file from a
+    superseded issue (re-issued with new targets) or from another ledger is refused."""
+    row = ctx.submission(issue.period, issue.unit)
+    what = f"{issue.unit}的{issue.period}{issue.form.value}"
+    if row is None:
+        return [error("no-matching-issue", f"本台账没有向{issue.unit}下发过{issue.period}{issue.form.value}，"
+                                           "文件可能属于其他年度或其他台账。", file=file.name, sheet="报送情况",
+                      hint="核对文件的周期和单位；如确需收取，请先下发后让单位在新文件上填写。")]
+    issued = parse_cell_datetime(row.issued_at)
+    if issued is None or issued.replace(microsecond=0) != issue.issued_at:
+        when = f"{issued:%Y-%m-%d %H:%M}" if issued else "另一时间"
+        return [error("superseded-issue", f"{what}已于{when}重新下发，本文件是{issue.issued_at:%Y-%m-%d %H:%M}下发的旧版，不再有效。",
+                      file=file.name, sheet="报送情况", row=row.row, column="下发时间",
+                      hint="请单位在最新下发的文件上填写后重新报送。")]
+    return []
+
+
+def check_sender(file: ReturnedFile, issue: IssuedWorkbook, ctx: CollectContext) -> list[Finding]:
+    """A file mailed back from another unit's registered address is misrouted: that unit may
+    have typed its own work into someone else's form. A sender not in 单位名录 at all (a
+    personal mailbox) is accepted with a note."""
+    if not file.sender:
+        return []
+    sender = file.sender.strip().lower()
+    owners = [u.name for u in ctx.ledger.units if sender in (a.lower() for a in split_addresses(u.email))]
+    if not owners or normalize_name(issue.unit) in {normalize_name(o) for o in owners}:
+        if not owners:
+            return [info("unknown-sender", f"发件地址{file.sender}未登记在单位名录中，按文件签名确认为{issue.unit}报送。",
+                         file=file.name, hint="如该地址为单位常用邮箱，可在【单位名录】邮箱中补充。")]
+        return []
+    return [error("wrong-unit", f"这是下发给{issue.unit}的{issue.period}{issue.form.value}，却由{'、'.join(owners)}"
+                                f"（{file.sender}）寄回。", file=file.name,
+                  hint=f"请{'、'.join(owners)}使用下发给本单位的文件填写；如确为代报，请由{issue.unit}从本单位邮箱报送。")]
+
+
+def check_columns(file: ReturnedFile, issue: IssuedWorkbook, ctx: CollectContext) -> list[Finding]:
+    """Every column of the issued table must still be there (found by header, any order)."""
+    if file.header_row is None:
+        return [error("table-not-found", "找不到反馈表的表头（“任务编号”所在行），表格可能被删除或改动。",
+                      **_at(file), hint=RESUBMIT)]
+    missing = [h for h in (*issue.form.locked_headers, *issue.inputs) if h not in file.headers]
+    return [error("missing-column", f"缺少“{h}”列。", **_at(file, row=file.header_row, column=h),
+                  hint="请勿删除或改动表头；" + RESUBMIT) for h in missing]
+
+
+def check_rows(file: ReturnedFile, issue: IssuedWorkbook, ctx: CollectContext) -> list[Finding]:
+    """Each issued task exactly once; rows the office did not issue must be empty."""
+    findings: list[Finding] = []
+    issued = set(issue.task_ids)
+    seen: dict[str, int] = {}
+    for r in file.rows:
+        task_id = r.values.get("任务编号", "")
+        if task_id in issued:
+            if task_id in seen:
+                findings.append(error("duplicate-row", f"任务{task_id}出现了两次（第{seen[task_id]}行和第{r.row}行）。",
+                                      **_at(file, row=r.row, column="任务编号"), hint="删除多出的行，或" + RESUBMIT))
+            seen.setdefault(task_id, r.row)
+        elif any(r.values.get(h, "") for h in issue.inputs):
+            label = f"任务编号“{task_id}”不是下发给本单位的任务" if task_id else "该行没有任务编号"
+            findings.append(error("unexpected-row", f"{label}，但填写了内容，无法归入任何任务。",
+                                  **_at(file, row=r.row, column="任务编号"),
+                                  hint="请把内容填到对应任务的行内，不要自行增加行。"))
+    for task_id in issued - seen.keys():
+        findings.append(error("task-row-missing", f"下发的任务{task_id}所在行被删除或任务编号被改动。",
+                              **_at(file, column="任务编号"), hint=RESUBMIT))
+    return findings
+
+
+def check_locked_cells(file: ReturnedFile, issue: IssuedWorkbook, ctx: CollectContext) -> list[Finding]:
+    """The grey cells must read exactly as issued: a unit that rewrites its node target or the
+    task text would otherwise be judged against words the office never set."""
+    findings: list[Finding] = []
+    as_issued = {r.task_id: r.locked for r in issue.rows}
+    for r in file.rows:
+        locked = as_issued.get(r.values.get("任务编号", ""))
+        if locked is None:
+            continue
+        for header, original in zip(issue.form.locked_headers[1:], locked[1:]):
+            now = r.values.get(header, "")
+            if _same_text(now, original):
+                continue
+            findings.append(error("locked-cell-edited", f"【{header}】是督查室填写的内容，已被改动：原为“{_short(original)}”，"
+                                                        f"现为“{_short(now)}”。", **_at(file, row=r.row, column=header),
+                                  hint="灰色单元格不得修改。请撤销改动（或在原文件上重新填写）后重新报送；"
+                                       "对节点目标有异议请另行书面说明。"))
+    return findings
+
+
+def check_values(file: ReturnedFile, issue: IssuedWorkbook, ctx: CollectContext) -> list[Finding]:
+    """Drop-down answers must be recognisable (绿/绿灯/green/G/✓ …); something else cannot be
+    lit honestly, so the unit is asked to choose again rather than the office guessing."""
+    if issue.form is not Form.feedback:
+        return []
+    findings: list[Finding] = []
+    filled = 0
+    for r in _issued_rows(file, issue):
+        if not any(r.values.get(h, "") for h in issue.inputs):
+            continue
+        filled += 1
+        for header, normalize, allowed in ((COMPLETION_HEADER, normalize_completion, Completion),
+                                           (SELF_LIGHT_HEADER, normalize_light, LightColor)):
+            text = r.values.get(header, "")
+            if text and normalize(text) is None:
+                findings.append(error("invalid-choice", f"【{header}】“{_short(text)}”无法识别，应为"
+                                                        f"{'、'.join(c.value for c in allowed)}之一。",
+                                      **_at(file, row=r.row, column=header), hint="请从下拉列表中选择后重新报送。"))
+        if not r.values.get(COMPLETION_HEADER, ""):
+            findings.append(warning("completion-missing", f"任务{r.values['任务编号']}填写了内容但未选择【完成情况】，亮灯时按未完成处理。",
+                                    **_at(file, row=r.row, column=COMPLETION_HEADER),
+                                    hint="如已完成节点目标，请单位补报并选择“已完成”。"))
+    if not filled:
+        findings.append(error("empty-return", "文件中所有任务都没有填写，可能寄回了空白表。", **_at(file),
+                              hint="请单位填写后重新报送。"))
+    return findings
+
+
+CHECKS: list[Callable[[ReturnedFile, IssuedWorkbook, CollectContext], list[Finding]]] = [
+    check_issue_in_force, check_sender, check_columns, check_rows, check_locked_cells, check_values,
+]
+
+
+def check_return(file: ReturnedFile, ctx: CollectContext) -> Checked:
+    """Run every check on one file; if none fails, build the records it brings."""
+    issue, findings = read_identity(file, ctx.key)
+    checked = Checked(file=file, findings=findings)
+    if issue is None:
+        return checked
+    checked.issue = issue
+    for check in CHECKS:
+        checked.findings.extend(check(file, issue, ctx))
+        if check in (check_issue_in_force, check_columns) and has_errors(checked.findings):
+            break  # later checks would only repeat the same cause row by row
+    if checked.accepted:
+        if issue.form is Form.feedback:
+            checked.feedback, empty = _feedback_of(file, issue)
+            checked.findings.extend(empty)
+        else:
+            checked.targets = _targets_of(file, issue)
+        if checked.late:
+            checked.findings.append(warning("late-return", f"{issue.unit}的{issue.period}{issue.form.value}于"
+                                                           f"{file.received_at:%Y-%m-%d %H:%M}收到，晚于截止日{issue.due}，记为逾期报送。",
+                                            file=file.name, hint="逾期情况将在通报中列出。"))
+    return checked
+
+
+def _issued_rows(file: ReturnedFile, issue: IssuedWorkbook) -> list[ReturnedRow]:
+    issued = set(issue.task_ids)
+    return [r for r in file.rows if r.values.get("任务编号", "") in issued]
+
+
+def _feedback_of(file: ReturnedFile, issue: IssuedWorkbook) -> tuple[list[Feedback], list[Finding]]:
+    late = "是" if file.received_at.date() > date.fromisoformat(issue.due) else "否"
+    out, findings = [], []
+    for r in _issued_rows(file, issue):
+        values = {name: r.values.get(header, "") for header, name in FEEDBACK_FIELDS}
+        if not any(values.values()):
+            findings.append(warning("empty-row", f"任务{r.values['任务编号']}未填写，按未报送处理。",
+                                    **_at(file, row=r.row), hint="如有进展，请单位补报。"))
+            continue
+        completion, light = normalize_completion(values["completion"]), normalize_light(values["self_light"])
+        values["completion"] = completion.value if completion else ""
+        values["self_light"] = light.value if light else ""
+        out.append(Feedback(task_id=r.values["任务编号"], period=issue.period, unit=issue.unit, **values,
+                            received_at=file.received_at, late=late, source_file=file.name, file_hash=file.file_hash))
+    return out, findings
+
+
+def _targets_of(file: ReturnedFile, issue: IssuedWorkbook) -> list[NodeTarget]:
+    columns = target_columns(issue.kind, issue.year)
+    return [NodeTarget(task_id=r.values["任务编号"], period=str(period), target=r.values.get(header, ""), row=r.row)
+            for r in _issued_rows(file, issue) for header, period in columns if r.values.get(header, "")]
+
+
+def _same_text(a: str, b: str) -> bool:
+    return _clean(a) == _clean(b)
+
+
+def _clean(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").strip().split("\n"))
+
+
+def _short(text: str, limit: int = 40) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+# --- merging -------------------------------------------------------------------------------
+
+
+@dataclass
+class MergeResult:
+    added: int = 0
+    replaced: int = 0
+    kept_newer: int = 0
+    targets_filled: int = 0
+    targets_proposed: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+
+def merge_returns(ledger: Ledger, checked: list[Checked], now: datetime, command: str = "duban collect") -> MergeResult:
+    """Apply the accepted returns (oldest first) and record them in 报送情况; rejected ones
+    are left out entirely.
+
+    A newer return for the same unit, task and period replaces the older row in place (its
+    extras kept) and each replaced value goes to 变更日志; an older file arriving after a
+    newer one changes nothing. Targets: an unconfirmed target takes the unit's text; a
+    confirmed one is never overwritten — the proposal is recorded and the row becomes 调整待批.
+    """
+    result = MergeResult()
+    index = {(f.task_id, f.period, normalize_name(f.unit)): f for f in ledger.feedback}
+    for item in sorted((c for c in checked if c.accepted), key=lambda c: c.file.received_at):
+        source = f"{item.file.name}#{item.file.file_hash}"
+        for fb in item.feedback:
+            _merge_feedback(ledger, index, fb, now, command, source, result)
+        for target in item.targets:
+            _merge_target(ledger, item.issue.unit, target, now, command, source, result)
+        _record_submission(ledger, item, now, command)
+    return result
+
+
+def _merge_feedback(ledger: Ledger, index: dict, fb: Feedback, now: datetime, command: str, source: str,
+                    result: MergeResult) -> None:
+    key = (fb.task_id, fb.period, normalize_name(fb.unit))
+    old = index.get(key)
+    if old is None:
+        ledger.feedback.append(fb)
+        index[key] = fb
+        result.added += 1
+        ledger.changelog.append(ChangeLogEntry(time=now, action="收集反馈", object=fb.task_id, field=f"{fb.period} {fb.unit} 新增",
+                                               new=f"完成情况={fb.completion or '（空）'}，自评灯色={fb.self_light or '（空）'}",
+                                               source=f"{command} {source}"))
+        return
+    old_time, new_time = parse_cell_datetime(old.received_at), parse_cell_datetime(fb.received_at)
+    if old.file_hash == fb.file_hash or (old_time and new_time and old_time > new_time):
+        result.kept_newer += old.file_hash != fb.file_hash
+        return
+    for name, header in LEDGER_HEADERS.items():
+        before, after = _text(getattr(old, name)), _text(getattr(fb, name))
+        if before != after:
+            ledger.changelog.append(ChangeLogEntry(time=now, action="更新反馈", object=fb.task_id,
+                                                   field=f"{fb.period} {fb.unit} {header}", old=before, new=after,
+                                                   source=f"{command} {source}"))
+            setattr(old, name, getattr(fb, name))
+    result.replaced += 1
+
+
+def _merge_target(ledger: Ledger, unit: str, proposed: NodeTarget, now: datetime, command: str, source: str,
+                  result: MergeResult) -> None:
+    current = next((t for t in ledger.targets if t.task_id == proposed.task_id and t.period == proposed.period), None)
+    log = lambda field, old, new: ledger.changelog.append(ChangeLogEntry(  # noqa: E731
+        time=now, action="报送目标", object=proposed.task_id, field=f"{proposed.period} {field}", old=old, new=new,
+        source=f"{command} {source}"))
+    if current is None:
+        ledger.targets.append(NodeTarget(task_id=proposed.task_id, period=proposed.period, target=proposed.target,
+                                         status=TargetStatus.pending.value))
+        log("节点目标", "", proposed.target)
+        result.targets_filled += 1
+        return
+    if _same_text(current.target, proposed.target):
+        return
+    if current.status in (TargetStatus.confirmed.value, TargetStatus.change_pending.value):
+        note = f"{unit}{now:%Y-%m-%d}报送拟调整为：{proposed.target}（待分管领导同意）"
+        if current.change_note != note:
+            log("变更说明", current.change_note, note)
+            log("确认状态", current.status, TargetStatus.change_pending.value)
+            current.change_note, current.status = note, TargetStatus.change_pending.value
+            result.targets_proposed += 1
+        return
+    log("节点目标", current.target, proposed.target)
+    current.target, current.status = proposed.target, TargetStatus.pending.value
+    result.targets_filled += 1
+
+
+def _record_submission(ledger: Ledger, item: Checked, now: datetime, command: str) -> None:
+    """报送情况 of an accepted file's unit and period: received time and on time or late.
+
+    A rejected file changes nothing in the ledger (it waits in quarantine/ with its reason),
+    so a unit's earlier accepted return always stands.
+    """
+    issue = item.issue
+    unit = normalize_name(issue.unit)
+    row = next((s for s in ledger.submissions if s.period == issue.period and normalize_name(s.unit) == unit), None)
+    if row is None:
+        return
+    received = parse_cell_datetime(row.received_at)
+    if row.status in (SubmissionState.on_time.value, SubmissionState.late.value) and received and received > item.file.received_at:
+        return  # a newer return is already recorded
+    state = SubmissionState.late.value if item.late else SubmissionState.on_time.value
+    if (received, row.status) != (item.file.received_at, state):
+        ledger.changelog.append(ChangeLogEntry(time=now, action="收集", object=row.unit, field=f"{row.period}报送状态",
+                                               old=row.status, new=state,
+                                               source=f"{command} {item.file.name}#{item.file.file_hash}"))
+    row.received_at, row.status, row.problem = item.file.received_at, state, ""
+
+
+def _text(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    return "" if value is None else str(value)
+
+
+def missing_returns(ledger: Ledger, periods: set[str], today: date, due: Callable[[Submission], date | None]) -> list[Finding]:
+    """Units issued a workbook for one of ``periods`` with no accepted return yet: a warning
+    once the due date has passed (催办), a note before it."""
+    accepted = (SubmissionState.on_time.value, SubmissionState.late.value)
+    out = []
+    for row in ledger.submissions:
+        if row.period not in periods or not row.issued_at or row.status in accepted:
+            continue
+        day = due(row)
+        overdue = day is not None and today > day
+        make = warning if overdue else info
+        when = f"截止日{day.isoformat()}" if day else "截止日未知"
+        out.append(make("missing-return", f"{row.unit}尚未报送{row.period}（{when}{'，已逾期' if overdue else ''}）。",
+                        sheet="报送情况", row=row.row, column="状态", subject=f"{row.period} {row.unit}",
+                        hint="可用“催办”（duban remind）发送催办邮件。" if overdue else "截止日前无需催办。"))
+    return out

@@ -1,0 +1,153 @@
+"""Returned unit workbooks: find them in inbox folders and e-mails, and read them as text.
+
+Adapters only. Files are read from bytes with python-calamine (the fast reader; it reads
+.xlsx/.xlsm/.xls/.ods alike and never evaluates formulas — a formula cell gives its cached
+value), so nothing a unit sends is ever opened by an office suite or by Excel automation.
+Every decision is left to :mod:`xl_duban.domain.collecting`.
+"""
+
+from __future__ import annotations
+
+import email
+import io
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from email import policy
+from email.utils import parseaddr
+from pathlib import Path
+
+from ..domain.collecting import META_SHEET, ReturnedFile, ReturnedRow
+from .ledger_store import cell_text
+from .readers import UnreadableFile
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+NO_ATTACHMENT = "邮件中没有 Excel 附件"
+CHINA = timezone(timedelta(hours=8))  # receipt times are Beijing time, wherever the server runs
+HEADER_SCAN_ROWS = 30
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One candidate return: its bytes, where it came from and when it was received."""
+
+    name: str  # shown in findings; "邮件.eml › 附件.xlsx" for an attachment
+    file_name: str  # the workbook's own file name (archive and quarantine use it)
+    data: bytes
+    received_at: datetime  # naive, Beijing time
+    sender: str = ""
+
+
+def beijing(moment: datetime) -> datetime:
+    """A naive Beijing-time datetime (the ledger's convention) from an aware or naive one."""
+    return moment.astimezone(CHINA).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def gather(paths: list[Path]) -> tuple[list[Incoming], list[tuple[str, str]]]:
+    """Every workbook under the given files and folders, and every workbook attached to an
+    .eml among them. Returns the candidates and (name, reason) of what could not be read."""
+    files: list[Path] = []
+    problems: list[tuple[str, str]] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and _wanted(p)))
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append((str(path), f"找不到文件或文件夹“{path}”"))
+    out: list[Incoming] = []
+    for path in files:
+        try:
+            data = path.read_bytes()
+            mtime = beijing(datetime.fromtimestamp(path.stat().st_mtime, CHINA))
+        except OSError as exc:
+            problems.append((path.name, f"文件无法读取（{exc.strerror or type(exc).__name__}）"))
+            continue
+        if path.suffix.lower() == ".eml":
+            attachments = list(_attachments(path.name, data, mtime))
+            if not attachments:
+                problems.append((path.name, NO_ATTACHMENT))
+            out.extend(attachments)
+        elif path.suffix.lower() in WORKBOOK_SUFFIXES:
+            out.append(Incoming(path.name, path.name, data, mtime))
+        else:
+            problems.append((path.name, f"不支持的文件类型“{path.suffix}”，请提供 .xlsx、.xls 或邮件 .eml"))
+    return out, problems
+
+
+def _wanted(path: Path) -> bool:
+    return not path.name.startswith(("~$", ".")) and path.suffix.lower() in (*WORKBOOK_SUFFIXES, ".eml")
+
+
+def _attachments(eml_name: str, data: bytes, fallback: datetime):
+    msg = email.message_from_bytes(data, policy=policy.default)
+    sender = parseaddr(str(msg.get("From", "")))[1]
+    try:
+        received = beijing(msg["Date"].datetime) if msg["Date"] else fallback
+    except (TypeError, ValueError, AttributeError):
+        received = fallback
+    for part in msg.iter_attachments():
+        name = part.get_filename() or ""
+        if Path(name).suffix.lower() in WORKBOOK_SUFFIXES:
+            yield Incoming(f"{eml_name} › {name}", name, part.get_payload(decode=True) or b"", received, sender)
+
+
+def read_returned(incoming: Incoming, file_hash: str, sheet_names: tuple[str, ...]) -> ReturnedFile:
+    """The text of a returned workbook: ``_duban`` identity and the table found by its header.
+
+    ``sheet_names`` are the names the visible sheet was issued under; a renamed sheet is still
+    found as the first visible sheet whose header row holds 任务编号. Raises UnreadableFile.
+    """
+    from python_calamine import CalamineWorkbook, PasswordError
+
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(incoming.data))
+        grids = {name: wb.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in wb.sheet_names}
+    except PasswordError as exc:
+        raise UnreadableFile("文件设置了打开密码或已加密，无法读取") from exc
+    except Exception as exc:
+        raise UnreadableFile(f"文件已损坏或不是有效的 Excel 文件（{type(exc).__name__}）") from exc
+    meta, meta_rows = _meta(grids.get(META_SHEET, []))
+    returned = ReturnedFile(name=incoming.name, file_hash=file_hash, received_at=incoming.received_at,
+                            sender=incoming.sender, meta=meta, meta_rows=meta_rows)
+    ordered = [n for n in sheet_names if n in grids] + [n for n in grids if n not in sheet_names and n != META_SHEET]
+    for name in ordered:
+        texts = [[_text(v) for v in row] for row in grids[name]]
+        header = next((r for r, row in enumerate(texts[:HEADER_SCAN_ROWS]) if "任务编号" in row), None)
+        if header is None:
+            continue
+        headers = texts[header]
+        columns: dict[str, int] = {}
+        for c, h in enumerate(headers):
+            if h:
+                columns.setdefault(h, c)
+        rows = [ReturnedRow(row=r + 1, values={h: (row[c] if c < len(row) else "") for h, c in columns.items()})
+                for r, row in enumerate(texts[header + 1:], header + 1) if any(row)]
+        return returned.model_copy(update={"sheet": name, "header_row": header + 1, "rows": rows,
+                                           "headers": [h for h in headers if h]})
+    return returned.model_copy(update={"sheet": next(iter(ordered), "")})
+
+
+def _meta(grid: list[list]) -> tuple[dict[str, str], list[tuple[str, ...]]]:
+    """Identity fields (column A → B) until the 任务编号 header, then one row per task:
+    task id, issued row number, locked texts."""
+    meta: dict[str, str] = {}
+    rows: list[tuple[str, ...]] = []
+    in_rows = False
+    for raw in grid:
+        cells = [_text(v) for v in raw]
+        if not any(cells):
+            continue
+        if in_rows:
+            rows.append((cells[0], *cells[2:]))
+        elif cells[0] == "任务编号":
+            in_rows = True
+        else:
+            meta[cells[0]] = cells[1] if len(cells) > 1 else ""
+    return meta, rows
+
+
+def _text(value) -> str:
+    """Cell text as typed: line breaks unified, stray control characters dropped."""
+    text = cell_text(value).replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
