@@ -1,27 +1,39 @@
-"""``duban demo``: a realistic ledger built from the bundled 2022 documents of the real process.
+"""``duban demo``: a realistic year built from the bundled 2022 documents of the real process.
 
 The demo goes through the same doors a clerk uses: it writes the Word attachments as the
 office receives them (with a header row repeated at page breaks, padded and wrapped names),
-a unit directory workbook, then runs ``init``, ``import`` and ``validate``.
+a unit directory workbook, then runs ``init``, ``import`` and ``validate``. It then plays
+the year with simulated units (:mod:`xl_duban.simulation`): the 季度目标安排表 goes out and
+comes back, the office confirms the targets, and two quarters run issue → send (.eml) →
+returns (most on time, some late, one missing, one with an edited grey cell, one mailed
+from another unit's address) → collect → light, so the second quarter shows a red light.
 """
 
 from __future__ import annotations
 
 import csv
 import shutil
-from datetime import datetime
+from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 
 from openpyxl import Workbook
 
-from .domain.models import TaskKind
+from .domain.mail import split_addresses
+from .domain.models import ChangeLogEntry, TargetStatus, TaskKind
 from .io.ledger_store import BACKUP_DIR, LedgerStore, atomic_save
 from .samples import seed_2022_tables, write_tables_docx
-from .services import Outcome, Progress, import_files, init_ledger, validate_ledger
+from .services import (Outcome, Progress, collect_returns, import_files, init_ledger, issue_workbooks, light_up,
+                       send_workbooks, validate_ledger)
+from .simulation import reply_eml, simulate_round, simulate_targets
 
 DEMO_YEAR = 2022
 LEDGER_NAME = f"{DEMO_YEAR}年督查台账.xlsx"
+OFFICE_MAIL = "duchashi@yuancheng.example"
+WORK_DIRS = ("下发", "发出邮件", "收件箱", "单位端（模拟）", "archive", "quarantine")
+TARGETS_AT = (datetime(2022, 1, 10, 9, 0), datetime(2022, 1, 14, 10, 30), datetime(2022, 1, 18, 9, 0))
+ROUNDS = (("2022Q1", datetime(2022, 3, 25, 9, 0), datetime(2022, 4, 15, 9, 0)),
+          ("2022Q2", datetime(2022, 6, 24, 9, 0), datetime(2022, 7, 15, 9, 0)))
 
 
 def write_unit_directory(path: Path, *, now: datetime) -> Path:
@@ -47,10 +59,7 @@ def run_demo(out_dir: Path, *, now: datetime, progress: Progress | None = None) 
         write_tables_docx([tables["附件3"]], inbox / "附件3 2022年区十件民生实事任务分解表.docx"),
     ]
     ledger_path = out_dir / LEDGER_NAME
-    if ledger_path.exists():  # the demo starts from a fresh ledger; the old one goes to the backups
-        backup_dir = ledger_path.parent / BACKUP_DIR
-        backup_dir.mkdir(exist_ok=True)
-        shutil.move(ledger_path, backup_dir / f"{ledger_path.stem}.{now:%Y%m%d-%H%M%S-%f}{ledger_path.suffix}")
+    _put_away_previous_run(out_dir, ledger_path, now)
     init_ledger(ledger_path, DEMO_YEAR, now=now)
     imported = import_files(ledger_path, sources, now=now, progress=progress)
     checked = validate_ledger(ledger_path, now=now)
@@ -68,5 +77,91 @@ def run_demo(out_dir: Path, *, now: datetime, progress: Progress | None = None) 
         "import_findings": len(imported.findings),
         "validation": checked.summary["counts"],
     }
-    return Outcome(summary=summary, findings=imported.findings + checked.findings,
-                   unreadable=imported.unreadable)
+    findings = imported.findings + checked.findings
+    if not imported.unreadable:
+        summary["rounds"] = play_year(out_dir, ledger_path, progress)
+    return Outcome(summary=summary, findings=findings, unreadable=imported.unreadable)
+
+
+def _put_away_previous_run(out_dir: Path, ledger_path: Path, now: datetime) -> None:
+    """The demo starts afresh; an earlier run's ledger and folders go to the backups, never deleted."""
+    earlier = [p for p in (ledger_path, *(out_dir / d for d in WORK_DIRS)) if p.exists()]
+    if not earlier:
+        return
+    target = out_dir / BACKUP_DIR / f"上次演示-{now:%Y%m%d-%H%M%S-%f}"
+    target.mkdir(parents=True)
+    for path in earlier:
+        shutil.move(str(path), str(target / path.name))
+
+
+def _step(progress: Progress | None, label: str, done: int, total: int = 9) -> None:
+    if progress:
+        progress(label, done, total)
+
+
+def play_year(out_dir: Path, ledger_path: Path, progress: Progress | None = None) -> list[dict]:
+    """Targets, then two quarters of issue → send → simulated returns → collect → light."""
+    store = LedgerStore(ledger_path)
+    ledger, _ = store.load()
+    ledger.set_setting("发件人", OFFICE_MAIL)
+    store.save(ledger, now=TARGETS_AT[0])
+    emails = {u.name: (split_addresses(u.email) or ("",))[0] for u in ledger.units}
+    rounds = []
+    # 1. 季度目标安排表 out and back; the office confirms what came back
+    _step(progress, "下发季度目标安排表", 0)
+    label = f"{DEMO_YEAR}年度季度目标"
+    issued = issue_workbooks(ledger_path, str(DEMO_YEAR), out_dir / "下发" / label, now=TARGETS_AT[0], targets=True)
+    files = {w["unit"]: Path(w["file"]) for w in issued.summary["workbooks"]}
+    replies = simulate_targets(files, TaskKind.key, DEMO_YEAR, TARGETS_AT[1], emails, out_dir / "单位端（模拟）" / label)
+    for reply in replies:
+        reply_eml(reply, OFFICE_MAIL, out_dir / "收件箱" / label)
+    _step(progress, "收集目标安排表", 1)
+    collected = collect_returns(ledger_path, [out_dir / "收件箱" / label], now=TARGETS_AT[2])
+    confirmed = _confirm_targets(ledger_path, TARGETS_AT[2].replace(hour=16))
+    rounds.append({"period": label, "issued": len(files), "accepted": collected.summary["accepted"],
+                   "targets_filled": collected.summary["targets_filled"], "confirmed": confirmed})
+    # 2. two quarters of feedback
+    previous: dict[str, dict[str, str]] = {}
+    for n, (period, issued_at, collect_at) in enumerate(ROUNDS):
+        _step(progress, f"{period} 下发、发送", 2 + 3 * n)
+        issued = issue_workbooks(ledger_path, period, out_dir / "下发" / period, now=issued_at)
+        files = {w["unit"]: Path(w["file"]) for w in issued.summary["workbooks"]}
+        sent = send_workbooks(ledger_path, period, now=issued_at.replace(hour=10), eml_dir=out_dir / "发出邮件" / period)
+        _step(progress, f"{period} 单位填报（模拟）", 3 + 3 * n)
+        replies, roles = simulate_round(files, period, date.fromisoformat(issued.summary["due"]), emails,
+                                        out_dir / "单位端（模拟）" / period, previous)
+        for reply in replies:
+            reply_eml(reply, OFFICE_MAIL, out_dir / "收件箱" / period)
+        _step(progress, f"{period} 收集、亮灯", 4 + 3 * n)
+        collected = collect_returns(ledger_path, [out_dir / "收件箱" / period], now=collect_at)
+        lit = light_up(ledger_path, period, now=collect_at.replace(hour=16))
+        previous = {r.unit: {t: a["进展情况"] for t, a in r.answers.items()} for r in replies}
+        codes: dict[str, list[str]] = {}
+        for entry in collected.summary["files"]:
+            for code in entry["codes"]:
+                if code in ("late-return", "locked-cell-edited", "wrong-unit"):
+                    codes.setdefault(code, []).append(entry["unit"])
+        rounds.append({"period": period, "due": issued.summary["due"], "issued": len(files), "mailed": sent.summary["eml"],
+                       "returned": len(replies), "accepted": collected.summary["accepted"],
+                       "late": collected.summary["late"], "rejected": collected.summary["rejected"],
+                       "missing": collected.summary["missing"], "problems": codes,
+                       "roles": {"missing": roles.missing, "late": list(roles.late), "tampered": roles.tampered,
+                                 "misrouted": roles.misrouted, "misrouted_via": roles.misrouted_via,
+                                 "copier": roles.copier},
+                       "lights": lit.summary["counts"]})
+    _step(progress, "完成", 9)
+    return rounds
+
+
+def _confirm_targets(ledger_path: Path, now: datetime) -> int:
+    """The office checks the returned targets and confirms them (in Excel: the 确认状态 drop-down)."""
+    store = LedgerStore(ledger_path)
+    ledger, _ = store.load()
+    pending = [t for t in ledger.targets if t.status == TargetStatus.pending.value]
+    for target in pending:
+        ledger.changelog.append(ChangeLogEntry(time=now, action="确认目标", object=target.task_id,
+                                               field=f"{target.period} 确认状态", old=target.status,
+                                               new=TargetStatus.confirmed.value, source="duban demo（督查室核对）"))
+        target.status, target.confirmed_on = TargetStatus.confirmed.value, now.date()
+    store.save(ledger, now=now)
+    return len(pending)
