@@ -279,8 +279,10 @@ def test_a_file_of_another_ledger_is_refused(issued, tmp_path):
     other.parent.mkdir()
     init_ledger(other, 2022, now=NOW)
     filled = fill_return(workbook, tmp_path / "收件" / workbook.name, answers_for(ids))
+    before = other.read_bytes()
     outcome = collect_returns(other, [filled], now=COLLECT_AT)
     assert [f.code for f in outcome.findings if f.level.value == "错误"] == ["no-matching-issue"]
+    assert other.read_bytes() == before
 
 
 def test_targets_fill_pending_and_a_change_to_a_confirmed_target_waits_for_approval(planned_ledger, tmp_path):

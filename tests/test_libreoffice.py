@@ -199,3 +199,30 @@ def test_task_sheet_renders_to_pdf_and_png(office: Office, filled_ledger: Path, 
     # A4 landscape at 60 dpi is about 702 x 496 pixels
     assert width > height
     assert 650 <= width <= 750 and 450 <= height <= 550, (width, height)
+
+
+@pytest.mark.parametrize("targets", [False, True], ids=["反馈表", "目标安排表"])
+def test_issued_unit_workbooks_render_in_libreoffice(office: Office, poppler: dict[str, str], planned_ledger: Path,
+                                                     config_dir: Path, tmp_path: Path, targets: bool):
+    """What a unit opens: the title, its name, the deadline and its tasks, landscape, no other sheet."""
+    from xl_duban.services import issue_workbooks
+
+    outcome = issue_workbooks(planned_ledger, "2022" if targets else "2022Q2", tmp_path / "out",
+                              now=datetime(2022, 6, 25, 9, 0), targets=targets)
+    entry = next(w for w in outcome.summary["workbooks"] if w["unit"] == "区发展和改革局")
+    pdf = office.convert(Path(entry["file"]), "pdf", tmp_path / "pdf", ".pdf")
+    info = _run([poppler["pdftotext"], "-layout", str(pdf), "-"], what="pdftotext").stdout
+    flat = "".join(info.split())
+    title = "2022年区《政府工作报告》督查重点任务季度目标安排表" if targets else "2022年第二季度区《政府工作报告》督查重点任务落实情况反馈表"
+    assert title in flat
+    assert "报送单位：区发展和改革局" in flat and "2022-ZD-001" in flat
+    headers = ("第一季度", "第四季度", "完成时限") if targets else ("节点目标", "上期进展", "自评灯色", "2022-ZD-001二季度目标")
+    for word in headers:
+        assert word in flat, word
+    assert "_duban" not in flat and "签名" not in flat  # the hidden sheet is not printed
+    stem = ARTIFACTS / f"unit-{'目标安排表' if targets else '反馈表'}"
+    ARTIFACTS.mkdir(exist_ok=True)
+    _run([poppler["pdftoppm"], "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(stem)],
+         what="pdftoppm")
+    width, height = struct.unpack(">II", stem.with_name(stem.name + ".png").read_bytes()[16:24])
+    assert width > height  # A4 landscape

@@ -238,7 +238,7 @@ def light_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
 
 @app.command("demo")
 def demo_cmd(out_dir: Path = typer.Argument(Path("duban-demo"), help="演示输出目录"), as_json: bool = JsonOpt) -> None:
-    """演示：用内置的 2022 年真实清单生成来文、新建台账、导入并校验。"""
+    """演示：用内置的 2022 年真实清单生成来文、新建台账、导入并校验，再用模拟单位走完目标安排表和两个季度的下发、回收、亮灯。"""
     from .demo import run_demo
 
     action = _with_progress(as_json, lambda progress: run_demo(out_dir, now=_now(), progress=progress))
@@ -250,6 +250,17 @@ def demo_cmd(out_dir: Path = typer.Argument(Path("duban-demo"), help="演示输�
         console.print(f"督查重点任务 {s['key_tasks']} 项；民生实事 {s['livelihood_projects']} 项（子项 {s['livelihood_subitems']} 个）；"
                       f"单位 {s['units']} 个；责任领导 {len(s['leaders'])} 位：{'、'.join(s['leaders'])}")
         console.print("校验：" + "，".join(f"{k} {v} 条" for k, v in s["validation"].items()))
+        for r in s.get("rounds", []):
+            if "targets_filled" in r:
+                console.print(f"{r['period']}：下发 {r['issued']} 份，收回 {r['accepted']} 份，填入节点目标 {r['targets_filled']} 条，"
+                              f"督查室确认 {r['confirmed']} 条。")
+                continue
+            roles, problems = r["roles"], r["problems"]
+            console.print(f"{r['period']}（截止 {r['due']}）：下发并生成邮件 {r['mailed']} 份；收到回复 {r['returned']} 份，"
+                          f"接收 {r['accepted']} 份（逾期 {r['late']} 份：{'、'.join(problems.get('late-return', [])) or '无'}），"
+                          f"退回 {r['rejected']} 份（改动锁定单元格：{'、'.join(problems.get('locked-cell-edited', [])) or '无'}；"
+                          f"他单位代寄：{'、'.join(problems.get('wrong-unit', [])) or '无'}）；"
+                          f"未报送：{roles['missing'] or '无'}。亮灯：" + "，".join(f"{k} {v}" for k, v in r["lights"].items()))
 
     _run(as_json, action, render)
 

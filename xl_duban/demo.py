@@ -48,8 +48,9 @@ def write_unit_directory(path: Path, *, now: datetime) -> Path:
     return path
 
 
-def run_demo(out_dir: Path, *, now: datetime, progress: Progress | None = None) -> Outcome:
-    """Build ``out_dir``/来文 (source documents) and ``out_dir``/2022年督查台账.xlsx."""
+def build_ledger(out_dir: Path, *, now: datetime, progress: Progress | None = None) -> tuple[Path, list[Path], Outcome, Outcome]:
+    """``out_dir``/来文 (the source documents) imported into a fresh ``out_dir``/2022年督查台账.xlsx
+    and validated; returns (ledger, sources, import outcome, validation outcome)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     inbox = out_dir / "来文"
     tables = seed_2022_tables()
@@ -62,7 +63,12 @@ def run_demo(out_dir: Path, *, now: datetime, progress: Progress | None = None) 
     _put_away_previous_run(out_dir, ledger_path, now)
     init_ledger(ledger_path, DEMO_YEAR, now=now)
     imported = import_files(ledger_path, sources, now=now, progress=progress)
-    checked = validate_ledger(ledger_path, now=now)
+    return ledger_path, sources, imported, validate_ledger(ledger_path, now=now)
+
+
+def run_demo(out_dir: Path, *, now: datetime, progress: Progress | None = None) -> Outcome:
+    """Build the demo ledger from its source documents, then play the year (:func:`play_year`)."""
+    ledger_path, sources, imported, checked = build_ledger(out_dir, now=now, progress=progress)
     ledger, _ = LedgerStore(ledger_path).load()
     key = [t for t in ledger.tasks if t.kind == TaskKind.key.value]
     livelihood = [t for t in ledger.tasks if t.kind == TaskKind.livelihood.value]

@@ -713,7 +713,7 @@ def _file_away(ledger_path: Path, item: Incoming, result: Checked) -> dict:
     if not result.accepted:
         stored = quarantine_dir(ledger_path) / prefix
         _write_once(stored, item.data)
-        note = "\n".join(f"{f.text()}\n    处理建议：{f.hint}" if f.hint else f.text() for f in errors)
+        note = "\n".join(f"{f.location()}：{f.message}" + (f"\n    处理建议：{f.hint}" if f.hint else "") for f in errors)
         _write_once(stored.with_name(stored.name + ".退回原因.txt"), f"{item.name}\n\n{note}\n".encode("utf-8"))
     outcome = "退回" if not result.accepted else "逾期接收" if result.late else "已接收"
     reasons = errors or [f for f in result.findings if f.code == "late-return"]
