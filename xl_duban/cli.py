@@ -236,6 +236,23 @@ def light_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
     _run(as_json, lambda: services.light_up(ledger, period, now=_now()), render)
 
 
+@app.command("bulletin")
+def bulletin_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
+                 period: str = typer.Option(..., "--period", "-p", help="季度如 2024Q1（重点任务季度通报），月份如 2024-03（民生实事月报）"),
+                 out: Path = typer.Option(..., "--out", "-o", help="通报、整改通知书、约谈名单的输出目录"),
+                 as_json: bool = JsonOpt) -> None:
+    """通报：按【亮灯记录】生成季度通报或月报（台账中的“通报-P/月报-P”工作表和公文格式 .docx），
+    以及每个有黄灯、红灯事项单位的督查整改通知书和约谈名单。"""
+
+    def render(o):
+        s, c = o.summary, o.summary["counts"]
+        console.print(f"{s['period']} 第{s['number']}期通报：亮灯 {c['合计']} 项，绿灯 {c['绿灯']}、黄灯 {c['黄灯']}、红灯 {c['红灯']}；"
+                      f"表扬 {len(s['praised'])} 个单位；整改通知书 {len(s['notices'])} 份（整改期限 {s['rectify_by']}）。")
+        console.print(f"文件：{s['document']}；约谈名单：{s['interviews']}；台账工作表：{s['sheet']}")
+
+    _run(as_json, lambda: services.publish_bulletin(ledger, period, out, now=_now()), render)
+
+
 @app.command("demo")
 def demo_cmd(out_dir: Path = typer.Argument(Path("duban-demo"), help="演示输出目录"), as_json: bool = JsonOpt) -> None:
     """演示：用内置的 2022 年真实清单生成来文、新建台账、导入并校验，再用模拟单位走完目标安排表和两个季度的下发、回收、亮灯。"""
@@ -261,6 +278,10 @@ def demo_cmd(out_dir: Path = typer.Argument(Path("duban-demo"), help="演示输�
                           f"退回 {r['rejected']} 份（改动锁定单元格：{'、'.join(problems.get('locked-cell-edited', [])) or '无'}；"
                           f"他单位代寄：{'、'.join(problems.get('wrong-unit', [])) or '无'}）；"
                           f"未报送：{roles['missing'] or '无'}。亮灯：" + "，".join(f"{k} {v}" for k, v in r["lights"].items()))
+            b = r["bulletin"]
+            if b.get("number"):
+                console.print(f"  通报第{b['number']}期：红灯 {len(b['red'])} 项（{'、'.join(b['red']) or '无'}），表扬 {len(b['praised'])} 个单位，"
+                              f"整改通知书 {len(b['notices'])} 份；{b['document']}")
 
     _run(as_json, action, render)
 

@@ -6,14 +6,15 @@ a unit directory workbook, then runs ``init``, ``import`` and ``validate``. It t
 the year with simulated units (:mod:`xl_duban.simulation`): the 季度目标安排表 goes out and
 comes back, the office confirms the targets, and two quarters run issue → send (.eml) →
 returns (most on time, some late, one missing, one with an edited grey cell, one mailed
-from another unit's address) → collect → light, so the second quarter shows a red light.
+from another unit's address) → collect → light → bulletin, so the second quarter shows red
+lights, a bulletin naming them, 整改通知书 and the 约谈名单.
 """
 
 from __future__ import annotations
 
 import csv
 import shutil
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -24,13 +25,13 @@ from .domain.models import ChangeLogEntry, TargetStatus, TaskKind
 from .io.ledger_store import BACKUP_DIR, LedgerStore, atomic_save
 from .samples import seed_2022_tables, write_tables_docx
 from .services import (Outcome, Progress, collect_returns, import_files, init_ledger, issue_workbooks, light_up,
-                       send_workbooks, validate_ledger)
+                       publish_bulletin, send_workbooks, validate_ledger)
 from .simulation import reply_eml, simulate_round, simulate_targets
 
 DEMO_YEAR = 2022
 LEDGER_NAME = f"{DEMO_YEAR}年督查台账.xlsx"
 OFFICE_MAIL = "duchashi@yuancheng.example"
-WORK_DIRS = ("下发", "发出邮件", "收件箱", "单位端（模拟）", "archive", "quarantine")
+WORK_DIRS = ("下发", "发出邮件", "收件箱", "单位端（模拟）", "通报", "archive", "quarantine")
 TARGETS_AT = (datetime(2022, 1, 10, 9, 0), datetime(2022, 1, 14, 10, 30), datetime(2022, 1, 18, 9, 0))
 ROUNDS = (("2022Q1", datetime(2022, 3, 25, 9, 0), datetime(2022, 4, 15, 9, 0)),
           ("2022Q2", datetime(2022, 6, 24, 9, 0), datetime(2022, 7, 15, 9, 0)))
@@ -141,6 +142,7 @@ def play_year(out_dir: Path, ledger_path: Path, progress: Progress | None = None
         _step(progress, f"{period} 收集、亮灯", 4 + 3 * n)
         collected = collect_returns(ledger_path, [out_dir / "收件箱" / period], now=collect_at)
         lit = light_up(ledger_path, period, now=collect_at.replace(hour=16))
+        published = publish_bulletin(ledger_path, period, out_dir / "通报", now=collect_at + timedelta(days=1))
         previous = {r.unit: {t: a["进展情况"] for t, a in r.answers.items()} for r in replies}
         codes: dict[str, list[str]] = {}
         for entry in collected.summary["files"]:
@@ -154,7 +156,8 @@ def play_year(out_dir: Path, ledger_path: Path, progress: Progress | None = None
                        "roles": {"missing": roles.missing, "late": list(roles.late), "tampered": roles.tampered,
                                  "misrouted": roles.misrouted, "misrouted_via": roles.misrouted_via,
                                  "copier": roles.copier},
-                       "lights": lit.summary["counts"]})
+                       "lights": lit.summary["counts"],
+                       "bulletin": {k: published.summary.get(k) for k in ("number", "document", "red", "praised", "notices")}})
     _step(progress, "完成", 9)
     return rounds
 

@@ -256,6 +256,13 @@ class DueDates:
             day += timedelta(days=1)
         return day
 
+    def add_workdays(self, day: date, n: int) -> date:
+        """The ``n``-th working day after ``day`` (a rectification period counts working days)."""
+        while n > 0:
+            day += timedelta(days=1)
+            n -= self._calendar.is_workday(day)
+        return day
+
     def __call__(self, period: Period) -> date:
         day, found = due_date(period, self._calendar, self._quarter_day, self._monthly_workday)
         for f in found:
@@ -737,6 +744,90 @@ def _write_once(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+BULLETIN = "通报"  # 变更日志 操作 of a published bulletin; 对象 is its sheet, 新值 its 期号
+
+
+def _bulletin_number(ledger: Ledger, sheet: str) -> tuple[int, bool]:
+    """The 期号 of a bulletin: kept when the same bulletin is published again, else the next
+    number after every earlier bulletin (or 设置 起始期号 for the first). (number, is new)."""
+    numbers: dict[str, int] = {}
+    for e in ledger.changelog:
+        if e.action == BULLETIN and e.new.isdigit():
+            numbers[e.object] = int(e.new)
+    if sheet in numbers:
+        return numbers[sheet], False
+    start, _ = int_setting(ledger, "起始期号", 1)
+    return max([start - 1, *numbers.values()]) + 1, True
+
+
+def _float_setting(ledger: Ledger, key: str, default: float) -> tuple[float, list[Finding]]:
+    try:
+        value = float(str(ledger.setting(key, default)).strip().rstrip("%"))
+        value = value / 100 if value > 1 else value
+        if 0 < value <= 1:
+            return value, []
+    except ValueError:
+        pass
+    return default, [warning("bad-setting", f"【设置】“{key}”应为0到1之间的小数，已按{default}处理。", sheet="设置", column="值")]
+
+
+@reports_bad_input
+def publish_bulletin(ledger_path: Path, period_text: str, out_dir: Path, *, now: datetime) -> Outcome:
+    """``duban bulletin``: the 通报 (quarter, key tasks) or 月报 (month, 民生实事) of P.
+
+    Writes the bulletin document, one 督查整改通知书 per unit with yellow or red items and the
+    约谈名单 into ``out_dir``, and the 通报-P / 月报-P sheet into the ledger (one atomic write).
+    Every number comes from 亮灯记录 as it stands: run ``light`` first.
+    """
+    from .domain.bulletin import build_bulletin, notices
+    from .io.bulletin_docs import chart_png, write_bulletin_docx, write_bulletin_sheet, write_interview_list_docx, write_notice_docx
+
+    period = _period_argument(period_text)
+    store = LedgerStore(ledger_path)
+    ledger, findings = store.load()
+    kind = TaskKind.reporting_in(period)
+    if not any(r.period == str(period) and r.light for r in ledger.lights):
+        return Outcome(findings=[*findings, error("not-lit", f"{period}尚未亮灯，无法生成通报。", sheet="亮灯记录",
+                                                  hint=f"先运行“亮灯”（duban light --period {period}）。")])
+    similarity, f1 = _float_setting(ledger, "相似度阈值", 0.9)
+    rectify_days, f2 = int_setting(ledger, "整改期限", 10)
+    sheet = f"{'通报' if kind is TaskKind.key else '月报'}-{period}"
+    number, new = _bulletin_number(ledger, sheet)
+    bulletin = build_bulletin(ledger, period, number, similarity)
+    masthead = str(ledger.setting("刊名", "源城政务督查"))
+    office = str(ledger.setting("督查室", "") or ledger.setting("机关名称", "") or "督查室")
+    issued_on = now.date()
+    chart, has_font = chart_png(bulletin)
+    if not has_font:
+        findings.append(warning("chart-font-missing", "本机没有中文字体，通报图表中的单位名称可能显示为方框。",
+                                hint="安装中文字体（如 fonts-noto-cjk）后重新生成。"))
+    year = period.year
+    doc = write_bulletin_docx(out_dir / f"{masthead}{year}年第{number}期（{period.label}{kind.value}通报）.docx", bulletin,
+                              masthead=masthead, office=office, issued_on=issued_on, chart=chart)
+    rectify_by = DueDates(ledger).add_workdays(issued_on, rectify_days)
+    notice_files = []
+    for n, (unit, items) in enumerate(notices(bulletin).items(), 1):
+        notice_files.append(str(write_notice_docx(
+            out_dir / "整改通知书" / f"{period}_{file_safe(unit)}_督查整改通知书.docx", unit, items, bulletin, office=office,
+            issued_on=issued_on, rectify_by=rectify_by, number=f"督整〔{year}〕{number}-{n}号")))
+    interviews = write_interview_list_docx(out_dir / f"{period}_约谈名单.docx", bulletin, office=office, issued_on=issued_on)
+    if new:
+        ledger.changelog.append(ChangeLogEntry(time=now, action=BULLETIN, object=sheet, field="期号", new=str(number),
+                                               source=f"duban bulletin --period {period}"))
+    store.save(ledger, now=now, views=[lambda wb: write_bulletin_sheet(wb, bulletin, masthead=masthead, office=office,
+                                                                       issued_on=issued_on)])
+    c = bulletin.counts
+    summary = {"ledger": str(ledger_path), "period": str(period), "kind": kind.value, "number": number, "sheet": sheet,
+               "document": str(doc), "notices": notice_files, "interviews": str(interviews),
+               "counts": {"绿灯": c.green, "黄灯": c.yellow, "红灯": c.red, "合计": c.total},
+               "red": [i.task_id for i in bulletin.red], "yellow": [i.task_id for i in bulletin.yellow],
+               "praised": bulletin.praised, "late": bulletin.late, "missing": bulletin.missing,
+               "disagreements": len(bulletin.disagreements),
+               "copied": [{"task": x.task_id, "unit": x.unit, "score": x.score} for x in bulletin.copied],
+               "rectify_by": rectify_by.isoformat()}
+    return Outcome(summary=summary, findings=[*findings, *f1, *f2])
+
+
 def _record_issue(ledger: Ledger, period: str, unit: str, now: datetime, due_day: date) -> None:
     """Create or refresh the 报送情况 row of (period, unit): issued now, not yet sent or returned."""
     row = next((s for s in ledger.submissions if s.period == period and normalize_name(s.unit) == unit), None)
@@ -756,4 +847,4 @@ def _light_order(record) -> tuple:
     return (record.task_id, p.sort_key() if p else (9999, 99, 9))
 
 
-__all__ = ["Outcome", "LedgerError", "init_ledger", "import_files", "validate_ledger", "light_up", "issue_workbooks", "send_workbooks", "remind_units", "collect_returns", "file_hash"]
+__all__ = ["Outcome", "LedgerError", "init_ledger", "import_files", "validate_ledger", "light_up", "issue_workbooks", "send_workbooks", "remind_units", "collect_returns", "publish_bulletin", "file_hash"]

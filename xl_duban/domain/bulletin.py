@@ -1,0 +1,225 @@
+"""What a bulletin (通报) says — pure: every number is computed from 亮灯记录, 反馈记录 and
+报送情况 of the ledger, so a leader's question "why is this unit named?" is answered by a row.
+
+The 督查方案 asks the bulletin to count green / yellow / red, name the red items (约谈) and
+yellow items (整改), praise units whose work is all green and whose returns were all on time,
+criticise late or missing returns, and flag progress copied from the previous period — a
+report that repeats last quarter's words has not reported anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rapidfuzz.fuzz import ratio
+
+from .issuing import lead_units_of
+from .lights import period_name
+from .models import Ledger, LightColor, SubmissionState, Task, TaskKind
+from .periods import Period
+from .units import UnitDirectory, normalize_name
+
+COLORS = (LightColor.green, LightColor.yellow, LightColor.red)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Lights of one period: how many of each colour among the lit tasks."""
+
+    green: int = 0
+    yellow: int = 0
+    red: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.green + self.yellow + self.red
+
+    def of(self, color: LightColor) -> int:
+        return {LightColor.green: self.green, LightColor.yellow: self.yellow, LightColor.red: self.red}[color]
+
+    def rate(self, color: LightColor) -> float:
+        return self.of(color) / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True)
+class Item:
+    """A task named in the bulletin with its light and why."""
+
+    task_id: str
+    content: str
+    units: tuple[str, ...]
+    leaders: tuple[str, ...]
+    light: str
+    streak: int
+    basis: str
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the by-unit or by-leader table."""
+
+    name: str
+    counts: Counts
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    task_id: str
+    unit: str
+    self_light: str
+    light: str
+
+
+@dataclass(frozen=True)
+class Copied:
+    task_id: str
+    unit: str
+    score: float
+    text: str
+
+
+@dataclass
+class Bulletin:
+    """Everything a 通报 / 月报 prints, in print order."""
+
+    period: Period
+    kind: TaskKind
+    number: int
+    counts: Counts
+    previous: Counts | None
+    by_unit: list[Row] = field(default_factory=list)
+    by_leader: list[Row] = field(default_factory=list)
+    red: list[Item] = field(default_factory=list)
+    yellow: list[Item] = field(default_factory=list)
+    praised: list[str] = field(default_factory=list)
+    late: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    disagreements: list[Disagreement] = field(default_factory=list)
+    copied: list[Copied] = field(default_factory=list)
+
+    @property
+    def sheet_name(self) -> str:
+        """通报-2024Q1 / 月报-2024-03 (DESIGN §3)."""
+        return f"{'通报' if self.kind is TaskKind.key else '月报'}-{self.period}"
+
+    @property
+    def title(self) -> str:
+        what = "《政府工作报告》重点任务" if self.kind is TaskKind.key else "十件民生实事"
+        return f"关于{self.period.label}区{what}落实情况的通报"
+
+    def summary_sentence(self) -> str:
+        """The opening numbers, in one sentence a leader reads first."""
+        c = self.counts
+        text = (f"{self.period.label}共对{c.total}项{self.kind.value}亮灯，其中绿灯{c.green}项（{c.rate(LightColor.green):.1%}）、"
+                f"黄灯{c.yellow}项（{c.rate(LightColor.yellow):.1%}）、红灯{c.red}项（{c.rate(LightColor.red):.1%}）")
+        if self.previous is not None and self.previous.total:
+            p = self.previous
+            text += (f"；与{period_name(self.period.previous())}相比，绿灯{_delta(c.green - p.green)}、"
+                     f"黄灯{_delta(c.yellow - p.yellow)}、红灯{_delta(c.red - p.red)}")
+        return text + "。"
+
+
+def _delta(n: int) -> str:
+    return f"增加{n}项" if n > 0 else f"减少{-n}项" if n < 0 else "持平"
+
+
+def _counts(lights: list[str]) -> Counts:
+    return Counts(green=lights.count(LightColor.green.value), yellow=lights.count(LightColor.yellow.value),
+                  red=lights.count(LightColor.red.value))
+
+
+def build_bulletin(ledger: Ledger, period: Period, number: int, similarity: float = 0.9) -> Bulletin:
+    """The content of the bulletin for ``period`` (quarter → key tasks, month → 民生实事).
+
+    Only tasks lit in ``period`` count (no node target → no light → not in the numbers).
+    A task with several lead units counts once in the totals and once for each of its units
+    in the by-unit table, because each unit answers for it.
+    """
+    kind = TaskKind.reporting_in(period)
+    tasks = {t.id: t for t in ledger.tasks if t.kind == kind.value and t.id}
+    directory = UnitDirectory(ledger.units)
+    records = {r.task_id: r for r in ledger.lights if r.period == str(period) and r.light and r.task_id in tasks}
+    previous_records = [r.light for r in ledger.lights
+                        if r.period == str(period.previous()) and r.light and r.task_id in tasks]
+    units_of = {task_id: tuple(lead_units_of(tasks[task_id], directory)) for task_id in records}
+    bulletin = Bulletin(period=period, kind=kind, number=number, counts=_counts([r.light for r in records.values()]),
+                        previous=_counts(previous_records) if previous_records else None)
+    bulletin.by_unit = _table(records, lambda task_id: units_of[task_id])
+    bulletin.by_leader = _table(records, lambda task_id: tuple(tasks[task_id].leaders) or ("（未填写）",))
+    for task_id, record in records.items():
+        task = tasks[task_id]
+        item = Item(task_id, task.content, units_of[task_id], tuple(task.leaders), record.light, record.streak or 0,
+                    record.basis)
+        if record.light == LightColor.red.value:
+            bulletin.red.append(item)
+        elif record.light == LightColor.yellow.value:
+            bulletin.yellow.append(item)
+        if record.self_light and record.self_light != record.light:
+            for fb in _period_feedback(ledger, task_id, str(period)):
+                if fb.self_light and fb.self_light != record.light:
+                    bulletin.disagreements.append(Disagreement(task_id, fb.unit, fb.self_light, record.light))
+    submissions = [s for s in ledger.submissions if s.period == str(period) and s.issued_at]
+    bulletin.late = sorted(s.unit for s in submissions if s.status == SubmissionState.late.value)
+    bulletin.missing = sorted(s.unit for s in submissions
+                              if s.status not in (SubmissionState.on_time.value, SubmissionState.late.value))
+    on_time = {normalize_name(s.unit) for s in submissions if s.status == SubmissionState.on_time.value}
+    bulletin.praised = [row.name for row in bulletin.by_unit
+                        if row.counts.total and row.counts.green == row.counts.total and normalize_name(row.name) in on_time]
+    bulletin.copied = copied_progress(ledger, period, set(tasks), similarity)
+    return bulletin
+
+
+def _table(records: dict, names_of) -> list[Row]:
+    lights: dict[str, list[str]] = {}
+    for task_id, record in records.items():
+        for name in names_of(task_id):
+            lights.setdefault(name, []).append(record.light)
+    rows = [Row(name, _counts(values)) for name, values in lights.items()]
+    return sorted(rows, key=lambda r: (-r.counts.red, -r.counts.yellow, -r.counts.total, r.name))
+
+
+def _period_feedback(ledger: Ledger, task_id: str, period: str):
+    return [f for f in ledger.feedback if f.task_id == task_id and f.period == period]
+
+
+def copied_progress(ledger: Ledger, period: Period, task_ids: set[str], threshold: float) -> list[Copied]:
+    """进展情况 that repeats the same unit's text of the previous period (similarity ≥ threshold,
+    0–1, from 设置 相似度阈值), with its score: the bulletin shows the evidence, not a verdict."""
+    before = {(f.task_id, normalize_name(f.unit)): f.progress for f in ledger.feedback
+              if f.period == str(period.previous()) and f.progress.strip()}
+    out = []
+    for f in ledger.feedback:
+        if f.period != str(period) or f.task_id not in task_ids or not f.progress.strip():
+            continue
+        old = before.get((f.task_id, normalize_name(f.unit)))
+        if old is None:
+            continue
+        score = ratio(old, f.progress) / 100
+        if score >= threshold:
+            out.append(Copied(f.task_id, f.unit, round(score, 3), f.progress))
+    return sorted(out, key=lambda c: (-c.score, c.task_id, c.unit))
+
+
+def notices(bulletin: Bulletin) -> dict[str, list[Item]]:
+    """Unit → its yellow and red items: each unit gets one 督查整改通知书 (DESIGN §1.5)."""
+    out: dict[str, list[Item]] = {}
+    for item in [*bulletin.red, *bulletin.yellow]:
+        for unit in item.units:
+            out.setdefault(unit, []).append(item)
+    return dict(sorted(out.items()))
+
+
+def leaders_of(items: list[Item]) -> list[str]:
+    """The 分管领导 to copy a notice to, in first-seen order."""
+    seen: list[str] = []
+    for item in items:
+        for leader in item.leaders:
+            if leader not in seen:
+                seen.append(leader)
+    return seen
+
+
+def task_short(task: Task | Item, limit: int = 40) -> str:
+    """The first line of a task, cut for tables."""
+    text = task.content.split("\n")[0].strip()
+    return text if len(text) <= limit else text[:limit] + "…"

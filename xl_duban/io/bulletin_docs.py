@@ -1,0 +1,417 @@
+"""The bulletin as a document and as a ledger sheet, the 整改通知书 and the 约谈 list.
+
+Documents follow the conventions of GB/T 9704 (党政机关公文格式) as far as a .docx can:
+A4 with 37/35/28/26 mm margins, a red masthead (刊名 and 第N期) over a red rule, the title in
+方正小标宋简体, body text in 仿宋_GB2312 三号 (16 pt) at a fixed 28 pt line pitch, level-one
+headings in 黑体 and level-two in 楷体_GB2312, page numbers “— N —” in the footer. Where those
+fonts are not installed (most machines outside government offices), Word, WPS and LibreOffice
+substitute the nearest Song/Fang Song/Hei face they have; the layout does not depend on them.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+
+from docx import Document
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Mm, Pt, RGBColor
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+from ..domain.bulletin import Bulletin, Item, leaders_of, task_short
+from ..domain.models import LightColor
+from .ledger_store import HEADER_FILL, write_cell
+from .views import LIGHT_FILLS, _fresh_sheet, fit_row_height
+
+RED = RGBColor(0xC0, 0x00, 0x00)
+TITLE_FONT, BODY_FONT, HEADING_FONT, KAI_FONT = "方正小标宋简体", "仿宋_GB2312", "黑体", "楷体_GB2312"
+CHART_COLORS = {"绿灯": "#5CB85C", "黄灯": "#F0C419", "红灯": "#D9534F"}
+CJK_FONTS = ("Microsoft YaHei", "SimHei", "SimSun", "Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC",
+             "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "AR PL UMing CN")
+
+
+def _day(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+# --- chart --------------------------------------------------------------------------------
+
+
+def chart_png(bulletin: Bulletin) -> tuple[bytes, bool]:
+    """A stacked bar chart of lights by lead unit; (PNG bytes, whether a CJK font was found).
+
+    Without a Chinese font the unit names would print as boxes, so the caller reports it.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import font_manager
+    from matplotlib.figure import Figure
+
+    available = {f.name for f in font_manager.fontManager.ttflist}
+    family = next((name for name in CJK_FONTS if name in available), None)
+    rows = list(reversed(bulletin.by_unit))
+    names = [r.name for r in rows]
+    fig = Figure(figsize=(6.3, max(2.0, 0.24 * len(rows) + 1.0)), dpi=150)
+    ax = fig.add_subplot()
+    left = [0] * len(rows)
+    for color in (LightColor.green, LightColor.yellow, LightColor.red):
+        values = [r.counts.of(color) for r in rows]
+        ax.barh(names, values, left=left, color=CHART_COLORS[color.value], label=color.value, height=0.7)
+        left = [a + b for a, b in zip(left, values)]
+    font = {"family": family} if family else {}
+    ax.set_yticks(range(len(names)), names, fontsize=7, **font)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.set_xlabel("任务数", fontsize=8, **font)
+    ax.set_title(f"{bulletin.period.label}各牵头单位亮灯情况", fontsize=10, **font)
+    ax.legend(prop={"family": family, "size": 7} if family else {"size": 7}, loc="lower right")
+    ax.grid(axis="x", linestyle=":", linewidth=0.5)
+    ax.set_axisbelow(True)
+    fig.tight_layout()
+    out = io.BytesIO()
+    fig.savefig(out, format="png")
+    return out.getvalue(), family is not None
+
+
+# --- docx helpers -------------------------------------------------------------------------
+
+
+def _official_document() -> Document:
+    doc = Document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.bottom_margin = Mm(37), Mm(35)
+    section.left_margin, section.right_margin = Mm(28), Mm(26)
+    style = doc.styles["Normal"]
+    _set_font(style.font, style.element, BODY_FONT, 16)
+    style.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    style.paragraph_format.line_spacing = Pt(28)
+    style.paragraph_format.space_after = Pt(0)
+    _page_number_footer(section)
+    return doc
+
+
+def _set_font(font, element, name: str, size: float, bold: bool = False, color: RGBColor | None = None) -> None:
+    font.name, font.size, font.bold = name, Pt(size), bold
+    if color is not None:
+        font.color.rgb = color
+    rpr = element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        fonts.set(qn(attr), name)
+
+
+def _para(doc, text: str = "", *, font: str = BODY_FONT, size: float = 16, bold: bool = False,
+          align=None, indent: bool = True, color: RGBColor | None = None, spacing: float | None = 28):
+    p = doc.add_paragraph()
+    if align is not None:
+        p.alignment = align
+    if indent and align is None:
+        p.paragraph_format.first_line_indent = Pt(size * 2)
+    if spacing is None:
+        p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+    if text:
+        run = p.add_run(text)
+        _set_font(run.font, run._element, font, size, bold, color)
+    return p
+
+
+def _red_rule(paragraph) -> None:
+    """The red separator line under the masthead (a bottom border of the paragraph)."""
+    ppr = paragraph._p.get_or_add_pPr()
+    borders = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    for key, value in (("w:val", "single"), ("w:sz", "18"), ("w:space", "4"), ("w:color", "C00000")):
+        bottom.set(qn(key), value)
+    borders.append(bottom)
+    ppr.append(borders)
+
+
+def _page_number_footer(section) -> None:
+    p = section.footer.paragraphs[0]
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = p.add_run("— ")
+    _set_font(run.font, run._element, "宋体", 14)
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), "PAGE")
+    inner = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = "1"
+    inner.append(text)
+    field.append(inner)
+    p._p.append(field)
+    run = p.add_run(" —")
+    _set_font(run.font, run._element, "宋体", 14)
+
+
+def _table(doc, headers: list[str], rows: list[list[str]], widths: list[float]) -> None:
+    table = doc.add_table(rows=1, cols=len(headers))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    for column, width in zip(table.columns, widths):
+        column.width = Cm(width)
+    for cell, header, width in zip(table.rows[0].cells, headers, widths):
+        cell.width = Cm(width)
+        _cell_text(cell, header, bold=True)
+    for values in rows:
+        cells = table.add_row().cells
+        for cell, value, width in zip(cells, values, widths):
+            cell.width = Cm(width)
+            _cell_text(cell, str(value))
+    _repeat_header(table.rows[0])
+
+
+def _cell_text(cell, text: str, bold: bool = False) -> None:
+    p = cell.paragraphs[0]
+    p.paragraph_format.first_line_indent = Pt(0)
+    p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+    run = p.add_run(text)
+    _set_font(run.font, run._element, HEADING_FONT if bold else BODY_FONT, 10.5, bold)
+
+
+def _repeat_header(row) -> None:
+    trpr = row._tr.get_or_add_trPr()
+    header = OxmlElement("w:tblHeader")
+    header.set(qn("w:val"), "true")
+    trpr.append(header)
+
+
+def _masthead(doc, masthead: str, number: int, office: str, issued_on: date) -> None:
+    _para(doc, masthead, font=TITLE_FONT, size=42, align=WD_ALIGN_PARAGRAPH.CENTER, color=RED, spacing=None)
+    _para(doc, f"第{number}期", size=16, align=WD_ALIGN_PARAGRAPH.CENTER)
+    line = _para(doc, "", align=WD_ALIGN_PARAGRAPH.LEFT)
+    line.paragraph_format.tab_stops.add_tab_stop(Mm(156), alignment=2)  # right tab at the text edge
+    run = line.add_run(f"{office}\t{_day(issued_on)}")
+    _set_font(run.font, run._element, BODY_FONT, 14)
+    _red_rule(line)
+    _para(doc, "", indent=False)
+
+
+def _items_text(items: list[Item]) -> list[str]:
+    return [f"{n}. {task_short(item, 60)}（{item.task_id}，牵头单位：{'、'.join(item.units)}，责任领导：{'、'.join(item.leaders) or '—'}）。"
+            f"{item.basis}" for n, item in enumerate(items, 1)]
+
+
+# --- the bulletin -------------------------------------------------------------------------
+
+
+def write_bulletin_docx(path: Path, bulletin: Bulletin, *, masthead: str, office: str, issued_on: date,
+                        chart: bytes) -> Path:
+    """The bulletin as an official document: masthead, numbers, tables, chart, named lists."""
+    doc = _official_document()
+    _masthead(doc, masthead, bulletin.number, office, issued_on)
+    _para(doc, bulletin.title, font=TITLE_FONT, size=22, align=WD_ALIGN_PARAGRAPH.CENTER, spacing=None)
+    _para(doc, "", indent=False)
+    _para(doc, "各镇人民政府、街道办事处，区直各单位：", indent=False)
+    _para(doc, f"根据区政府督查工作安排，督查室对{bulletin.period.label}{bulletin.kind.value}落实情况进行了督查和亮灯评定，"
+               "现将有关情况通报如下：")
+    _para(doc, "一、总体情况", font=HEADING_FONT)
+    _para(doc, bulletin.summary_sentence())
+    if bulletin.late or bulletin.missing:
+        parts = []
+        if bulletin.late:
+            parts.append(f"逾期报送{len(bulletin.late)}家：{'、'.join(bulletin.late)}")
+        if bulletin.missing:
+            parts.append(f"未报送{len(bulletin.missing)}家：{'、'.join(bulletin.missing)}")
+        _para(doc, "报送方面，" + "；".join(parts) + "。")
+    _para(doc, "（一）各牵头单位亮灯情况", font=KAI_FONT)
+    _table(doc, ["牵头单位", "亮灯任务", "绿灯", "黄灯", "红灯"],
+           [[r.name, r.counts.total, r.counts.green, r.counts.yellow, r.counts.red] for r in bulletin.by_unit],
+           [7.0, 2.2, 2.0, 2.0, 2.0])
+    doc.add_picture(io.BytesIO(chart), width=Mm(150))
+    picture = doc.paragraphs[-1]
+    picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    picture.paragraph_format.first_line_indent = Pt(0)
+    picture.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE  # an exact 28 pt line would clip the picture
+    _para(doc, "（二）按责任领导分列", font=KAI_FONT)
+    _table(doc, ["责任领导", "亮灯任务", "绿灯", "黄灯", "红灯"],
+           [[r.name, r.counts.total, r.counts.green, r.counts.yellow, r.counts.red] for r in bulletin.by_leader],
+           [7.0, 2.2, 2.0, 2.0, 2.0])
+    _para(doc, "二、亮红灯事项（约谈）", font=HEADING_FONT)
+    _list(doc, bulletin.red, f"本期无亮红灯事项。", "以上事项连续亮黄灯，由分管区领导约谈牵头单位主要负责人。")
+    _para(doc, "三、亮黄灯事项（整改）", font=HEADING_FONT)
+    _list(doc, bulletin.yellow, "本期无亮黄灯事项。", "以上事项由督查室向牵头单位发出督查整改通知书，抄送分管区领导。")
+    _para(doc, "四、表扬和批评", font=HEADING_FONT)
+    praise = "、".join(bulletin.praised)
+    _para(doc, f"对所牵头任务全部亮绿灯且按时报送的{len(bulletin.praised)}个单位予以表扬：{praise}。" if praise
+          else "本期没有所牵头任务全部亮绿灯且按时报送的单位。")
+    if bulletin.late or bulletin.missing:
+        _para(doc, "对逾期报送或未报送的单位提出批评：" + "、".join([*bulletin.late, *bulletin.missing]) + "。")
+    if bulletin.disagreements:
+        _para(doc, "五、自评与核定不一致事项", font=HEADING_FONT)
+        for d in bulletin.disagreements:
+            _para(doc, f"{d.task_id}（{d.unit}）：自评{d.self_light}，核定{d.light}。")
+    if bulletin.copied:
+        _para(doc, "六、进展情况与上期雷同" if bulletin.disagreements else "五、进展情况与上期雷同", font=HEADING_FONT)
+        for c in bulletin.copied:
+            _para(doc, f"{c.task_id}（{c.unit}）：本期进展情况与上期相似度{c.score:.0%}，请如实报告本期新进展。")
+    _para(doc, "", indent=False)
+    _para(doc, office, align=WD_ALIGN_PARAGRAPH.RIGHT)
+    _para(doc, _day(issued_on), align=WD_ALIGN_PARAGRAPH.RIGHT)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(path)
+    return path
+
+
+def _list(doc, items: list[Item], empty: str, closing: str) -> None:
+    if not items:
+        _para(doc, empty)
+        return
+    _para(doc, f"共{len(items)}项：")
+    for text in _items_text(items):
+        _para(doc, text)
+    _para(doc, closing)
+
+
+def write_notice_docx(path: Path, unit: str, items: list[Item], bulletin: Bulletin, *, office: str, issued_on: date,
+                      rectify_by: date, number: str) -> Path:
+    """督查整改通知书 to one unit: its yellow and red items, the deadline, cc its 分管领导."""
+    doc = _official_document()
+    _para(doc, "督查整改通知书", font=TITLE_FONT, size=22, align=WD_ALIGN_PARAGRAPH.CENTER, color=RED, spacing=None)
+    _para(doc, number, size=16, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _red_rule(doc.paragraphs[-1])
+    _para(doc, "", indent=False)
+    _para(doc, f"{unit}：", indent=False)
+    _para(doc, f"经督查，贵单位牵头的以下{len(items)}项{bulletin.kind.value}{bulletin.period.label}未完成节点目标，"
+               f"亮{'红灯' if any(i.light == LightColor.red.value for i in items) else '黄灯'}：")
+    for text in _items_text(items):
+        _para(doc, text)
+    _para(doc, f"请于{_day(rectify_by)}前完成整改，并将整改情况书面报送督查室。亮红灯事项将由分管区领导约谈贵单位主要负责人。")
+    _para(doc, "", indent=False)
+    _para(doc, office, align=WD_ALIGN_PARAGRAPH.RIGHT)
+    _para(doc, _day(issued_on), align=WD_ALIGN_PARAGRAPH.RIGHT)
+    _para(doc, "", indent=False)
+    _para(doc, "抄送：" + "、".join(f"{name}同志" for name in leaders_of(items)) + "。", size=14, indent=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(path)
+    return path
+
+
+def write_interview_list_docx(path: Path, bulletin: Bulletin, *, office: str, issued_on: date) -> Path:
+    """约谈名单: each red item with the unit to be interviewed and the leader who interviews."""
+    doc = _official_document()
+    _para(doc, f"{bulletin.period.label}亮红灯事项约谈名单", font=TITLE_FONT, size=22,
+          align=WD_ALIGN_PARAGRAPH.CENTER, spacing=None)
+    _para(doc, "", indent=False)
+    _table(doc, ["序号", "任务编号", "任务", "约谈对象（牵头单位主要负责人）", "约谈人（分管区领导）", "依据"],
+           [[n, i.task_id, task_short(i, 30), "、".join(i.units), "、".join(i.leaders), i.basis]
+            for n, i in enumerate(bulletin.red, 1)] or [["", "", "本期无亮红灯事项", "", "", ""]],
+           [1.0, 2.4, 4.0, 3.0, 2.2, 3.4])
+    _para(doc, "", indent=False)
+    _para(doc, f"{office}　{_day(issued_on)}", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(path)
+    return path
+
+
+# --- the ledger sheet ---------------------------------------------------------------------
+
+_THIN = Side(style="thin", color="FF808080")
+_BORDER = Border(top=_THIN, bottom=_THIN, left=_THIN, right=_THIN)
+_WRAP = Alignment(vertical="top", wrap_text=True)
+SHEET_WIDTHS = {1: 26, 2: 11, 3: 9, 4: 9, 5: 9, 6: 40}
+
+
+def write_bulletin_sheet(wb, bulletin: Bulletin, *, masthead: str, office: str, issued_on: date) -> None:
+    """通报-P / 月报-P in the ledger: the same content as the document, print-ready A4 portrait,
+    with a native Excel chart of lights by unit."""
+    ws = _fresh_sheet(wb, bulletin.sheet_name)
+    for col, width in SHEET_WIDTHS.items():
+        ws.column_dimensions[chr(64 + col)].width = width
+    row = 1
+
+    def line(text: str, *, bold: bool = False, size: float = 11, color: str | None = None, height: float | None = None) -> None:
+        nonlocal row
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=6)
+        cell = ws.cell(row, 1)
+        write_cell(cell, text)
+        cell.font = Font(bold=bold, size=size, color=color)
+        cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="center" if size > 12 else "left")
+        fit_row_height(ws, row, {1: sum(SHEET_WIDTHS.values())}, line_height=size * 1.45)
+        if height:
+            ws.row_dimensions[row].height = height
+        row += 1
+
+    def table(headers: list[str], rows: list[list], fills: bool = False) -> tuple[int, int]:
+        nonlocal row
+        first = row
+        for col, header in enumerate(headers, 1):
+            cell = ws.cell(row, col, header)
+            cell.font, cell.fill, cell.border = Font(bold=True), HEADER_FILL, _BORDER
+        row += 1
+        for values in rows:
+            for col, value in enumerate(values, 1):
+                cell = ws.cell(row, col)
+                write_cell(cell, value) if isinstance(value, str) else setattr(cell, "value", value)
+                cell.border, cell.alignment = _BORDER, _WRAP
+                if fills and col in (3, 4, 5) and value:
+                    cell.fill = LIGHT_FILLS[headers[col - 1]]
+            row += 1
+        row += 1
+        return first, row - 2
+
+    line(masthead, bold=True, size=26, color="FFC00000", height=42)
+    line(f"第{bulletin.number}期", size=14)
+    line(f"{office}　　{_day(issued_on)}")
+    line(bulletin.title, bold=True, size=16, height=30)
+    line("一、总体情况", bold=True)
+    line(bulletin.summary_sentence())
+    if bulletin.late:
+        line(f"逾期报送（{len(bulletin.late)}家）：{'、'.join(bulletin.late)}")
+    if bulletin.missing:
+        line(f"未报送（{len(bulletin.missing)}家）：{'、'.join(bulletin.missing)}")
+    line("（一）各牵头单位亮灯情况", bold=True)
+    headers = ["牵头单位", "亮灯任务", "绿灯", "黄灯", "红灯"]
+    first, last = table(headers, [[r.name, r.counts.total, r.counts.green, r.counts.yellow, r.counts.red]
+                                  for r in bulletin.by_unit], fills=True)
+    line("（二）按责任领导分列", bold=True)
+    table(["责任领导", "亮灯任务", "绿灯", "黄灯", "红灯"],
+          [[r.name, r.counts.total, r.counts.green, r.counts.yellow, r.counts.red] for r in bulletin.by_leader], fills=True)
+    for heading, items, empty in (("二、亮红灯事项（约谈）", bulletin.red, "本期无亮红灯事项。"),
+                                  ("三、亮黄灯事项（整改）", bulletin.yellow, "本期无亮黄灯事项。")):
+        line(heading, bold=True)
+        if items:
+            table(["任务编号", "牵头单位", "连续黄灯", "责任领导", "", "依据"],
+                  [[i.task_id, "、".join(i.units), i.streak, "、".join(i.leaders), "", i.basis] for i in items])
+        else:
+            line(empty)
+    line("四、表扬和批评", bold=True)
+    line(f"表扬（所牵头任务全部亮绿灯且按时报送）：{'、'.join(bulletin.praised) or '无'}")
+    line(f"批评（逾期报送或未报送）：{'、'.join([*bulletin.late, *bulletin.missing]) or '无'}")
+    line("五、自评与核定不一致", bold=True)
+    if bulletin.disagreements:
+        table(["任务编号", "报送单位", "自评灯色", "核定灯色"],
+              [[d.task_id, d.unit, d.self_light, d.light] for d in bulletin.disagreements])
+    else:
+        line("无")
+    line("六、进展情况与上期雷同", bold=True)
+    if bulletin.copied:
+        table(["任务编号", "报送单位", "相似度", "", "", "本期进展情况"],
+              [[c.task_id, c.unit, f"{c.score:.0%}", "", "", c.text] for c in bulletin.copied])
+    else:
+        line("无")
+    if bulletin.by_unit:
+        chart = BarChart()
+        chart.type, chart.grouping, chart.overlap = "bar", "stacked", 100
+        chart.title = f"{bulletin.period.label}各牵头单位亮灯情况"
+        data = Reference(ws, min_col=3, max_col=5, min_row=first, max_row=last)
+        chart.add_data(data, titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=1, min_row=first + 1, max_row=last))
+        for series, color in zip(chart.series, ("5CB85C", "F0C419", "D9534F")):
+            series.graphicalProperties.solidFill = color
+        chart.height, chart.width = max(7.5, 0.45 * (last - first) + 3), 17
+        ws.add_chart(chart, f"A{row + 1}")
+    ws.page_setup.orientation = "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
