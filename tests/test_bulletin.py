@@ -141,6 +141,7 @@ def test_notices_and_interview_list(year, tmp_path):
 def test_one_changed_feedback_changes_exactly_the_lines_that_depend_on_it(year, tmp_path):
     before = publish_bulletin(year, "2022Q2", tmp_path / "a", now=LATER).summary
     red_task = before["red"][0]
+    lights_before = {(r.task_id, r.period): r.model_dump() for r in LedgerStore(year).load()[0].lights}
     store = LedgerStore(year)
     led, _ = store.load()
     # the unit corrects its first-quarter return: the target had been met after all
@@ -157,6 +158,11 @@ def test_one_changed_feedback_changes_exactly_the_lines_that_depend_on_it(year, 
     assert after["counts"]["黄灯"] == before["counts"]["黄灯"] + 1
     assert after["counts"]["绿灯"] == before["counts"]["绿灯"]
     assert lights_sheet(year, "2022Q1")[red_task] == "绿灯"
+    # in 亮灯记录 exactly the two records of that task changed (light, streak, 依据), nothing else
+    lights_after = {(r.task_id, r.period): r.model_dump() for r in LedgerStore(year).load()[0].lights}
+    changed = {k for k in lights_after if lights_after[k] != lights_before.get(k)}
+    assert changed == {(red_task, "2022Q1"), (red_task, "2022Q2")}
+    assert (lights_after[(red_task, "2022Q2")]["streak"], lights_after[(red_task, "2022Q2")]["light"]) == (1, "黄灯")
 
 
 def test_bulletin_renders_to_pdf_and_png(office, poppler, year, tmp_path):
