@@ -55,7 +55,6 @@ import pwd
 import re
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -66,6 +65,8 @@ from pathlib import Path
 from typing import IO, Iterator
 
 import pytest
+
+from .processes import end_group, free_port
 
 HOST = "127.0.0.1"
 USER = "tester"
@@ -124,10 +125,6 @@ def require_dovecot() -> None:
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def _greets(port: int) -> bool:
@@ -150,44 +147,8 @@ def _greets(port: int) -> bool:
     return False
 
 
-def _group_alive(pgid: int) -> bool:
-    """Whether a non-zombie process of the group is left (a container's init may never reap zombies)."""
-    proc_dir = Path("/proc")
-    if not proc_dir.is_dir():
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-    for stat in proc_dir.glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue  # the process ended while we looked
-        if fields[0] != "Z" and int(fields[2]) == pgid:  # state, ppid, pgrp
-            return True
-    return False
 
 
-def _end_group(proc: subprocess.Popen, grace: float = STOP_TIMEOUT) -> None:
-    """SIGTERM dovecot's process group, SIGKILL it after ``grace`` seconds, and wait until no member of the
-    group runs any more. (SIGTERM to the master alone also works but takes a second: it waits for its
-    children; each dovecot process shuts down cleanly on SIGTERM by itself.)"""
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            pass
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                proc.wait(timeout=0.05)
-            except subprocess.TimeoutExpired:
-                pass
-            if proc.poll() is not None and not _group_alive(proc.pid):
-                return
-            if time.monotonic() >= deadline:
-                break
 
 
 def _check_conf_value(name: str, value: str) -> str:
@@ -257,7 +218,7 @@ class ImapServer:
     def stop(self) -> None:
         """End dovecot (SIGTERM, then SIGKILL after a timeout). Safe to call more than once."""
         if self._proc is not None:
-            _end_group(self._proc)
+            end_group(self._proc, STOP_TIMEOUT, 5.0)
             self._proc = None
         if self._out is not None:
             self._out.close()
@@ -406,7 +367,7 @@ def start_imap_server(tmp_dir: Path, *, timeout: float = START_TIMEOUT) -> ImapS
         passwd_file = _prepare(lay, password)
         conf = root / "dovecot.conf"
         for _attempt in range(PORT_ATTEMPTS):
-            port = _free_port()
+            port = free_port()
             conf.write_text(render_config(version, lay, port, passwd_file))
             server = ImapServer(host=HOST, port=port, user=USER, password=password, root=root, version=version,
                                 maildir=lay.maildir, log_path=root / "dovecot.log", _layout=lay)
@@ -421,7 +382,7 @@ def start_imap_server(tmp_dir: Path, *, timeout: float = START_TIMEOUT) -> ImapS
                 if isinstance(exc, OSError):
                     raise DovecotError(f"cannot start {binary}: {exc}") from exc
                 if isinstance(exc, DovecotError) and "Address already in use" in _read(root / "dovecot.out"):
-                    continue  # someone took the port between _free_port() and dovecot's bind: try another
+                    continue  # someone took the port between free_port() and dovecot's bind: try another
                 raise
             server._private_run_dir, private_run_dir = private_run_dir, None  # now the server's to remove
             return server

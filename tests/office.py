@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -31,6 +30,8 @@ from pathlib import Path
 from typing import IO, Iterator, Sequence, Union
 
 import pytest
+
+from .processes import end_group, free_port, group_alive  # noqa: F401  (group_alive: used by tests)
 
 UNO_SCRIPT = Path(__file__).with_name("office_uno.py")
 UNO_PYTHON = "/usr/bin/python3"
@@ -85,49 +86,10 @@ def _system_python_env() -> dict[str, str]:
     return env
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def _group_alive(pgid: int) -> bool:
-    """Whether any non-zombie process of the group is left (zombies may never be reaped in a container)."""
-    proc_dir = Path("/proc")
-    if not proc_dir.is_dir():
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-    for stat in proc_dir.glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue  # the process ended while we looked
-        if fields[0] != "Z" and int(fields[2]) == pgid:  # state, ppid, pgrp
-            return True
-    return False
 
 
-def _kill_group(proc: subprocess.Popen, grace: float = 10.0) -> None:
-    """SIGTERM the process group of ``proc`` (soffice is oosplash + soffice.bin), SIGKILL what is left after
-    ``grace`` seconds, and wait until no member runs any more."""
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 10.0)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            pass
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                proc.wait(timeout=0.05)
-            except subprocess.TimeoutExpired:
-                pass
-            if proc.poll() is not None and not _group_alive(proc.pid):
-                return
-            if time.monotonic() >= deadline:
-                break
 
 
 def _check_edits(edits: Sequence[Edit]) -> list[list]:
@@ -177,7 +139,7 @@ class Office:
         self.stop()  # clean up a dead instance first
         self._workdir = Path(tempfile.mkdtemp(prefix="xl-duban-office-"))
         profile = self._workdir / "profile"
-        self.port = _free_port()
+        self.port = free_port()
         self._log = open(self._workdir / "soffice.log", "wb")
         args = [self.soffice, "--headless", "--invisible", "--norestore", "--nologo", "--nodefault",
                 "--nolockcheck", f"-env:UserInstallation={profile.as_uri()}",
@@ -214,7 +176,7 @@ class Office:
 
     def stop(self) -> None:
         if self._proc is not None:
-            _kill_group(self._proc)
+            end_group(self._proc)
             self._proc = None
         if self._log is not None:
             self._log.close()
@@ -242,7 +204,7 @@ class Office:
         try:
             out, err = helper.communicate(json.dumps(job).encode("ascii"), timeout=timeout)
         except subprocess.TimeoutExpired:
-            _kill_group(helper, grace=0)
+            end_group(helper, grace=0)
             self.stop()  # its state is unknown now; the next call starts a fresh one
             raise OfficeTimeout(f"LibreOffice did not finish {job['action']!r} within {timeout:.0f} s "
                                 f"(killed; it restarts on the next call)") from None

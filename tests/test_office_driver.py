@@ -203,13 +203,13 @@ def test_timeout_kills_and_next_call_restarts(office: Office, source: Path, tmp_
         with pytest.raises(OfficeTimeout):
             quick.fill(source, [(SHEET, "C3", "x")], out_xlsx=tmp_path / "t.xlsx")
         assert not quick.running and not (tmp_path / "t.xlsx").exists()
-        assert not office_module._group_alive(first_pid)  # the whole process group is gone
+        assert not office_module.group_alive(first_pid)  # the whole process group is gone
         assert not workdir.exists()  # and so is the private profile
         quick.op_timeout = 120
         quick.fill(source, [(SHEET, "C3", "重启后")], out_xlsx=tmp_path / "t.xlsx")  # starts a fresh soffice
         second_pid = quick._proc.pid
     assert grid(tmp_path / "t.xlsx", SHEET)[2][2] == "重启后"
-    assert not office_module._group_alive(second_pid)
+    assert not office_module.group_alive(second_pid)
 
 
 def test_fixture_skips_locally_and_fails_on_ci(monkeypatch: pytest.MonkeyPatch):

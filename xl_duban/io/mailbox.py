@@ -14,6 +14,8 @@ import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
+from .mailer import secret
+
 PASSWORD_ENV = "DUBAN_IMAP_PASSWORD"
 
 
@@ -32,17 +34,8 @@ class ImapSettings:
 
 
 def imap_password() -> str | None:
-    """The IMAP password from the environment or the OS keyring — never from a workbook."""
-    if os.environ.get(PASSWORD_ENV):
-        return os.environ[PASSWORD_ENV]
-    try:
-        import keyring
-    except ImportError:
-        return None
-    try:
-        return keyring.get_password("xl_duban", "imap")
-    except Exception:  # a keyring backend that is not set up is the same as no password
-        return None
+    """The IMAP password (environment variable DUBAN_IMAP_PASSWORD or keyring user ``imap``)."""
+    return secret(PASSWORD_ENV, "imap")
 
 
 def fetch_unseen(settings: ImapSettings, inbox: Path, *, timeout: float = 60) -> list[Path]:

@@ -51,18 +51,24 @@ class SmtpSettings:
     password: str | None
 
 
-def smtp_password() -> str | None:
-    """The SMTP password from the environment or the OS keyring — never from a workbook."""
-    if os.environ.get(PASSWORD_ENV):
-        return os.environ[PASSWORD_ENV]
+def secret(env: str, keyring_user: str) -> str | None:
+    """A password from the environment variable ``env`` or the OS keyring (service ``xl_duban``,
+    user ``keyring_user``) — never from a workbook."""
+    if os.environ.get(env):
+        return os.environ[env]
     try:
         import keyring  # optional: Windows Credential Manager, macOS Keychain, Secret Service
     except ImportError:
         return None
     try:
-        return keyring.get_password("xl_duban", "smtp")
+        return keyring.get_password("xl_duban", keyring_user)
     except Exception:  # a keyring backend that is not set up is the same as no password
         return None
+
+
+def smtp_password() -> str | None:
+    """The SMTP password (environment variable DUBAN_SMTP_PASSWORD or keyring user ``smtp``)."""
+    return secret(PASSWORD_ENV, "smtp")
 
 
 def send_smtp(msg: EmailMessage, settings: SmtpSettings, *, attempts: int = 3,
