@@ -16,7 +16,7 @@ import pytest
 from xl_duban.io.ledger_store import LedgerStore
 from xl_duban.io.returns import CHINA
 from xl_duban.samples import fill_return
-from xl_duban.services import collect_returns, init_ledger, import_files, issue_workbooks
+from xl_duban.services import collect_returns, init_ledger, issue_workbooks
 
 from .conftest import ISSUED_AT, NOW, run_json
 from .office import office  # noqa: F401  (fixture)

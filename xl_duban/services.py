@@ -20,7 +20,8 @@ from typing import Callable
 
 from .domain.findings import Finding, count_by_level, error, has_errors, info, warning
 from .domain.cells import parse_cell_date
-from .domain.collecting import Checked, CollectContext, ReturnedFile, check_return, merge_returns, missing_returns
+from .domain.collecting import (Checked, CollectContext, ReturnedFile, check_return, merge_returns, missing_returns,
+                                submission_of)
 from .domain.importing import RawTable, map_prose, map_task_table, map_unit_table, merge_tasks, merge_units, detect_year
 from .domain.lights import LightRules, light_tasks
 from .domain.issuing import (Form, build_issue, build_targets_issue, file_name as issue_file_name, file_safe, recipients,
@@ -31,7 +32,7 @@ from .domain.models import (ChangeLogEntry, Ledger, LightColor, Submission, Subm
 from .domain.periods import Period, due_date
 from .domain.rules import Context, choice_setting, int_setting, validate
 from .domain.schema import DATA_SHEETS
-from .domain.units import UnitDirectory, normalize_name
+from .domain.units import UnitDirectory
 from .io.calendar_source import work_calendar
 from .io.ledger_store import LedgerError, LedgerStore, create_ledger
 from .io.keys import signing_key
@@ -626,7 +627,7 @@ def collect_returns(ledger_path: Path, inboxes: list[Path], *, now: datetime, pe
     for name, reason in problems:
         level = info if reason == NO_ATTACHMENT else error
         findings.append(level("unreadable-file" if level is error else "no-attachment", reason, file=name))
-    ctx = CollectContext(ledger=ledger, key=signing_key(), directory=UnitDirectory(ledger.units))
+    ctx = CollectContext(ledger=ledger, key=signing_key())
     accepted_before, rejected_before = collected_hashes(ledger, ledger_path)
     checked: list[tuple[Incoming, Checked]] = []
     skipped, seen = 0, set()
@@ -669,7 +670,7 @@ def collect_returns(ledger_path: Path, inboxes: list[Path], *, now: datetime, pe
         if result.accepted:
             ledger.changelog.append(ChangeLogEntry(
                 time=now, action=COLLECTED, object=item.file_name, field=f"{result.issue.period} {result.issue.unit}",
-                new="逾期接收" if result.late else "已接收", source=f"duban collect {result.file.name}#{result.file.file_hash}"))
+                new=result.outcome, source=f"duban collect {result.file.name}#{result.file.file_hash}"))
     for f in missing:
         period, unit = f.subject.split(" ", 1)
         report.append({"单位": unit, "周期": period, "结果": "未报送", "说明": f.message, "处理建议": f.hint})
@@ -722,7 +723,7 @@ def _file_away(ledger_path: Path, item: Incoming, result: Checked) -> dict:
         _write_once(stored, item.data)
         note = "\n".join(f"{f.location()}：{f.message}" + (f"\n    处理建议：{f.hint}" if f.hint else "") for f in errors)
         _write_once(stored.with_name(stored.name + ".退回原因.txt"), f"{item.name}\n\n{note}\n".encode("utf-8"))
-    outcome = "退回" if not result.accepted else "逾期接收" if result.late else "已接收"
+    outcome = result.outcome
     reasons = errors or [f for f in result.findings if f.code == "late-return"]
     received = result.file.received_at.isoformat(sep=" ", timespec="minutes")
     tasks = len(result.feedback) + len({t.task_id for t in result.targets})
@@ -830,7 +831,7 @@ def publish_bulletin(ledger_path: Path, period_text: str, out_dir: Path, *, now:
 
 def _record_issue(ledger: Ledger, period: str, unit: str, now: datetime, due_day: date) -> None:
     """Create or refresh the 报送情况 row of (period, unit): issued now, not yet sent or returned."""
-    row = next((s for s in ledger.submissions if s.period == period and normalize_name(s.unit) == unit), None)
+    row = submission_of(ledger, period, unit)
     if row is None:
         row = Submission(period=period, unit=unit)
         ledger.submissions.append(row)

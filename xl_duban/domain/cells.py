@@ -12,6 +12,11 @@ from datetime import date, datetime, time
 
 from .periods import Period
 
+
+def date_text(d: date) -> str:
+    """A date as documents and forms write it: 2024年6月30日."""
+    return f"{d.year}年{d.month}月{d.day}日"
+
 _SUFFIX = re.compile(r"(之前|以前|前)$")  # "2024年6月底前" is the seeds' way of writing a deadline
 _YEAR = r"(?:(\d{4})[-/.年])"
 _TIME = re.compile(r"(?:\s+|T|(?<=日))(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")  # split off before spaces are dropped

@@ -27,7 +27,7 @@ from .lights import normalize_completion, normalize_light
 from .mail import split_addresses
 from .models import (ChangeLogEntry, Completion, Feedback, LightColor, Ledger, NodeTarget, Submission,
                      SubmissionState, TargetStatus, TaskKind)
-from .units import UnitDirectory, normalize_name
+from .units import normalize_name
 
 META_SHEET = "_duban"
 FEEDBACK_FIELDS = (  # input header → Feedback field
@@ -81,18 +81,24 @@ class Checked:
     def late(self) -> bool:
         return self.issue is not None and self.file.received_at.date() > date.fromisoformat(self.issue.due)
 
+    @property
+    def outcome(self) -> str:
+        """退回 / 逾期接收 / 已接收, as the collection report and 变更日志 say it."""
+        return "退回" if not self.accepted else "逾期接收" if self.late else "已接收"
+
 
 @dataclass(frozen=True)
 class CollectContext:
-    """What the checks compare a file with: the ledger's issues, units and signing key."""
+    """What the checks compare a file with: the ledger's issues and units, and the signing key."""
 
     ledger: Ledger
     key: bytes
-    directory: UnitDirectory
 
-    def submission(self, period: str, unit: str) -> Submission | None:
-        unit = normalize_name(unit)
-        return next((s for s in self.ledger.submissions if s.period == period and normalize_name(s.unit) == unit), None)
+
+def submission_of(ledger: Ledger, period: str, unit: str) -> Submission | None:
+    """The 报送情况 row of a unit for a period (unit names compared normalised)."""
+    unit = normalize_name(unit)
+    return next((s for s in ledger.submissions if s.period == period and normalize_name(s.unit) == unit), None)
 
 
 def _at(file: ReturnedFile, **where) -> dict:
@@ -141,7 +147,7 @@ def read_identity(file: ReturnedFile, key: bytes) -> tuple[IssuedWorkbook | None
 def check_issue_in_force(file: ReturnedFile, issue: IssuedWorkbook, ctx: CollectContext) -> list[Finding]:
     """The issue must be the one recorded in 报送情况 for that unit and period: a file from a
     superseded issue (re-issued with new targets) or from another ledger is refused."""
-    row = ctx.submission(issue.period, issue.unit)
+    row = submission_of(ctx.ledger, issue.period, issue.unit)
     what = f"{issue.unit}的{issue.period}{issue.form.value}"
     if row is None:
         return [error("no-matching-issue", f"本台账没有向{issue.unit}下发过{issue.period}{issue.form.value}，"
@@ -273,7 +279,7 @@ def check_return(file: ReturnedFile, ctx: CollectContext) -> Checked:
             break  # later checks would only repeat the same cause row by row
     if checked.accepted:
         if issue.form is Form.feedback:
-            checked.feedback, empty = _feedback_of(file, issue)
+            checked.feedback, empty = _feedback_of(file, issue, checked.late)
             checked.findings.extend(empty)
         else:
             checked.targets = _targets_of(file, issue)
@@ -289,8 +295,8 @@ def _issued_rows(file: ReturnedFile, issue: IssuedWorkbook) -> list[ReturnedRow]
     return [r for r in file.rows if r.values.get("任务编号", "") in issued]
 
 
-def _feedback_of(file: ReturnedFile, issue: IssuedWorkbook) -> tuple[list[Feedback], list[Finding]]:
-    late = "是" if file.received_at.date() > date.fromisoformat(issue.due) else "否"
+def _feedback_of(file: ReturnedFile, issue: IssuedWorkbook, is_late: bool) -> tuple[list[Feedback], list[Finding]]:
+    late = "是" if is_late else "否"
     out, findings = [], []
     for r in _issued_rows(file, issue):
         values = {name: r.values.get(header, "") for header, name in FEEDBACK_FIELDS}
@@ -418,9 +424,7 @@ def _record_submission(ledger: Ledger, item: Checked, now: datetime, command: st
     A rejected file changes nothing in the ledger (it waits in quarantine/ with its reason),
     so a unit's earlier accepted return always stands.
     """
-    issue = item.issue
-    unit = normalize_name(issue.unit)
-    row = next((s for s in ledger.submissions if s.period == issue.period and normalize_name(s.unit) == unit), None)
+    row = submission_of(ledger, item.issue.period, item.issue.unit)
     if row is None:
         return
     received = parse_cell_datetime(row.received_at)

@@ -18,6 +18,7 @@ from enum import Enum
 
 from pydantic import BaseModel, ConfigDict
 
+from .cells import date_text
 from .models import Feedback, Ledger, NodeTarget, Task, TaskKind, TaskStatus
 from .periods import Period, periods_of_year
 from .units import UnitDirectory, normalize_name
@@ -207,7 +208,7 @@ def deadline_text(value: object) -> str:
     if isinstance(value, datetime):
         value = value.date()
     if isinstance(value, date):
-        return f"{value.year}年{value.month}月{value.day}日"
+        return date_text(value)
     return str(value or "").strip()
 
 

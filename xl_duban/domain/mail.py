@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from .cells import date_text
 from .periods import Period
 
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -30,19 +31,15 @@ def split_addresses(text: str) -> tuple[str, ...]:
     return tuple(a for a in re.split(r"[;；,，\s]+", text or "") if _ADDRESS.match(a))
 
 
-def _day(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
-
-
 def issue_mail(unit: str, addresses: str, period: Period, kind: str, due: date, attachment: str,
                office: str, sender_office: str) -> MailDraft:
     """The email that carries a unit's feedback workbook (下发)."""
-    subject = f"【督办】请于{_day(due)}前报送{period.label}{kind}落实情况（{unit}）"
+    subject = f"【督办】请于{date_text(due)}前报送{period.label}{kind}落实情况（{unit}）"
     body = (
         f"{unit}：\n\n"
         f"    附件是贵单位牵头的{period.label}{kind}落实情况反馈表，请对照节点目标逐项填写"
         f"“完成情况”“进展情况”“存在问题及原因分析”“下一步工作计划和意见建议”“自评灯色”，"
-        f"于{_day(due)}（含当日）前将填好的表格作为附件回复本邮件。\n\n"
+        f"于{date_text(due)}（含当日）前将填好的表格作为附件回复本邮件。\n\n"
         "    请注意：灰色单元格由督查室填写，请勿改动；不要增删行列，不要重命名工作表，直接保存为 .xlsx 即可。"
         "表格内容将按任务编号自动汇总，逾期报送的将在通报中注明。\n\n"
         f"{sender_office}\n{office}\n"
@@ -53,7 +50,7 @@ def issue_mail(unit: str, addresses: str, period: Period, kind: str, due: date, 
 def reminder_mail(unit: str, addresses: str, period: Period, kind: str, due: date, attachment: str,
                   office: str, sender_office: str, overdue: bool) -> MailDraft:
     """The 催办 email: the same workbook again, with the deadline (or that it has passed)."""
-    when = f"已于{_day(due)}截止" if overdue else f"将于{_day(due)}截止"
+    when = f"已于{date_text(due)}截止" if overdue else f"将于{date_text(due)}截止"
     subject = f"【催办】{unit}：{period.label}{kind}落实情况尚未报送（{when}）"
     body = (
         f"{unit}：\n\n"

@@ -21,11 +21,12 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt, RGBColor
 from openpyxl.chart import BarChart, Reference
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Font, Side
 
+from ..domain.cells import date_text
 from ..domain.bulletin import Bulletin, Item, leaders_of, task_short
 from ..domain.models import LightColor
-from .ledger_store import HEADER_FILL, write_cell
+from .ledger_store import HEADER_FILL, print_setup, write_cell
 from .views import LIGHT_FILLS, _fresh_sheet, fit_row_height
 
 RED = RGBColor(0xC0, 0x00, 0x00)
@@ -33,10 +34,6 @@ TITLE_FONT, BODY_FONT, HEADING_FONT, KAI_FONT = "方正小标宋简体", "仿宋
 CHART_COLORS = {"绿灯": "#5CB85C", "黄灯": "#F0C419", "红灯": "#D9534F"}
 CJK_FONTS = ("Microsoft YaHei", "SimHei", "SimSun", "Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC",
              "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "AR PL UMing CN")
-
-
-def _day(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 # --- chart --------------------------------------------------------------------------------
@@ -190,7 +187,7 @@ def _masthead(doc, masthead: str, number: int, office: str, issued_on: date) -> 
     _para(doc, f"第{number}期", size=16, align=WD_ALIGN_PARAGRAPH.CENTER)
     line = _para(doc, "", align=WD_ALIGN_PARAGRAPH.LEFT)
     line.paragraph_format.tab_stops.add_tab_stop(Mm(156), alignment=2)  # right tab at the text edge
-    run = line.add_run(f"{office}\t{_day(issued_on)}")
+    run = line.add_run(f"{office}\t{date_text(issued_on)}")
     _set_font(run.font, run._element, BODY_FONT, 14)
     _red_rule(line)
     _para(doc, "", indent=False)
@@ -237,7 +234,7 @@ def write_bulletin_docx(path: Path, bulletin: Bulletin, *, masthead: str, office
            [[r.name, r.counts.total, r.counts.green, r.counts.yellow, r.counts.red] for r in bulletin.by_leader],
            [7.0, 2.2, 2.0, 2.0, 2.0])
     _para(doc, "二、亮红灯事项（约谈）", font=HEADING_FONT)
-    _list(doc, bulletin.red, f"本期无亮红灯事项。", "以上事项连续亮黄灯，由分管区领导约谈牵头单位主要负责人。")
+    _list(doc, bulletin.red, "本期无亮红灯事项。", "以上事项连续亮黄灯，由分管区领导约谈牵头单位主要负责人。")
     _para(doc, "三、亮黄灯事项（整改）", font=HEADING_FONT)
     _list(doc, bulletin.yellow, "本期无亮黄灯事项。", "以上事项由督查室向牵头单位发出督查整改通知书，抄送分管区领导。")
     _para(doc, "四、表扬和批评", font=HEADING_FONT)
@@ -256,7 +253,7 @@ def write_bulletin_docx(path: Path, bulletin: Bulletin, *, masthead: str, office
             _para(doc, f"{c.task_id}（{c.unit}）：本期进展情况与上期相似度{c.score:.0%}，请如实报告本期新进展。")
     _para(doc, "", indent=False)
     _para(doc, office, align=WD_ALIGN_PARAGRAPH.RIGHT)
-    _para(doc, _day(issued_on), align=WD_ALIGN_PARAGRAPH.RIGHT)
+    _para(doc, date_text(issued_on), align=WD_ALIGN_PARAGRAPH.RIGHT)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(path)
     return path
@@ -285,10 +282,10 @@ def write_notice_docx(path: Path, unit: str, items: list[Item], bulletin: Bullet
                f"亮{'红灯' if any(i.light == LightColor.red.value for i in items) else '黄灯'}：")
     for text in _items_text(items):
         _para(doc, text)
-    _para(doc, f"请于{_day(rectify_by)}前完成整改，并将整改情况书面报送督查室。亮红灯事项将由分管区领导约谈贵单位主要负责人。")
+    _para(doc, f"请于{date_text(rectify_by)}前完成整改，并将整改情况书面报送督查室。亮红灯事项将由分管区领导约谈贵单位主要负责人。")
     _para(doc, "", indent=False)
     _para(doc, office, align=WD_ALIGN_PARAGRAPH.RIGHT)
-    _para(doc, _day(issued_on), align=WD_ALIGN_PARAGRAPH.RIGHT)
+    _para(doc, date_text(issued_on), align=WD_ALIGN_PARAGRAPH.RIGHT)
     _para(doc, "", indent=False)
     _para(doc, "抄送：" + "、".join(f"{name}同志" for name in leaders_of(items)) + "。", size=14, indent=False)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -307,7 +304,7 @@ def write_interview_list_docx(path: Path, bulletin: Bulletin, *, office: str, is
             for n, i in enumerate(bulletin.red, 1)] or [["", "", "本期无亮红灯事项", "", "", ""]],
            [1.0, 2.4, 4.0, 3.0, 2.2, 3.4])
     _para(doc, "", indent=False)
-    _para(doc, f"{office}　{_day(issued_on)}", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    _para(doc, f"{office}　{date_text(issued_on)}", align=WD_ALIGN_PARAGRAPH.RIGHT)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(path)
     return path
@@ -361,7 +358,7 @@ def write_bulletin_sheet(wb, bulletin: Bulletin, *, masthead: str, office: str, 
 
     line(masthead, bold=True, size=26, color="FFC00000", height=42)
     line(f"第{bulletin.number}期", size=14)
-    line(f"{office}　　{_day(issued_on)}")
+    line(f"{office}　　{date_text(issued_on)}")
     line(bulletin.title, bold=True, size=16, height=30)
     line("一、总体情况", bold=True)
     line(bulletin.summary_sentence())
@@ -410,8 +407,6 @@ def write_bulletin_sheet(wb, bulletin: Bulletin, *, masthead: str, office: str, 
             series.graphicalProperties.solidFill = color
         chart.height, chart.width = max(7.5, 0.45 * (last - first) + 3), 17
         ws.add_chart(chart, f"A{row + 1}")
-    ws.page_setup.orientation = "portrait"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    print_setup(ws)
+    ws.page_setup.orientation = "portrait"  # a bulletin reads top to bottom
     ws.print_options.horizontalCentered = True

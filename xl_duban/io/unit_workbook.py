@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from ..domain.cells import date_text
 from ..domain.issuing import COMPLETION_HEADER, SELF_LIGHT_HEADER, Form, IssuedWorkbook
 from ..domain.models import Completion, LightColor, TaskKind
 from ..domain.periods import Period
@@ -77,7 +78,7 @@ def write_unit_workbook(path: Path, issue: IssuedWorkbook, signature: str) -> Pa
     write_cell(ws["A2"], f"报送单位：{issue.unit}")
     right = get_column_letter(min(n_locked, len(headers) - 1) + 1)
     ws.merge_cells(f"{right}2:{last_col}2")
-    write_cell(ws[f"{right}2"], f"截止时间：{due.year}年{due.month}月{due.day}日（含当日）前报送")
+    write_cell(ws[f"{right}2"], f"截止时间：{date_text(due)}（含当日）前报送")
     for cell in (ws["A2"], ws[f"{right}2"]):
         cell.font = Font(bold=True, size=12)
     ws.merge_cells(f"A3:{last_col}3")
