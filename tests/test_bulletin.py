@@ -25,7 +25,7 @@ LATER = datetime(2022, 7, 20, 9, 0)
 
 @pytest.fixture(scope="module")
 def demo_year(tmp_path_factory) -> Path:
-    """The demo's year (targets, 2022Q1 and 2022Q2 collected, lit and published), built once."""
+    """The demo's year (targets, 2022-01 … 2022-06 and 2022Q1, 2022Q2 collected, lit and published), built once."""
     import os
 
     out = tmp_path_factory.mktemp("demo-year")
@@ -114,11 +114,47 @@ def test_every_count_equals_an_independent_count_of_the_lights(year, tmp_path):
     assert all(int(r[1]) == int(r[2]) + int(r[3]) + int(r[4]) for r in unit_rows)
 
 
-def test_numbering_continues_and_republishing_keeps_the_number(year, tmp_path):
-    first = publish_bulletin(year, "2022Q2", tmp_path / "a", now=LATER)
+def published_numbers(ledger: Path) -> dict[str, int]:
+    """Bulletin sheet → 期号, read straight from the 变更日志 sheet."""
+    rows = sheet_rows(ledger, "变更日志")
+    h = rows[0]
+    return {r[h.index("对象")]: int(r[h.index("新值")]) for r in rows[1:] if r[h.index("操作")] == "通报"}
+
+
+def test_numbering_continues_across_monthly_and_quarterly_bulletins(year, tmp_path):
+    numbers = published_numbers(year)
+    # the demo publishes 月报 for 2022-01 … 2022-06 and 通报 for both quarters, in the order they happen
+    assert sorted(numbers, key=numbers.get) == ["月报-2022-01", "月报-2022-02", "月报-2022-03", "通报-2022Q1",
+                                                "月报-2022-04", "月报-2022-05", "月报-2022-06", "通报-2022Q2"]
+    assert sorted(numbers.values()) == list(range(1, len(numbers) + 1))
     again = publish_bulletin(year, "2022Q2", tmp_path / "b", now=LATER)
-    assert first.summary["number"] == again.summary["number"] == 2  # the demo published 2022Q1 as 第1期
-    assert "第2期" in docx_text(Path(again.summary["document"]))
+    assert again.summary["number"] == numbers["通报-2022Q2"]  # republishing keeps its number
+    assert f"第{numbers['通报-2022Q2']}期" in docx_text(Path(again.summary["document"]))
+    assert published_numbers(year) == numbers
+
+
+def test_monthly_bulletin_counts_only_livelihood_projects(year, tmp_path):
+    outcome = publish_bulletin(year, "2022-06", tmp_path / "out", now=LATER)
+    assert outcome.exit_code == 0, outcome.findings
+    lights = lights_sheet(year, "2022-06")
+    assert lights and all(t.startswith("2022-MS-") for t in lights)
+    colors = Counter(lights.values())
+    assert outcome.summary["counts"] == {"绿灯": colors["绿灯"], "黄灯": colors["黄灯"], "红灯": colors["红灯"],
+                                         "合计": len(lights)}
+    assert set(outcome.summary["red"]) == {t for t, c in lights.items() if c == "红灯"}
+    assert set(outcome.summary["yellow"]) == {t for t, c in lights.items() if c == "黄灯"}
+    previous = Counter(lights_sheet(year, "2022-05").values())
+    text = docx_text(Path(outcome.summary["document"]))
+    rows = sheet_rows(year, "月报-2022-06")
+    sheet_text = "\n".join(str(c) for r in rows for c in r if c is not None)
+    sentence = (f"2022年6月共对{len(lights)}项民生实事亮灯，其中绿灯{colors['绿灯']}项（{colors['绿灯'] / len(lights):.1%}）、"
+                f"黄灯{colors['黄灯']}项（{colors['黄灯'] / len(lights):.1%}）、红灯{colors['红灯']}项")
+    for where in (text, sheet_text):
+        assert "关于2022年6月区十件民生实事落实情况的通报" in where
+        assert sentence in where and "与5月相比" in where
+        assert "2022-ZD-" not in where  # key tasks belong to the quarterly bulletin
+    green_delta = colors["绿灯"] - previous["绿灯"]
+    assert (f"绿灯增加{green_delta}项" if green_delta > 0 else f"绿灯减少{-green_delta}项" if green_delta else "绿灯持平") in text
 
 
 def test_notices_and_interview_list(year, tmp_path):
@@ -138,12 +174,25 @@ def test_notices_and_interview_list(year, tmp_path):
     assert all(t in interviews for t, c in lights.items() if c == "红灯")
 
 
+def bulletin_lines(document: Path, ledger: Path, sheet: str) -> tuple[set[str], set[str]]:
+    """The bulletin's lines as a reader sees them (docx paragraphs and table rows; sheet rows),
+    without list numbers, which shift when an item above them comes or goes."""
+    doc = docx.Document(str(document))
+    lines = [p.text for p in doc.paragraphs if p.text.strip()]
+    lines += ["|".join(c.text for c in row.cells) for table in doc.tables for row in table.rows]
+    cells = ["|".join(str(c) for c in r if c is not None) for r in sheet_rows(ledger, sheet) if any(r)]
+    strip = lambda line: re.sub(r"^\d+\. ", "", line)  # noqa: E731
+    return {strip(x) for x in lines}, set(cells)
+
+
 def test_one_changed_feedback_changes_exactly_the_lines_that_depend_on_it(year, tmp_path):
     before = publish_bulletin(year, "2022Q2", tmp_path / "a", now=LATER).summary
+    lines_before = bulletin_lines(Path(before["document"]), year, "通报-2022Q2")
     red_task = before["red"][0]
     lights_before = {(r.task_id, r.period): r.model_dump() for r in LedgerStore(year).load()[0].lights}
     store = LedgerStore(year)
     led, _ = store.load()
+    task = next(t for t in led.tasks if t.id == red_task)
     # the unit corrects its first-quarter return: the target had been met after all
     for fb in led.feedback:
         if fb.task_id == red_task and fb.period == "2022Q1":
@@ -163,28 +212,48 @@ def test_one_changed_feedback_changes_exactly_the_lines_that_depend_on_it(year, 
     changed = {k for k in lights_after if lights_after[k] != lights_before.get(k)}
     assert changed == {(red_task, "2022Q1"), (red_task, "2022Q2")}
     assert (lights_after[(red_task, "2022Q2")]["streak"], lights_after[(red_task, "2022Q2")]["light"]) == (1, "黄灯")
+    # in the bulletin (docx and sheet) only the lines that depend on this task changed: its own
+    # item, its units' and leaders' table rows, the totals and the list counts
+    lines_after = bulletin_lines(Path(after["document"]), year, "通报-2022Q2")
+    owners = set(task.lead_units) | set(task.leaders)
+
+    def depends(line: str) -> bool:
+        return (red_task in line or line.split("|")[0] in owners or f"共对{before['counts']['合计']}项重点任务亮灯" in line
+                or re.fullmatch(r"共\d+项：", line) is not None)
+
+    for old, new in zip(lines_before, lines_after):
+        diff = old ^ new
+        assert diff and all(depends(line) for line in diff), sorted(x for x in diff if not depends(x))
+        assert any(red_task in line and "亮红灯" in line for line in old - new)  # gone from the red list
+        assert any(red_task in line and "亮黄灯" in line for line in new - old)  # now in the yellow list
+        assert {line.split("|")[0] for line in diff if "|" in line and line.split("|")[0] in owners} == owners
 
 
-def test_bulletin_renders_to_pdf_and_png(office, poppler, year, tmp_path):
-    outcome = publish_bulletin(year, "2022Q2", tmp_path / "out", now=LATER)
+@pytest.mark.parametrize("period, sheet, title", [
+    ("2022Q2", "通报-2022Q2", "关于2022年第二季度区《政府工作报告》重点任务落实情况的通报"),
+    ("2022-06", "月报-2022-06", "关于2022年6月区十件民生实事落实情况的通报"),
+])
+def test_bulletin_renders_to_pdf_and_png(office, poppler, year, tmp_path, period, sheet, title):
+    outcome = publish_bulletin(year, period, tmp_path / "out", now=LATER)
     ARTIFACTS.mkdir(exist_ok=True)
-    for source, stem in ((Path(outcome.summary["document"]), "bulletin-docx"), (year, "bulletin-sheet")):
+    kind = "quarterly" if "Q" in period else "monthly"
+    for source, stem in ((Path(outcome.summary["document"]), f"bulletin-{kind}-docx"), (year, f"bulletin-{kind}-sheet")):
         if source == year:  # only the bulletin sheet: a copy of the ledger holding just that sheet
             wb = openpyxl.load_workbook(year)
             for name in wb.sheetnames:
-                if name != "通报-2022Q2":
+                if name != sheet:
                     del wb[name]
             source = tmp_path / "bulletin-sheet.xlsx"
             wb.save(source)
         pdf = office.convert(source, "pdf", tmp_path / stem, ".pdf")
         info = _run([poppler["pdftotext"], "-layout", str(pdf), "-"], what="pdftotext").stdout
         flat = "".join(info.split())
-        assert "源城政务督查" in flat and "第2期" in flat
-        assert "关于2022年第二季度区《政府工作报告》重点任务落实情况的通报" in flat
+        assert "源城政务督查" in flat and f"第{outcome.summary['number']}期" in flat
+        assert title in flat
         assert f"红灯{outcome.summary['counts']['红灯']}项" in flat
-        assert all(t in flat for t in outcome.summary["red"])
+        assert all(t in flat for t in outcome.summary["red"] + outcome.summary["yellow"])
         pages = int(re.search(r"Pages:\s+(\d+)", _run(["pdfinfo", str(pdf)], what="pdfinfo").stdout).group(1))
-        assert 2 <= pages <= 40
+        assert 1 <= pages <= 40
         png = ARTIFACTS / stem
         _run([poppler["pdftoppm"], "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(png)],
              what="pdftoppm")

@@ -255,7 +255,7 @@ def bulletin_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
 
 @app.command("demo")
 def demo_cmd(out_dir: Path = typer.Argument(Path("duban-demo"), help="演示输出目录"), as_json: bool = JsonOpt) -> None:
-    """演示：用内置的 2022 年真实清单生成来文、新建台账、导入并校验，再用模拟单位走完目标安排表和两个季度的下发、回收、亮灯。"""
+    """演示：用内置的 2022 年真实清单生成来文、新建台账、导入并校验，再用模拟单位走完目标安排表、1—6 月民生实事和两个季度重点任务的下发、回收、亮灯、通报。"""
     from .demo import run_demo
 
     action = _with_progress(as_json, lambda progress: run_demo(out_dir, now=_now(), progress=progress))

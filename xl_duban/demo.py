@@ -1,13 +1,14 @@
-"""``duban demo``: a realistic year built from the bundled 2022 documents of the real process.
+"""``duban demo``: a realistic half year built from the bundled 2022 documents of the real process.
 
 The demo goes through the same doors a clerk uses: it writes the Word attachments as the
 office receives them (with a header row repeated at page breaks, padded and wrapped names),
 a unit directory workbook, then runs ``init``, ``import`` and ``validate``. It then plays
-the year with simulated units (:mod:`xl_duban.simulation`): the 季度目标安排表 goes out and
-comes back, the office confirms the targets, and two quarters run issue → send (.eml) →
-returns (most on time, some late, one missing, one with an edited grey cell, one mailed
-from another unit's address) → collect → light → bulletin, so the second quarter shows red
-lights, a bulletin naming them, 整改通知书 and the 约谈名单.
+the year with simulated units (:mod:`xl_duban.simulation`): the 季度 and 月度目标安排表 go out
+and come back, the office confirms the targets, then six monthly 民生实事 rounds and two
+quarterly key-task rounds run, in date order, issue → send (.eml) → returns (most on time,
+some late, one missing, one with an edited grey cell, one mailed from another unit's
+address, one copying last period's progress) → collect → light → bulletin, so later periods
+show red lights, bulletins naming them (one 期号 series), 整改通知书 and the 约谈名单.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from .domain.mail import split_addresses
+from .domain.issuing import targets_label
 from .domain.models import ChangeLogEntry, TargetStatus, TaskKind
 from .io.ledger_store import BACKUP_DIR, LedgerStore, atomic_save
 from .samples import seed_2022_tables, write_tables_docx
-from .services import (Outcome, Progress, collect_returns, import_files, init_ledger, issue_workbooks, light_up,
+from .services import (KIND_ARGUMENTS, Outcome, Progress, collect_returns, import_files, init_ledger, issue_workbooks, light_up,
                        publish_bulletin, send_workbooks, validate_ledger)
 from .simulation import reply_eml, simulate_round, simulate_targets
 
@@ -33,6 +35,7 @@ LEDGER_NAME = f"{DEMO_YEAR}年督查台账.xlsx"
 OFFICE_MAIL = "duchashi@yuancheng.example"
 WORK_DIRS = ("下发", "发出邮件", "收件箱", "单位端（模拟）", "通报", "archive", "quarantine")
 TARGETS_AT = (datetime(2022, 1, 10, 9, 0), datetime(2022, 1, 14, 10, 30), datetime(2022, 1, 18, 9, 0))
+DEMO_MONTHS = 6  # 民生实事 rounds 2022-01 … 2022-06, alongside the two quarters
 ROUNDS = (("2022Q1", datetime(2022, 3, 25, 9, 0), datetime(2022, 4, 15, 9, 0)),
           ("2022Q2", datetime(2022, 6, 24, 9, 0), datetime(2022, 7, 15, 9, 0)))
 
@@ -101,65 +104,84 @@ def _put_away_previous_run(out_dir: Path, ledger_path: Path, now: datetime) -> N
         shutil.move(str(path), str(target / path.name))
 
 
-def _step(progress: Progress | None, label: str, done: int, total: int = 9) -> None:
+def _step(progress: Progress | None, label: str, done: int, total: int) -> None:
     if progress:
         progress(label, done, total)
 
 
+def schedule() -> list[tuple[str, datetime]]:
+    """The demo's feedback rounds in the order the office runs them: 民生实事 every month
+    (issued around the 25th), key tasks every quarter (issued with that month's round)."""
+    months = [(f"{DEMO_YEAR}-{m:02d}", datetime(DEMO_YEAR, m, 25 if m != 6 else 24, 9, 0)) for m in range(1, DEMO_MONTHS + 1)]
+    quarters = [(period, issued_at) for period, issued_at, _collect in ROUNDS]
+    return sorted(months + quarters, key=lambda r: (r[1], "Q" in r[0]))
+
+
 def play_year(out_dir: Path, ledger_path: Path, progress: Progress | None = None) -> list[dict]:
-    """Targets, then two quarters of issue → send → simulated returns → collect → light."""
+    """The targets rounds, then every feedback round of :func:`schedule`: issue → send →
+    simulated returns → collect → light → bulletin."""
     store = LedgerStore(ledger_path)
     ledger, _ = store.load()
     ledger.set_setting("发件人", OFFICE_MAIL)
     store.save(ledger, now=TARGETS_AT[0])
     emails = {u.name: (split_addresses(u.email) or ("",))[0] for u in ledger.units}
-    rounds = []
-    # 1. 季度目标安排表 out and back; the office confirms what came back
-    _step(progress, "下发季度目标安排表", 0)
-    label = f"{DEMO_YEAR}年度季度目标"
-    issued = issue_workbooks(ledger_path, str(DEMO_YEAR), out_dir / "下发" / label, now=TARGETS_AT[0], targets=True)
+    rounds = [_targets_round(out_dir, ledger_path, kind, emails) for kind in (TaskKind.key, TaskKind.livelihood)]
+    plan = schedule()
+    collect_days = {period: collect_at for period, _issued, collect_at in ROUNDS}
+    previous: dict[str, dict[str, dict[str, str]]] = {}
+    for n, (period, issued_at) in enumerate(plan):
+        _step(progress, f"{period} 下发、填报、收集、亮灯、通报", n, len(plan))
+        kind = TaskKind.key if "Q" in period else TaskKind.livelihood
+        rounds.append(_feedback_round(out_dir, ledger_path, period, issued_at, collect_days.get(period), emails, previous, kind))
+    _step(progress, "完成", len(plan), len(plan))
+    return rounds
+
+
+def _targets_round(out_dir: Path, ledger_path: Path, kind: TaskKind, emails: dict[str, str]) -> dict:
+    """The 目标安排表 of ``kind`` out and back; the office confirms what came back."""
+    label = targets_label(DEMO_YEAR, kind)
+    issued = issue_workbooks(ledger_path, str(DEMO_YEAR), out_dir / "下发" / label, now=TARGETS_AT[0], targets=True,
+                             kind_text=next(k for k, v in KIND_ARGUMENTS.items() if v == kind))
     files = {w["unit"]: Path(w["file"]) for w in issued.summary["workbooks"]}
-    replies = simulate_targets(files, TaskKind.key, DEMO_YEAR, TARGETS_AT[1], emails, out_dir / "单位端（模拟）" / label)
+    replies = simulate_targets(files, kind, DEMO_YEAR, TARGETS_AT[1], emails, out_dir / "单位端（模拟）" / label)
     for reply in replies:
         reply_eml(reply, OFFICE_MAIL, out_dir / "收件箱" / label)
-    _step(progress, "收集目标安排表", 1)
     collected = collect_returns(ledger_path, [out_dir / "收件箱" / label], now=TARGETS_AT[2])
     confirmed = _confirm_targets(ledger_path, TARGETS_AT[2].replace(hour=16))
-    rounds.append({"period": label, "issued": len(files), "accepted": collected.summary["accepted"],
-                   "targets_filled": collected.summary["targets_filled"], "confirmed": confirmed})
-    # 2. two quarters of feedback
-    previous: dict[str, dict[str, str]] = {}
-    for n, (period, issued_at, collect_at) in enumerate(ROUNDS):
-        _step(progress, f"{period} 下发、发送", 2 + 3 * n)
-        issued = issue_workbooks(ledger_path, period, out_dir / "下发" / period, now=issued_at)
-        files = {w["unit"]: Path(w["file"]) for w in issued.summary["workbooks"]}
-        sent = send_workbooks(ledger_path, period, now=issued_at.replace(hour=10), eml_dir=out_dir / "发出邮件" / period)
-        _step(progress, f"{period} 单位填报（模拟）", 3 + 3 * n)
-        replies, roles = simulate_round(files, period, date.fromisoformat(issued.summary["due"]), emails,
-                                        out_dir / "单位端（模拟）" / period, previous)
-        for reply in replies:
-            reply_eml(reply, OFFICE_MAIL, out_dir / "收件箱" / period)
-        _step(progress, f"{period} 收集、亮灯", 4 + 3 * n)
-        collected = collect_returns(ledger_path, [out_dir / "收件箱" / period], now=collect_at)
-        lit = light_up(ledger_path, period, now=collect_at.replace(hour=16))
-        published = publish_bulletin(ledger_path, period, out_dir / "通报", now=collect_at + timedelta(days=1))
-        previous = {r.unit: {t: a["进展情况"] for t, a in r.answers.items()} for r in replies}
-        codes: dict[str, list[str]] = {}
-        for entry in collected.summary["files"]:
-            for code in entry["codes"]:
-                if code in ("late-return", "locked-cell-edited", "wrong-unit"):
-                    codes.setdefault(code, []).append(entry["unit"])
-        rounds.append({"period": period, "due": issued.summary["due"], "issued": len(files), "mailed": sent.summary["eml"],
-                       "returned": len(replies), "accepted": collected.summary["accepted"],
-                       "late": collected.summary["late"], "rejected": collected.summary["rejected"],
-                       "missing": collected.summary["missing"], "problems": codes,
-                       "roles": {"missing": roles.missing, "late": list(roles.late), "tampered": roles.tampered,
-                                 "misrouted": roles.misrouted, "misrouted_via": roles.misrouted_via,
-                                 "copier": roles.copier},
-                       "lights": lit.summary["counts"],
-                       "bulletin": {k: published.summary.get(k) for k in ("number", "document", "red", "praised", "notices")}})
-    _step(progress, "完成", 9)
-    return rounds
+    return {"period": label, "issued": len(files), "accepted": collected.summary["accepted"],
+            "targets_filled": collected.summary["targets_filled"], "confirmed": confirmed}
+
+
+def _feedback_round(out_dir: Path, ledger_path: Path, period: str, issued_at: datetime, collect_at: datetime | None,
+                    emails: dict[str, str], previous: dict[str, dict[str, dict[str, str]]], kind: TaskKind) -> dict:
+    """One period: issue, send as .eml, simulated replies, collect (two days after the due
+    date unless given), light, bulletin. ``previous`` keeps each kind's last progress texts
+    so the simulated copier has something to copy."""
+    issued = issue_workbooks(ledger_path, period, out_dir / "下发" / period, now=issued_at)
+    files = {w["unit"]: Path(w["file"]) for w in issued.summary["workbooks"]}
+    sent = send_workbooks(ledger_path, period, now=issued_at.replace(hour=10), eml_dir=out_dir / "发出邮件" / period)
+    due = date.fromisoformat(issued.summary["due"])
+    replies, roles = simulate_round(files, period, due, emails, out_dir / "单位端（模拟）" / period, previous.get(kind))
+    for reply in replies:
+        reply_eml(reply, OFFICE_MAIL, out_dir / "收件箱" / period)
+    collect_at = collect_at or datetime.combine(due + timedelta(days=4), datetime.min.time()).replace(hour=9)
+    collected = collect_returns(ledger_path, [out_dir / "收件箱" / period], now=collect_at)
+    lit = light_up(ledger_path, period, now=collect_at.replace(hour=16))
+    published = publish_bulletin(ledger_path, period, out_dir / "通报", now=collect_at + timedelta(days=1))
+    previous[kind] = {r.unit: {t: a["进展情况"] for t, a in r.answers.items()} for r in replies}
+    codes: dict[str, list[str]] = {}
+    for entry in collected.summary["files"]:
+        for code in entry["codes"]:
+            if code in ("late-return", "locked-cell-edited", "wrong-unit"):
+                codes.setdefault(code, []).append(entry["unit"])
+    return {"period": period, "due": issued.summary["due"], "issued": len(files), "mailed": sent.summary["eml"],
+            "returned": len(replies), "accepted": collected.summary["accepted"],
+            "late": collected.summary["late"], "rejected": collected.summary["rejected"],
+            "missing": collected.summary["missing"], "problems": codes,
+            "roles": {"missing": roles.missing, "late": list(roles.late), "tampered": roles.tampered,
+                      "misrouted": roles.misrouted, "misrouted_via": roles.misrouted_via, "copier": roles.copier},
+            "lights": lit.summary["counts"],
+            "bulletin": {k: published.summary.get(k) for k in ("number", "document", "red", "yellow", "praised", "notices")}}
 
 
 def _confirm_targets(ledger_path: Path, now: datetime) -> int:

@@ -76,22 +76,42 @@ def _clause(content: str) -> str:
     return first[:24]
 
 
+DONE = ("{label}，{clause}已按节点目标完成，相关台账资料齐全。",
+        "本期完成{clause}阶段任务，累计完成年度计划的{pct}%，佐证材料已归档备查。",
+        "召开专题推进会{n}次，{clause}各项工作按计划落实到位，节点目标如期完成。",
+        "对照节点目标逐项销号：{clause}的主要指标均达到进度要求，群众满意度较高。")
+BEHIND = ("{label}，{clause}工作正在推进，完成节点目标的约{pct}%。",
+          "受客观因素影响，{clause}进度偏慢，目前完成约{pct}%，已制定赶进度方案。",
+          "前期手续基本办结，{clause}仍在推进中，本期仅完成约{pct}%。")
+
+
+def progress_text(task_id: str, period: str, clause: str, behind: bool) -> str:
+    """A unit's progress sentence: worded differently from one period to the next (as real
+    reports are), so only a deliberate copy trips the bulletin's similarity check."""
+    parsed = Period.parse(period)
+    templates = BEHIND if behind else DONE
+    step = parsed.year * 12 + (parsed.month or parsed.quarter or 0)  # consecutive periods: consecutive steps
+    template = templates[(_h(task_id) + step) % len(templates)]
+    return template.format(label=parsed.label, clause=clause, pct=(60 if behind else 30) + _h(task_id, period) % 30,
+                           n=2 + _h(task_id, period, "n") % 4)
+
+
 def answers_for(rows: list[tuple[str, str]], period: str, previous: dict[str, str] | None = None) -> dict[str, dict[str, str]]:
     """A unit's answers for its rows ``(task id, task text)``; ``previous`` progress is copied
     verbatim when given (the lazy report the bulletin should catch)."""
-    label = Period.parse(period).label
     out = {}
     for task_id, content in rows:
         clause = _clause(content)
-        if is_behind(task_id, period):
+        behind = is_behind(task_id, period)
+        if behind:
             problem = PROBLEMS[_h(task_id, period) % len(PROBLEMS)]
-            answer = {"完成情况": "未完成", "进展情况": f"{label}，{clause}工作正在推进，完成节点目标的约{60 + _h(task_id) % 30}%。",
-                      "存在问题及原因分析": f"{problem}。", "下一步工作计划和意见建议": "倒排工期，加强协调，力争下期完成。",
+            answer = {"完成情况": "未完成", "存在问题及原因分析": f"{problem}。",
+                      "下一步工作计划和意见建议": "倒排工期，加强协调，力争下期完成。",
                       "自评灯色": "绿灯" if _h(task_id, "self") % 5 == 0 else "黄灯"}
         else:
-            answer = {"完成情况": "已完成", "进展情况": f"{label}，{clause}已按节点目标完成，相关台账资料齐全。",
-                      "存在问题及原因分析": "无", "下一步工作计划和意见建议": "巩固成效，按计划推进下一阶段工作。",
+            answer = {"完成情况": "已完成", "存在问题及原因分析": "无", "下一步工作计划和意见建议": "巩固成效，按计划推进下一阶段工作。",
                       "自评灯色": "绿灯"}
+        answer["进展情况"] = progress_text(task_id, period, clause, behind)
         if previous and previous.get(task_id):
             answer["进展情况"] = previous[task_id]
         out[task_id] = answer

@@ -252,13 +252,19 @@ def read_records(ws, spec: SheetSpec, file: str) -> tuple[list[Record], list[Fin
     return records, findings
 
 
-def write_records(ws, spec: SheetSpec, records: Iterable[Record]) -> None:
-    """Rewrite a data sheet's rows from records, keeping the user's column order and extras."""
+def write_records(ws, spec: SheetSpec, records: Iterable[Record], *, unchanged: int = 0) -> None:
+    """Rewrite a data sheet's rows from records, keeping the user's column order and extras.
+
+    The first ``unchanged`` records are known to stand in their rows exactly as read (see
+    :meth:`LedgerStore.save`) and are not rewritten: most commands append to 变更日志 or
+    change a few rows, and restyling every cell of a year's ledger is what makes a save slow.
+    """
     layout = find_layout(ws, spec)
     headers = _header_cells(ws, layout)
     for column in spec.columns:
         if column.header not in headers:
             headers.append(column.header)
+            unchanged = 0  # a new column: every row gets a cell in it
     for col, header in enumerate(headers, layout.first_col):
         if header and ws.cell(layout.header_row, col).value != header:
             write_cell(ws.cell(layout.header_row, col), header)
@@ -267,7 +273,7 @@ def write_records(ws, spec: SheetSpec, records: Iterable[Record]) -> None:
     records = list(records)
     old_max = ws.max_row
     wrap = Alignment(vertical="top", wrap_text=True)
-    for r, record in enumerate(records, layout.first_data_row):
+    for r, record in enumerate(records[unchanged:], layout.first_data_row + unchanged):
         values = record.model_dump()
         for col, (header, key) in enumerate(zip(headers, keys), layout.first_col):
             cell = ws.cell(r, col)
@@ -311,6 +317,11 @@ def highlight(ws, spec: SheetSpec, findings: Iterable[Finding]) -> None:
         cell.comment = Comment(f.text(), "督办校验", width=300, height=90)
 
 
+def _content(record: Record) -> dict:
+    """What a record holds, apart from where it stands."""
+    return record.model_dump(exclude={"row"})
+
+
 # -- the store ---------------------------------------------------------------------------------------------
 class LedgerStore:
     """Load and atomically save one ledger workbook (.xlsx, or .xlsm keeping its VBA)."""
@@ -319,6 +330,7 @@ class LedgerStore:
         self.path = Path(path)
         self._wb: Workbook | None = None
         self._incomplete: set[str] = set()  # sheets missing a required column: never rewritten
+        self._as_read: dict[str, list[tuple[int, dict]]] = {}  # sheet → (Excel row, content) of each record loaded
 
     @property
     def file(self) -> str:
@@ -349,11 +361,22 @@ class LedgerStore:
                 continue
             records, sheet_findings = read_records(self._wb[spec.name], spec, self.file)
             setattr(ledger, spec.attr, records)
+            self._as_read[spec.name] = [(r.row, _content(r)) for r in records]
             findings.extend(sheet_findings)
             if any(f.code == "missing-column" for f in sheet_findings):
                 self._incomplete.add(spec.name)
         self.renumber(ledger)
         return ledger, findings
+
+    def _unchanged(self, ws, spec: SheetSpec, ledger: Ledger) -> int:
+        """How many leading records still stand, unchanged, in the rows they were read from."""
+        first = find_layout(ws, spec).first_data_row
+        n = 0
+        for (row, content), record in zip(self._as_read.get(spec.name, ()), getattr(ledger, spec.attr)):
+            if row != first + n or _content(record) != content:
+                break
+            n += 1
+        return n
 
     def renumber(self, ledger: Ledger) -> None:
         """Give every record the Excel row it will occupy when saved (new records included)."""
@@ -382,7 +405,7 @@ class LedgerStore:
         specs = [spec for spec in DATA_SHEETS if spec.name not in self._incomplete]
         for spec in specs:
             ws = wb[spec.name] if spec.name in wb.sheetnames else wb.create_sheet(spec.name)
-            write_records(ws, spec, getattr(ledger, spec.attr))
+            write_records(ws, spec, getattr(ledger, spec.attr), unchanged=self._unchanged(ws, spec, ledger))
         if highlights is not None:
             for spec in specs:
                 clear_highlights(wb[spec.name])
@@ -391,6 +414,9 @@ class LedgerStore:
             render(wb)
         keep, _ = int_setting(ledger, "备份保留份数", 10)  # a bad value is reported by validate
         atomic_save(wb, self.path, now=now, keep_backups=keep)
+        for spec in specs:  # the file now holds exactly these records
+            first = find_layout(wb[spec.name], spec).first_data_row
+            self._as_read[spec.name] = [(first + i, _content(r)) for i, r in enumerate(getattr(ledger, spec.attr))]
 
 
 def atomic_save(wb: Workbook, path: Path, *, now: datetime, keep_backups: int = 10) -> None:
