@@ -37,6 +37,7 @@ UNO_SCRIPT = Path(__file__).with_name("office_uno.py")
 UNO_PYTHON = "/usr/bin/python3"
 XLSX_FILTER = "Calc MS Excel 2007 XML"
 XLS_FILTER = "MS Excel 97"
+ODS_FILTER = "calc8"
 START_TIMEOUT = 60.0  # seconds for soffice to accept UNO connections
 OP_TIMEOUT = 120.0  # seconds per fill (open, edit, save, close)
 
@@ -225,20 +226,20 @@ class Office:
                           + (f"\nstderr: {extra[-2000:]}" if extra else "") + dead)
 
     def fill(self, src: Path, edits: Sequence[Edit], out_xlsx: Path | None = None,
-             out_xls: Path | None = None) -> None:
+             out_xls: Path | None = None, out_ods: Path | None = None) -> None:
         """Open ``src`` hidden, type ``edits`` (sheet, A1 cell, str | int | float) and save.
 
         Strings are typed with ``setString`` (always text, so "=1+1" stays text), numbers with ``setValue``.
-        Saves as .xlsx ("Calc MS Excel 2007 XML") and/or .xls ("MS Excel 97"); ``src`` itself is not changed.
+        Saves as .xlsx ("Calc MS Excel 2007 XML"), .xls ("MS Excel 97") and/or .ods ("calc8"); ``src`` itself is not changed.
         Existing output files are replaced; after any error none of the requested outputs exists.
         Raises LockedCellError for a locked cell of a protected sheet, OfficeError for anything else.
         """
         src = Path(src).resolve()
         if not src.is_file():
             raise FileNotFoundError(src)
-        outputs = [(Path(p).resolve(), f) for p, f in ((out_xlsx, XLSX_FILTER), (out_xls, XLS_FILTER)) if p]
+        outputs = [(Path(p).resolve(), f) for p, f in ((out_xlsx, XLSX_FILTER), (out_xls, XLS_FILTER), (out_ods, ODS_FILTER)) if p]
         if not outputs:
-            raise ValueError("give out_xlsx and/or out_xls")
+            raise ValueError("give out_xlsx, out_xls and/or out_ods")
         if any(p == src for p, _ in outputs) or len({p for p, _ in outputs}) != len(outputs):
             raise ValueError("output paths must differ from src and from each other")
         job = {"action": "fill", "timeout": 30, "src": str(src), "edits": _check_edits(edits),

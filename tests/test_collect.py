@@ -322,7 +322,7 @@ def test_cli_collect_json(issued, tmp_path):
     assert code == 2 and result["findings"][0]["code"] == "usage-error"
 
 
-def test_returns_typed_in_libreoffice_and_saved_as_xlsx_and_xls_are_accepted_exactly(office, issued, tmp_path):
+def test_returns_typed_in_libreoffice_and_saved_as_xlsx_xls_and_ods_are_accepted_exactly(office, issued, tmp_path):
     """A real office suite edits the issued file as a unit would (sheet protection on)."""
     ledger, workbook, ids = issued
     typed = {
@@ -333,11 +333,11 @@ def test_returns_typed_in_libreoffice_and_saved_as_xlsx_and_xls_are_accepted_exa
              for task, values in typed.items() for col, value in zip("EFGHI", values)]
     edits.append(("反馈表", f"F{6 + ids.index(ids[3])}", 12345))  # a number typed as progress
     inbox = tmp_path / "收件"
-    office.fill(workbook, edits, out_xlsx=inbox / "填好.xlsx", out_xls=inbox / "填好.xls")
+    office.fill(workbook, edits, out_xlsx=inbox / "填好.xlsx", out_xls=inbox / "填好.xls", out_ods=inbox / "填好.ods")
     expected = {task: values for task, values in typed.items()}
-    for name in ("填好.xlsx", "填好.xls"):
+    for name in ("填好.xlsx", "填好.xls", "填好.ods"):
         received(inbox / name, ON_TIME)
-    for name in ("填好.xlsx", "填好.xls"):
+    for name in ("填好.xlsx", "填好.xls", "填好.ods"):
         target = tmp_path / name.replace(".", "_") / "台账.xlsx"  # each format into a fresh copy of the ledger
         target.parent.mkdir()
         target.write_bytes(ledger.read_bytes())

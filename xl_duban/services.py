@@ -33,7 +33,9 @@ from .domain.periods import Period, due_date
 from .domain.rules import Context, choice_setting, int_setting, validate
 from .domain.schema import DATA_SHEETS
 from .domain.units import UnitDirectory
+from .io import lock
 from .io.calendar_source import work_calendar
+from .io.guard import ReadWorker
 from .io.ledger_store import LedgerError, LedgerStore, create_ledger
 from .io.keys import signing_key
 from .io.mailer import MailError, SmtpSettings, build_message, send_smtp, smtp_password, write_eml
@@ -112,6 +114,24 @@ def reports_bad_input(service: Callable[..., Outcome]) -> Callable[..., Outcome]
     return wrapper
 
 
+def locks_ledger(command: str) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
+    """Hold the ledger's lock (:mod:`xl_duban.io.lock`) for a whole command — read, change,
+    write — so a second command started meanwhile waits instead of overwriting this one's work."""
+
+    def decorate(service: Callable[..., Outcome]) -> Callable[..., Outcome]:
+        @functools.wraps(service)
+        def wrapper(ledger_path, *args, **kwargs) -> Outcome:
+            lock.acquire(Path(ledger_path), command=f"duban {command}")
+            try:
+                return service(ledger_path, *args, **kwargs)
+            finally:
+                lock.release(Path(ledger_path))
+
+        return wrapper
+
+    return decorate
+
+
 def init_ledger(path: Path, year: int, *, now: datetime) -> Outcome:
     """``duban init``: a new ledger with every sheet of DESIGN §3."""
     if not 2000 <= year <= 2100:
@@ -128,6 +148,7 @@ def _check_ledger(ledger: Ledger, store: LedgerStore, now: datetime, load_findin
             if not (f.code == "required-field" and (f.sheet, f.column) in missing)]
 
 
+@locks_ledger("import")
 def import_files(ledger_path: Path, files: list[Path], *, now: datetime, progress: Progress | None = None) -> Outcome:
     """``duban import``: task lists (.docx/.xlsx/.csv), prose 分工清单 and unit lists.
 
@@ -217,6 +238,7 @@ def _year_check(context: str, year: int, file: str) -> list[Finding]:
     return []
 
 
+@locks_ledger("validate")
 def validate_ledger(ledger_path: Path, *, now: datetime) -> Outcome:
     """``duban validate``: run every rule, write 校验结果, highlight cells (and clear fixed ones)."""
     store = LedgerStore(ledger_path)
@@ -276,6 +298,7 @@ class DueDates:
 
 
 @reports_bad_input
+@locks_ledger("light")
 def light_up(ledger_path: Path, period_text: str, *, now: datetime) -> Outcome:
     """``duban light``: lights of every task of P's cadence over the whole history (DESIGN §5).
 
@@ -363,6 +386,7 @@ TARGETS_DAYS = 10  # a 目标安排表 is due ten days after it is issued (next 
 
 
 @reports_bad_input
+@locks_ledger("issue")
 def issue_workbooks(ledger_path: Path, period_text: str, out_dir: Path, *, now: datetime,
                     kind_text: str | None = None, targets: bool = False, progress: Progress | None = None) -> Outcome:
     """``duban issue``: one signed workbook per lead unit with only its tasks (DESIGN §6).
@@ -458,6 +482,7 @@ def _where(store: LedgerStore, row: Submission) -> dict:
 
 
 @reports_bad_input
+@locks_ledger("send")
 def send_workbooks(ledger_path: Path, period_text: str, *, now: datetime, eml_dir: Path | None = None,
                    smtp: bool = False, resend: bool = False, progress: Progress | None = None,
                    sleep: Callable[[float], None] = time.sleep) -> Outcome:
@@ -518,6 +543,7 @@ def send_workbooks(ledger_path: Path, period_text: str, *, now: datetime, eml_di
 
 
 @reports_bad_input
+@locks_ledger("remind")
 def remind_units(ledger_path: Path, period_text: str, *, now: datetime, days_before: int = 0,
                  eml_dir: Path | None = None, smtp: bool = False, sleep: Callable[[float], None] = time.sleep) -> Outcome:
     """``duban remind``: 催办 the units without an accepted return for P.
@@ -598,6 +624,7 @@ def collected_hashes(ledger: Ledger, ledger_path: Path) -> tuple[set[str], set[s
 
 
 @reports_bad_input
+@locks_ledger("collect")
 def collect_returns(ledger_path: Path, inboxes: list[Path], *, now: datetime, period_text: str | None = None,
                     imap: bool = False, progress: Progress | None = None) -> Outcome:
     """``duban collect``: check every returned workbook under the inbox folders (and attached
@@ -631,19 +658,20 @@ def collect_returns(ledger_path: Path, inboxes: list[Path], *, now: datetime, pe
     accepted_before, rejected_before = collected_hashes(ledger, ledger_path)
     checked: list[tuple[Incoming, Checked]] = []
     skipped, seen = 0, set()
-    for n, item in enumerate(incoming, 1):
-        if progress:
-            progress(f"检查 {item.file_name}", n - 1, len(incoming))
-        digest = hashlib.sha256(item.data).hexdigest()
-        if digest in accepted_before or digest[:12] in rejected_before or digest in seen:
-            skipped += 1
-            continue
-        seen.add(digest)
-        result = _check_one(item, digest, ctx)
-        if only and result.issue is not None and result.issue.period != only:
-            skipped += 1  # left for the collect of its own period
-            continue
-        checked.append((item, result))
+    with ReadWorker() as worker:
+        for n, item in enumerate(incoming, 1):
+            if progress:
+                progress(f"检查 {item.file_name}", n - 1, len(incoming))
+            digest = hashlib.sha256(item.data).hexdigest()
+            if digest in accepted_before or digest[:12] in rejected_before or digest in seen:
+                skipped += 1
+                continue
+            seen.add(digest)
+            result = _check_one(item, digest, ctx, worker)
+            if only and result.issue is not None and result.issue.period != only:
+                skipped += 1  # left for the collect of its own period
+                continue
+            checked.append((item, result))
     if progress:
         progress("保存台账", len(incoming), len(incoming))
     summary = {"ledger": str(ledger_path), "files": [], "accepted": 0, "late": 0, "rejected": 0, "skipped": skipped,
@@ -681,9 +709,10 @@ def collect_returns(ledger_path: Path, inboxes: list[Path], *, now: datetime, pe
     return Outcome(summary=summary, findings=findings)
 
 
-def _check_one(item: Incoming, digest: str, ctx: CollectContext) -> Checked:
+def _check_one(item: Incoming, digest: str, ctx: CollectContext, worker: ReadWorker) -> Checked:
+    """One file read behind the worker's time and memory limits, then checked."""
     try:
-        returned = read_returned(item, digest, COLLECT_SHEETS)
+        returned = worker.call(read_returned, item, digest, COLLECT_SHEETS)
     except UnreadableFile as exc:
         returned = ReturnedFile(name=item.name, file_hash=digest, received_at=item.received_at, sender=item.sender)
         return Checked(file=returned, findings=[error("unreadable-file", str(exc), file=item.name,
@@ -773,6 +802,7 @@ def _float_setting(ledger: Ledger, key: str, default: float) -> tuple[float, lis
 
 
 @reports_bad_input
+@locks_ledger("bulletin")
 def publish_bulletin(ledger_path: Path, period_text: str, out_dir: Path, *, now: datetime) -> Outcome:
     """``duban bulletin``: the 通报 (quarter, key tasks) or 月报 (month, 民生实事) of P.
 

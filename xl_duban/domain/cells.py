@@ -13,6 +13,9 @@ from datetime import date, datetime, time
 from .periods import Period
 
 
+CELL_TEXT_LIMIT = 32767  # the most characters one Excel cell holds; longer text is repaired away by Excel
+
+
 def date_text(d: date) -> str:
     """A date as documents and forms write it: 2024年6月30日."""
     return f"{d.year}年{d.month}月{d.day}日"

@@ -19,7 +19,7 @@ from typing import Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .cells import parse_cell_datetime
+from .cells import CELL_TEXT_LIMIT, parse_cell_datetime
 from .findings import Finding, error, has_errors, info, warning
 from .issuing import (COMPLETION_HEADER, FEEDBACK_INPUTS, SELF_LIGHT_HEADER, Form, IssuedWorkbook, IssueRow,
                       target_columns, verify)
@@ -61,6 +61,8 @@ class ReturnedFile(BaseModel):
     header_row: int | None = None
     rows: list[ReturnedRow] = Field(default_factory=list)
     headers: list[str] = Field(default_factory=list)  # header texts found on the header row
+    formula_cells: list[tuple[int, str]] = Field(default_factory=list)  # (Excel row, header) of cells holding a formula
+    merged_cells: list[tuple[int, int, tuple[str, ...]]] = Field(default_factory=list)  # first row, last row, headers covered
 
 
 @dataclass
@@ -261,8 +263,40 @@ def check_values(file: ReturnedFile, issue: IssuedWorkbook, ctx: CollectContext)
     return findings
 
 
+def check_formulas(file: ReturnedFile, issue: IssuedWorkbook, ctx: CollectContext) -> list[Finding]:
+    """A formula is refused, never evaluated: its cached value may be stale or absent, and a
+    formula is a way for a file to compute — or fetch — what nobody typed."""
+    return [error("formula-in-cell", f"第{row}行【{column}】是公式，督查室不计算公式。", **_at(file, row=row, column=column),
+                  hint="请把公式改为数值（复制后“选择性粘贴→数值”）再报送。")
+            for row, column in file.formula_cells]
+
+
+def _rows_text(first: int, last: int) -> str:
+    return f"第{first}行" if first == last else f"第{first}行至第{last}行"
+
+
+def check_merged_cells(file: ReturnedFile, issue: IssuedWorkbook, ctx: CollectContext) -> list[Finding]:
+    """Merged cells over answers hide which task (or which question) the text belongs to;
+    the office would have to guess, so the unit is asked to unmerge."""
+    inputs = set(issue.inputs)
+    return [error("merged-cells", f"{_rows_text(first, last)}的【{'、'.join(dict.fromkeys(headers))}】被合并，无法判断内容属于哪项任务。",
+                  **_at(file, row=first, column=next(h for h in headers if h in inputs)),
+                  hint="请取消合并单元格，每项任务分别填写后重新报送。")
+            for first, last, headers in file.merged_cells if inputs & set(headers)]
+
+
+def check_text_length(file: ReturnedFile, issue: IssuedWorkbook, ctx: CollectContext) -> list[Finding]:
+    """An answer as long as one Excel cell can hold (32,767 characters) may already have been
+    cut: readers stop there without saying so. Keeping it would lose what the unit wrote
+    beyond the limit, so the unit is asked to shorten it."""
+    return [error("cell-too-long", f"【{header}】达到 Excel 单元格 {CELL_TEXT_LIMIT} 个字符的上限，超出部分会丢失。",
+                  **_at(file, row=r.row, column=header), hint="请精简内容或改为附件说明后重新报送。")
+            for r in file.rows for header in issue.inputs if len(r.values.get(header, "")) >= CELL_TEXT_LIMIT]
+
+
 CHECKS: list[Callable[[ReturnedFile, IssuedWorkbook, CollectContext], list[Finding]]] = [
-    check_issue_in_force, check_sender, check_columns, check_rows, check_locked_cells, check_values,
+    check_issue_in_force, check_sender, check_columns, check_rows, check_locked_cells, check_formulas,
+    check_merged_cells, check_text_length, check_values,
 ]
 
 

@@ -433,8 +433,19 @@ def atomic_save(wb: Workbook, path: Path, *, now: datetime, keep_backups: int = 
             tmp.unlink()
 
 
+def _sweep_stale_temps(path: Path) -> None:
+    """Temp files left by a save that was killed before its rename (their process is gone)."""
+    from .lock import pid_alive
+
+    for old in path.parent.glob(f".~{glob.escape(path.stem)}.*.tmp{glob.escape(path.suffix)}"):
+        pid = old.name[len(f".~{path.stem}."):].split(".", 1)[0]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            old.unlink(missing_ok=True)
+
+
 def _write_replace(wb: Workbook, path: Path, tmp: Path, now: datetime, keep_backups: int) -> None:
     """Write ``tmp`` and flush it to disk, back the old ledger up, then rename over it."""
+    _sweep_stale_temps(path)
     with open(tmp, "wb") as fh:  # fsync needs a writable handle on Windows
         wb.save(fh)
         fh.flush()

@@ -18,6 +18,9 @@ from email.utils import parseaddr
 from pathlib import Path
 
 from ..domain.collecting import META_SHEET, ReturnedFile, ReturnedRow
+from openpyxl.utils import get_column_letter
+
+from .guard import inspect_package
 from .ledger_store import cell_text
 from .readers import UnreadableFile
 
@@ -96,13 +99,17 @@ def read_returned(incoming: Incoming, file_hash: str, sheet_names: tuple[str, ..
     """The text of a returned workbook: ``_duban`` identity and the table found by its header.
 
     ``sheet_names`` are the names the visible sheet was issued under; a renamed sheet is still
-    found as the first visible sheet whose header row holds 任务编号. Raises UnreadableFile.
+    found as the first visible sheet whose header row holds 任务编号. The container is
+    inspected first (:func:`~xl_duban.io.guard.inspect_package`: zip bombs, XML entity
+    declarations, encryption; formula cells are listed). Raises UnreadableFile.
     """
     from python_calamine import CalamineWorkbook, PasswordError
 
+    inspection = inspect_package(incoming.data)
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(incoming.data))
-        grids = {name: wb.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in wb.sheet_names}
+        sheets = {name: wb.get_sheet_by_name(name) for name in wb.sheet_names}
+        grids = {name: sheet.to_python(skip_empty_area=False) for name, sheet in sheets.items()}
     except PasswordError as exc:
         raise UnreadableFile("文件设置了打开密码或已加密，无法读取") from exc
     except Exception as exc:
@@ -123,9 +130,24 @@ def read_returned(incoming: Incoming, file_hash: str, sheet_names: tuple[str, ..
                 columns.setdefault(h, c)
         rows = [ReturnedRow(row=r + 1, values={h: (row[c] if c < len(row) else "") for h, c in columns.items()})
                 for r, row in enumerate(texts[header + 1:], header + 1) if any(row)]
+        formulas = [(r, headers[c - 1] if c - 1 < len(headers) and headers[c - 1] else get_column_letter(c))
+                    for r, c in inspection.formulas.get(name, []) if r > header + 1]
+        merged = [(r0 + 1, r1 + 1, tuple(headers[c] if c < len(headers) and headers[c] else get_column_letter(c + 1)
+                                         for c in range(c0, c1 + 1)))
+                  for (r0, c0), (r1, c1) in (_merged_ranges(sheets[name]) or []) if r1 > header]
         return returned.model_copy(update={"sheet": name, "header_row": header + 1, "rows": rows,
-                                           "headers": [h for h in headers if h]})
+                                           "headers": [h for h in headers if h], "formula_cells": formulas,
+                                           "merged_cells": merged})
     return returned.model_copy(update={"sheet": next(iter(ordered), "")})
+
+
+def _merged_ranges(sheet) -> list:
+    """Merged ranges ((row, col), (row, col)), 0-based; formats without them (.xls in some
+    versions, .ods) give none."""
+    try:
+        return list(sheet.merged_cell_ranges or [])
+    except Exception:  # noqa: BLE001 - an optional detail; the values were read already
+        return []
 
 
 def _meta(grid: list[list]) -> tuple[dict[str, str], list[tuple[str, ...]]]:

@@ -1,0 +1,158 @@
+"""Hostile returns (issue 7): every file ends accepted with exactly its values, or quarantined
+with a finding that says why — collect never crashes, hangs or writes a partial ledger."""
+
+from __future__ import annotations
+
+import io
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from xl_duban.io.guard import ReadWorker
+from xl_duban.io.readers import UnreadableFile
+from xl_duban.samples import fill_return
+from xl_duban.services import collect_returns, issue_workbooks
+
+from .conftest import ISSUED_AT
+from .hostile import build_corpus, copy_file
+from .test_collect import COLLECT_AT, ON_TIME, UNIT, UNIT_MAIL, answers_for, as_eml, feedback_rows, received
+
+pytestmark = pytest.mark.usefixtures("config_dir")
+OTHER_UNIT = "区财政局"
+INPUTS = ("完成情况", "进展情况", "存在问题及原因分析", "下一步工作计划和意见建议", "自评灯色")
+NORMAL = {"完成": "已完成", "已完成": "已完成", "未完成": "未完成", "绿": "绿灯", "Y": "黄灯", "绿灯": "绿灯", "黄灯": "黄灯"}
+
+
+def encrypt(data: bytes) -> bytes:
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    out = io.BytesIO()
+    OOXMLFile(io.BytesIO(data)).encrypt("1234", out)
+    return out.getvalue()
+
+
+def task_ids(workbook: Path) -> list[str]:
+    ws = openpyxl.load_workbook(workbook, read_only=True)["反馈表"]
+    return [r[0] for r in ws.iter_rows(min_row=6, values_only=True) if r and r[0]]
+
+
+@pytest.fixture
+def corpus(planned_ledger, tmp_path, monkeypatch):
+    """The ledger with 2022Q2 issued twice (the first issue superseded) and the hostile corpus."""
+    ledger = planned_ledger
+    first = tmp_path / "第一次下发"
+    assert issue_workbooks(ledger, "2022Q2", first, now=ISSUED_AT).exit_code == 0
+    # the same ledger state signed with another office's key
+    monkeypatch.setenv("XL_DUBAN_CONFIG_DIR", str(tmp_path / "别处的密钥"))
+    elsewhere = copy_file(ledger, tmp_path / "别处" / "台账.xlsx")
+    later = ISSUED_AT + timedelta(hours=1)
+    assert issue_workbooks(elsewhere, "2022Q2", tmp_path / "别处下发", now=later).exit_code == 0
+    monkeypatch.setenv("XL_DUBAN_CONFIG_DIR", str(tmp_path / "config"))
+    out = tmp_path / "下发"
+    assert issue_workbooks(ledger, "2022Q2", out, now=later).exit_code == 0
+    name = f"2022Q2_{UNIT}_重点任务反馈表.xlsx"
+    ids = task_ids(out / name)
+    answers = answers_for(ids)
+    fill = lambda src, dst, values=answers: fill_return(src, tmp_path / "填写" / dst, values).read_bytes()  # noqa: E731
+    valid = fill(out / name, "valid.xlsx")
+    other_name = f"2022Q2_{OTHER_UNIT}_重点任务反馈表.xlsx"
+    other_ids = task_ids(out / other_name)
+    cases = build_corpus(valid, answers, other_key=fill(tmp_path / "别处下发" / name, "key.xlsx"),
+                         superseded=fill(first / name, "old.xlsx"),
+                         other_unit=fill(out / other_name, "other.xlsx", answers_for(other_ids)),
+                         sender=UNIT_MAIL, encrypt=encrypt)
+    return ledger, ids, cases
+
+
+def expected_rows(ids: list[str], values: dict[str, dict[str, str]]) -> dict[str, tuple]:
+    out = {}
+    for task, answer in values.items():
+        row = [answer.get(h, "") for h in INPUTS]
+        row[0], row[4] = NORMAL.get(row[0], row[0]), NORMAL.get(row[4], row[4])
+        out[task] = tuple(row)
+    return out
+
+
+def test_every_hostile_return_is_accepted_exactly_or_quarantined_with_a_finding(corpus, tmp_path):
+    ledger, ids, cases = corpus
+    assert len(cases) >= 22
+    problems = []
+    for n, case in enumerate(cases):
+        home = tmp_path / f"case{n:02d}"
+        target = copy_file(ledger, home / "台账.xlsx")
+        inbox = home / "收件"
+        path = inbox / case.name
+        path.parent.mkdir(parents=True)
+        path.write_bytes(case.data)
+        received(path, ON_TIME)
+        if case.sender:
+            as_eml(path, inbox / (case.name + ".eml"), case.sender, ON_TIME)
+            path.unlink()
+        before = target.read_bytes()
+        outcome = collect_returns(target, [inbox], now=COLLECT_AT)
+        codes = {f.code for f in outcome.findings if f.level.value == "错误"}
+        if case.code is None:
+            if outcome.summary.get("accepted") != 1:
+                problems.append(f"{case.name}: not accepted: {sorted(codes)}")
+                continue
+            rows = {r[0]: r[2:7] for r in feedback_rows(target) if r[1] == UNIT}
+            want = expected_rows(ids, case.values)
+            if {t: rows.get(t) for t in want} != want:
+                problems.append(f"{case.name}: values differ: {[(t, rows.get(t), want[t]) for t in want if rows.get(t) != want[t]]}")
+            if set(rows) - set(want):
+                problems.append(f"{case.name}: rows written for tasks nobody filled: {sorted(set(rows) - set(want))}")
+            continue
+        finding = next((f for f in outcome.findings if f.code == case.code), None)
+        if outcome.summary.get("accepted") or finding is None:
+            problems.append(f"{case.name}: expected {case.code}, got accepted={outcome.summary.get('accepted')} {sorted(codes)}")
+            continue
+        if case.reason and case.reason not in finding.message:
+            problems.append(f"{case.name}: message {finding.message!r} lacks {case.reason!r}")
+        if not (finding.file and finding.hint):
+            problems.append(f"{case.name}: finding without file or hint: {finding.text()}")
+        if target.read_bytes() != before:
+            problems.append(f"{case.name}: ledger changed although the file was refused")
+        quarantined = list((home / "quarantine").glob("*"))
+        if not any(p.name.endswith(".退回原因.txt") for p in quarantined):
+            problems.append(f"{case.name}: not quarantined with a reason")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_same_file_twice_and_two_returns_for_one_unit(corpus, tmp_path):
+    ledger, ids, cases = corpus
+    valid = next(c for c in cases if c.name == "工作表改名.xlsx").data
+    newer = next(c for c in cases if c.name == "特殊字符.xlsx")
+    inbox = tmp_path / "收件"
+    for name, data, when in (("a.xlsx", valid, ON_TIME), ("副本.xlsx", valid, ON_TIME + timedelta(minutes=5)),
+                             ("更正.xlsx", newer.data, ON_TIME + timedelta(hours=2))):
+        path = inbox / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(data)
+        received(path, when)
+    outcome = collect_returns(ledger, [inbox], now=COLLECT_AT)
+    assert (outcome.summary["accepted"], outcome.summary["skipped"]) == (2, 1)
+    rows = {r[0]: r[2:7] for r in feedback_rows(ledger) if r[1] == UNIT}
+    assert rows == expected_rows(ids, newer.values)  # the later return wins, whole
+
+
+def _sleep_forever(_item, _digest, _sheets):
+    import time
+
+    time.sleep(60)
+
+
+def _eat_memory(_item, _digest, _sheets):
+    return bytearray(8 * 2**30)
+
+
+def test_the_reading_process_has_a_time_and_a_memory_limit():
+    with ReadWorker(seconds=2, memory=1 * 2**30) as worker:
+        with pytest.raises(UnreadableFile, match="超过 2 秒"):
+            worker.call(_sleep_forever, None, "", ())
+        if os.name == "posix":
+            with pytest.raises(UnreadableFile, match="内存"):
+                worker.call(_eat_memory, None, "", ())
+        assert worker.call(len, b"still works") == 11  # a fresh process after each failure

@@ -1,0 +1,185 @@
+"""Returned files from dozens of machines, a few of them hostile: look before parsing, and
+parse behind a wall.
+
+Two layers, both adapters:
+
+* :func:`inspect_package` looks at a file's container without parsing any cell: a zip whose
+  parts would inflate past :data:`MAX_UNPACKED` or by more than :data:`MAX_RATIO` (a zip
+  bomb), an XML part declaring a DOCTYPE (entity expansion, external entities — Office never
+  writes one), an encrypted Office file. It also lists the cells holding a formula, so collect
+  can refuse them by location rather than trust a cached value nobody can see.
+* :class:`ReadWorker` parses in a separate process with a memory ceiling and a time limit per
+  file, so a workbook crafted to exhaust memory or CPU (a sheet declaring a million rows of
+  cells, a parser bug) costs one quarantined file, never the collect run.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as futures
+import io
+import multiprocessing
+import posixpath
+import re
+import sys
+import zipfile
+from dataclasses import dataclass, field
+from xml.etree import ElementTree
+
+from .readers import UnreadableFile
+
+MAX_UNPACKED = 64 * 2**20  # a unit's form is well under 1 MiB unpacked
+MAX_MEMBERS = 2000
+MAX_RATIO = 200  # deflate reaches 10–30× on sheet XML; thousands× only on crafted data
+RATIO_FLOOR = 2**20  # small parts may compress arbitrarily well
+READ_SECONDS = 30.0
+READ_MEMORY = 2 * 2**30  # address-space ceiling of the reading process (where the OS supports it)
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
+FORMULA = re.compile(rb"<f[\s>/]")
+CELL_WITH_FORMULA = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*>(?:(?!</c>).){0,4000}?<f[\s>/]', re.S)
+NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+
+
+@dataclass
+class Inspection:
+    """What the container says before any cell is parsed."""
+
+    formulas: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # sheet name → (row, col), 1-based
+
+
+def inspect_package(data: bytes) -> Inspection:
+    """Refuse containers that are dangerous to parse; list formula cells of an .xlsx/.xlsm.
+
+    Raises :class:`UnreadableFile` with the reason in Chinese. Files that are neither a zip
+    nor an OLE container are left to the parser, which refuses them itself.
+    """
+    if data.startswith(OLE_MAGIC):
+        if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
+            raise UnreadableFile("文件设置了打开密码或已加密，无法读取")
+        return Inspection()
+    if not data.startswith(b"PK"):
+        return Inspection()
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise UnreadableFile(f"文件已损坏或不是有效的 Excel 文件（{type(exc).__name__}）") from exc
+    if len(members) > MAX_MEMBERS:
+        raise UnreadableFile(f"文件内部包含 {len(members)} 个部件，超出正常表格的范围，疑似恶意文件")
+    total = sum(m.file_size for m in members)
+    if total > MAX_UNPACKED:
+        raise UnreadableFile(f"文件解压后达 {total / 2**20:.0f} MB，超过 {MAX_UNPACKED // 2**20} MB 的上限，疑似压缩炸弹")
+    for m in members:
+        if m.file_size > RATIO_FLOOR and m.file_size > MAX_RATIO * max(m.compress_size, 1):
+            raise UnreadableFile(f"文件部件“{m.filename}”压缩比异常（{m.file_size // max(m.compress_size, 1)} 倍），疑似压缩炸弹")
+    parts: dict[str, bytes] = {}
+    try:
+        for m in members:
+            if m.filename.endswith((".xml", ".rels", ".vml")):
+                body = _read_member(archive, m)
+                if DOCTYPE.search(body[:65536]):
+                    raise UnreadableFile(f"文件部件“{m.filename}”含有 XML 实体声明（DOCTYPE），正常的 Excel 文件不会包含，已拒收")
+                parts[m.filename] = body
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
+        raise UnreadableFile(f"文件已损坏，无法解压（{type(exc).__name__}）") from exc
+    return Inspection(formulas=_formula_cells(parts))
+
+
+def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
+    """A member's bytes, never more than its declared size (a lying header cannot inflate us)."""
+    with archive.open(member) as fh:
+        body = fh.read(member.file_size + 1)
+    if len(body) > member.file_size:
+        raise ValueError("member larger than declared")
+    return body
+
+
+def _formula_cells(parts: dict[str, bytes]) -> dict[str, list[tuple[int, int]]]:
+    """Sheet name → cells holding a formula, for an .xlsx/.xlsm package (empty for others)."""
+    workbook, rels = parts.get("xl/workbook.xml"), parts.get("xl/_rels/workbook.xml.rels")
+    if not workbook or not rels:
+        return {}
+    try:
+        targets = {r.get("Id"): r.get("Target", "") for r in ElementTree.fromstring(rels)}
+        sheets = [(s.get("name", ""), s.get(NS_REL)) for s in ElementTree.fromstring(workbook).iter()
+                  if s.tag.endswith("}sheet")]
+    except ElementTree.ParseError as exc:
+        raise UnreadableFile("文件已损坏（工作簿结构无法解析）") from exc
+    out: dict[str, list[tuple[int, int]]] = {}
+    for name, rid in sheets:
+        target = targets.get(rid, "")
+        path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+        body = parts.get(path, b"")
+        if FORMULA.search(body):
+            out[name] = [(int(row), _column_number(col.decode())) for col, row in CELL_WITH_FORMULA.findall(body)]
+    return out
+
+
+def _column_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+# -- parsing behind a wall ---------------------------------------------------------------------------
+def _limit_memory(limit: int) -> None:
+    try:
+        import resource
+    except ImportError:  # Windows: no rlimits; the time limit still applies
+        return
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ValueError, OSError):
+        pass
+
+
+class ReadWorker:
+    """A reading process with a memory ceiling; each call has a time limit.
+
+    A file that makes the process run out of memory, crash or overrun its time becomes an
+    :class:`UnreadableFile` for that file only; the next call gets a fresh process.
+    """
+
+    def __init__(self, seconds: float = READ_SECONDS, memory: int = READ_MEMORY) -> None:
+        self.seconds, self.memory = seconds, memory
+        self._pool: futures.ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> "ReadWorker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _executor(self) -> futures.ProcessPoolExecutor:
+        if self._pool is None:
+            method = "forkserver" if sys.platform.startswith("linux") else "spawn"
+            self._pool = futures.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method),
+                                                     initializer=_limit_memory, initargs=(self.memory,))
+        return self._pool
+
+    def call(self, fn, *args):
+        """``fn(*args)`` in the reading process; its own UnreadableFile passes through."""
+        pool = self._executor()
+        try:
+            return pool.submit(fn, *args).result(timeout=self.seconds)
+        except futures.TimeoutError:
+            self._kill()
+            raise UnreadableFile(f"读取超过 {self.seconds:.0f} 秒仍未完成，文件结构异常或过大") from None
+        except (futures.process.BrokenProcessPool, MemoryError):
+            self._kill()
+            raise UnreadableFile("读取时超出内存上限或读取程序异常退出，文件结构异常或过大") from None
+
+    def _kill(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
