@@ -37,9 +37,13 @@ def issued(planned_ledger, tmp_path) -> tuple[Path, Path, list[str]]:
     out = tmp_path / "下发"
     assert issue_workbooks(planned_ledger, "2022Q2", out, now=ISSUED_AT).exit_code == 0
     workbook = out / f"2022Q2_{UNIT}_重点任务反馈表.xlsx"
-    ws = openpyxl.load_workbook(workbook)["反馈表"]
-    ids = [ws.cell(r, 1).value for r in range(6, ws.max_row + 1) if ws.cell(r, 1).value]
-    return planned_ledger, workbook, ids
+    return planned_ledger, workbook, task_ids_of(workbook)
+
+
+def task_ids_of(workbook: Path) -> list[str]:
+    """The 任务编号 column of an issued feedback form, as the unit sees it."""
+    ws = openpyxl.load_workbook(workbook, read_only=True)["反馈表"]
+    return [r[0] for r in ws.iter_rows(min_row=6, values_only=True) if r and r[0]]
 
 
 def received(path: Path, when: datetime) -> Path:

@@ -8,7 +8,6 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-import openpyxl
 import pytest
 
 from xl_duban.io.guard import ReadWorker
@@ -18,7 +17,8 @@ from xl_duban.services import collect_returns, issue_workbooks
 
 from .conftest import ISSUED_AT
 from .hostile import build_corpus, copy_file
-from .test_collect import COLLECT_AT, ON_TIME, UNIT, UNIT_MAIL, answers_for, as_eml, feedback_rows, received
+from .test_collect import (COLLECT_AT, ON_TIME, UNIT, UNIT_MAIL, answers_for, as_eml, feedback_rows, received,
+                           task_ids_of)
 
 pytestmark = pytest.mark.usefixtures("config_dir")
 OTHER_UNIT = "区财政局"
@@ -32,11 +32,6 @@ def encrypt(data: bytes) -> bytes:
     out = io.BytesIO()
     OOXMLFile(io.BytesIO(data)).encrypt("1234", out)
     return out.getvalue()
-
-
-def task_ids(workbook: Path) -> list[str]:
-    ws = openpyxl.load_workbook(workbook, read_only=True)["反馈表"]
-    return [r[0] for r in ws.iter_rows(min_row=6, values_only=True) if r and r[0]]
 
 
 @pytest.fixture
@@ -54,12 +49,12 @@ def corpus(planned_ledger, tmp_path, monkeypatch):
     out = tmp_path / "下发"
     assert issue_workbooks(ledger, "2022Q2", out, now=later).exit_code == 0
     name = f"2022Q2_{UNIT}_重点任务反馈表.xlsx"
-    ids = task_ids(out / name)
+    ids = task_ids_of(out / name)
     answers = answers_for(ids)
     fill = lambda src, dst, values=answers: fill_return(src, tmp_path / "填写" / dst, values).read_bytes()  # noqa: E731
     valid = fill(out / name, "valid.xlsx")
     other_name = f"2022Q2_{OTHER_UNIT}_重点任务反馈表.xlsx"
-    other_ids = task_ids(out / other_name)
+    other_ids = task_ids_of(out / other_name)
     cases = build_corpus(valid, answers, other_key=fill(tmp_path / "别处下发" / name, "key.xlsx"),
                          superseded=fill(first / name, "old.xlsx"),
                          other_unit=fill(out / other_name, "other.xlsx", answers_for(other_ids)),

@@ -18,9 +18,9 @@ from __future__ import annotations
 import concurrent.futures as futures
 import io
 import multiprocessing
+import os
 import posixpath
 import re
-import sys
 import zipfile
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
@@ -124,7 +124,18 @@ def _column_number(letters: str) -> int:
 
 
 # -- parsing behind a wall ---------------------------------------------------------------------------
-def _limit_memory(limit: int) -> None:
+def _start_worker(limit: int, parent: int) -> None:
+    """In the reading process: cap its memory, and end it when the command that started it is
+    gone (a killed command must not leave a reader behind: its queue would never close)."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
     try:
         import resource
     except ImportError:  # Windows: no rlimits; the time limit still applies
@@ -153,10 +164,9 @@ class ReadWorker:
         self.close()
 
     def _executor(self) -> futures.ProcessPoolExecutor:
-        if self._pool is None:
-            method = "forkserver" if sys.platform.startswith("linux") else "spawn"
-            self._pool = futures.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method),
-                                                     initializer=_limit_memory, initargs=(self.memory,))
+        if self._pool is None:  # spawn: a clean process that inherits no lock or thread of ours
+            self._pool = futures.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                                     initializer=_start_worker, initargs=(self.memory, os.getpid()))
         return self._pool
 
     def call(self, fn, *args):
