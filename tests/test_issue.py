@@ -95,6 +95,7 @@ def test_signature_verifies_and_key_never_leaves_the_config_dir(planned_ledger, 
     edited = issue.model_copy(update={"rows": (IssueRow(locked=(*first[:2], "改过的目标", first[3])), *issue.rows[1:])})
     assert not verify(edited.payload(), key, fields["签名"])
     assert not verify(issue.payload(), b"\0" * 32, fields["签名"])
+    assert not verify(issue.payload(), key, "签名已改")  # any text in the cell is a mismatch, never an error
     with zipfile.ZipFile(path) as z:
         blob = b"".join(z.read(n) for n in z.namelist())
     assert key.hex().encode() not in blob and key not in blob

@@ -129,8 +129,9 @@ def sign(payload: bytes, key: bytes) -> str:
 
 
 def verify(payload: bytes, key: bytes, signature: str) -> bool:
-    """Constant-time check of a signature read back from a returned workbook."""
-    return hmac.compare_digest(sign(payload, key), (signature or "").strip().lower())
+    """Constant-time check of a signature read back from a returned workbook. Compared as
+    bytes: whatever a unit typed into the signature cell (any script) is simply a mismatch."""
+    return hmac.compare_digest(sign(payload, key).encode("utf-8"), (signature or "").strip().lower().encode("utf-8"))
 
 
 def make_issue_id(unit: str, period: str, kind: TaskKind, issued_at: datetime, form: Form = Form.feedback) -> str:
