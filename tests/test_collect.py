@@ -352,3 +352,39 @@ def test_returns_typed_in_libreoffice_and_saved_as_xlsx_xls_and_ods_are_accepted
         for task, values in expected.items():
             assert rows[task][2:7] == values, name
         assert rows[ids[3]][3] == "12345"
+
+
+def test_a_feedback_row_is_rebuilt_from_the_change_log_at_any_point(issued, tmp_path):
+    """Audit: 变更日志 holds every value a command wrote into 反馈记录, with time, command and the
+    source file's hash — replaying it gives the row as it stood after any run."""
+    ledger, workbook, ids = issued
+    first, second = answers_for(ids), answers_for(ids)
+    second[ids[1]] = {**second[ids[1]], "完成情况": "已完成", "进展情况": "园区规划已获批复。", "自评灯色": "绿灯"}
+    early, late = tmp_path / "1", tmp_path / "2"
+    one = received(fill_return(workbook, early / "初报.xlsx", first), ON_TIME)
+    assert collect_returns(ledger, [early], now=COLLECT_AT).summary["accepted"] == 1
+    after_first = {r[0]: r for r in feedback_rows(ledger)}
+    two = received(fill_return(workbook, late / "更正.xlsx", second), LATE)
+    later = COLLECT_AT.replace(hour=15)
+    assert collect_returns(ledger, [late], now=later).summary["accepted"] == 1
+    final = {r[0]: r for r in feedback_rows(ledger)}
+    assert after_first != final
+    led, _ = LedgerStore(ledger).load()
+    columns = ("完成情况", "进展情况", "存在问题", "下一步计划", "自评灯色", "报送时间", "是否逾期", "文件指纹")
+
+    def replay(until: datetime) -> dict[str, tuple]:
+        state: dict[str, dict[str, str]] = {}
+        for e in led.changelog:
+            if e.action in ("收集反馈", "更新反馈") and e.time <= until:
+                period, unit, column = e.field.split(" ", 2)
+                if (period, unit) == ("2022Q2", UNIT) and column in columns:
+                    state.setdefault(e.object, {})[column] = e.new
+        return {task: tuple(values.get(c, "") for c in columns) for task, values in state.items()}
+
+    def as_text(rows: dict[str, tuple]) -> dict[str, tuple]:
+        return {task: (*(v or "" for v in r[2:7]), r[7].isoformat(sep=" "), r[8], r[9]) for task, r in rows.items()}
+
+    assert replay(COLLECT_AT) == as_text(after_first)
+    assert replay(later) == as_text(final)
+    sources = {e.source for e in led.changelog if e.action in ("收集反馈", "更新反馈")}
+    assert sources == {f"duban collect {one.name}#{sha(one)}", f"duban collect {two.name}#{sha(two)}"}

@@ -93,12 +93,28 @@ def test_reimport_adds_nothing(ledger, key_docx):
     assert len(after.changelog) == len(before.changelog)
 
 
-def test_import_is_logged_with_source_hash(ledger, key_docx):
+def test_import_is_logged_with_source_hash_and_each_row_can_be_rebuilt_from_the_log(ledger, key_docx):
+    import hashlib
+
+    from xl_duban.domain.schema import TASKS
+
     import_files(ledger, [key_docx], now=NOW)
-    log = [e for e in load(ledger).changelog if e.field == "任务"]
-    assert len(log) == 98
-    assert {e.source.split("#")[0] for e in log} == {"附件2.docx"}
-    assert all(len(e.source.split("#")[1]) == 12 for e in log)
+    led = load(ledger)
+    log = [e for e in led.changelog if e.action == "导入" and e.object.startswith("2022-ZD-")]
+    digest = hashlib.sha256(key_docx.read_bytes()).hexdigest()
+    assert {e.source for e in log} == {f"duban import 附件2.docx#{digest}"}  # command, file and its hash
+    rebuilt: dict[str, dict[str, str]] = {}
+    for e in log:
+        rebuilt.setdefault(e.object, {})[e.field] = e.new
+    assert len(rebuilt) == 98
+    for task in led.tasks:
+        row = {}
+        for column in TASKS.columns:
+            value = getattr(task, column.field)
+            text = "、".join(value) if isinstance(value, list) else "" if value is None else str(value)
+            if text:
+                row[column.header] = text
+        assert rebuilt[task.id] == row
 
 
 # -- 附件3: 10 民生实事 -----------------------------------------------------------------------------------------

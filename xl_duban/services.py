@@ -171,7 +171,7 @@ def import_files(ledger_path: Path, files: list[Path], *, now: datetime, progres
         summary["files"].append(entry)
         try:
             tables, prose = read_source(path)
-            source = f"{path.name}#{file_hash(path)[:12]}"
+            source = f"duban import {path.name}#{file_hash(path)}"
         except (UnreadableFile, OSError) as exc:
             unreadable = True
             reason = str(exc) if isinstance(exc, UnreadableFile) else f"文件无法读取（{exc.strerror or type(exc).__name__}）"

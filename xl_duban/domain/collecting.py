@@ -407,9 +407,11 @@ def _merge_feedback(ledger: Ledger, index: dict, fb: Feedback, now: datetime, co
         ledger.feedback.append(fb)
         index[key] = fb
         result.added += 1
-        ledger.changelog.append(ChangeLogEntry(time=now, action="收集反馈", object=fb.task_id, field=f"{fb.period} {fb.unit} 新增",
-                                               new=f"完成情况={fb.completion or '（空）'}，自评灯色={fb.self_light or '（空）'}",
-                                               source=f"{command} {source}"))
+        for name, header in LEDGER_HEADERS.items():  # every value, so the row can be rebuilt from the log
+            if _text(getattr(fb, name)):
+                ledger.changelog.append(ChangeLogEntry(time=now, action="收集反馈", object=fb.task_id,
+                                                       field=f"{fb.period} {fb.unit} {header}", new=_text(getattr(fb, name)),
+                                                       source=f"{command} {source}"))
         return
     old_time, new_time = parse_cell_datetime(old.received_at), parse_cell_datetime(fb.received_at)
     if old.file_hash == fb.file_hash or (old_time and new_time and old_time > new_time):

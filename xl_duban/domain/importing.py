@@ -16,6 +16,7 @@ from datetime import datetime
 
 from .findings import Finding, error, info, warning
 from .models import ChangeLogEntry, Ledger, Task, TaskKind, TaskStatus, Unit
+from .schema import TASKS
 from .units import COLLECTIVES, Match, UnitDirectory, ends_like_org, guess_unit_type, normalize_name, split_people, split_units
 
 # Header synonyms seen in the seeds and in office practice → Task field.
@@ -448,8 +449,12 @@ def merge_tasks(ledger: Ledger, drafts: list[TaskDraft], year: int, source: str,
         by_content.setdefault(key, task)
         by_id[tid] = task
         result.added_tasks.append(tid)
-        ledger.changelog.append(ChangeLogEntry(time=now, action="导入", object=tid, field="任务",
-                                               new=task.content[:60], source=source))
+        for column in TASKS.columns:  # every value of the new row, so it can be rebuilt from the log
+            value = getattr(task, column.field)
+            text = "、".join(value) if isinstance(value, list) else "" if value is None else str(value)
+            if text:
+                ledger.changelog.append(ChangeLogEntry(time=now, action="导入", object=tid, field=column.header,
+                                                       new=text, source=source))
     return result
 
 
