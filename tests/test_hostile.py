@@ -8,6 +8,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from xl_duban.io.guard import ReadWorker
@@ -73,7 +74,7 @@ def expected_rows(ids: list[str], values: dict[str, dict[str, str]]) -> dict[str
 
 def test_every_hostile_return_is_accepted_exactly_or_quarantined_with_a_finding(corpus, tmp_path):
     ledger, ids, cases = corpus
-    assert len(cases) >= 22
+    assert len(cases) == 23
     problems = []
     for n, case in enumerate(cases):
         home = tmp_path / f"case{n:02d}"
@@ -99,6 +100,10 @@ def test_every_hostile_return_is_accepted_exactly_or_quarantined_with_a_finding(
                 problems.append(f"{case.name}: values differ: {[(t, rows.get(t), want[t]) for t in want if rows.get(t) != want[t]]}")
             if set(rows) - set(want):
                 problems.append(f"{case.name}: rows written for tasks nobody filled: {sorted(set(rows) - set(want))}")
+            leading = [c for row in openpyxl.load_workbook(target)["反馈记录"].iter_rows() for c in row
+                       if isinstance(c.value, str) and c.value[:1] in "=+-@"]
+            if any(c.data_type != "s" for c in leading):
+                problems.append(f"{case.name}: text starting with = + - @ stored as a formula in the ledger")
             continue
         finding = next((f for f in outcome.findings if f.code == case.code), None)
         if outcome.summary.get("accepted") or finding is None:
