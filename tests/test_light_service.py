@@ -63,7 +63,7 @@ def test_light_writes_records_overview_and_log(lit_ledger):
     basis = {(r.task_id, r.period): r.basis for r in led.lights}
     assert basis[("2022-ZD-002", "2022Q3")] == "第三季度未报送，连续2次黄灯，亮红灯"
     assert basis[("2022-ZD-003", "2022Q2")] == "第二季度节点目标已完成（逾期报送），亮绿灯"
-    assert len([e for e in led.changelog if e.action == "亮灯"]) == 9
+    assert len([e for e in led.changelog if e.action == "亮灯" and e.field.endswith("灯色") and "自评" not in e.field]) == 9
 
     ws = openpyxl.load_workbook(lit_ledger)["亮灯总览"]
     cells = {(ws.cell(r, 1).value, ws.cell(header_row(ws), c).value): ws.cell(r, c)
@@ -99,8 +99,10 @@ def test_changing_one_feedback_row_changes_exactly_its_dependants(lit_ledger):
     assert changed == {("2022-ZD-001", "2022Q2"), ("2022-ZD-001", "2022Q3")}
     assert after[("2022-ZD-001", "2022Q2")] == ("绿灯", 0)
     assert after[("2022-ZD-001", "2022Q3")] == ("黄灯", 1)
-    log = [(e.object, e.field, e.old, e.new) for e in led.changelog if e.action == "亮灯"][-2:]
-    assert log == [("2022-ZD-001", "2022Q2灯色", "红灯", "绿灯"), ("2022-ZD-001", "2022Q3灯色", "红灯", "黄灯")]
+    log = [(e.object, e.field, e.old, e.new) for e in led.changelog if e.action == "亮灯" and e.time == NOW]
+    tail = [entry for entry in log if entry[1] in ("2022Q2灯色", "2022Q3灯色", "2022Q2连续黄灯", "2022Q3连续黄灯")][-4:]
+    assert tail == [("2022-ZD-001", "2022Q2灯色", "红灯", "绿灯"), ("2022-ZD-001", "2022Q2连续黄灯", "2", "0"),
+                    ("2022-ZD-001", "2022Q3灯色", "红灯", "黄灯"), ("2022-ZD-001", "2022Q3连续黄灯", "3", "1")]
 
 
 def test_override_is_kept_and_needs_a_reason(lit_ledger):

@@ -322,9 +322,12 @@ def light_up(ledger_path: Path, period_text: str, *, now: datetime) -> Outcome:
         old = existing.get((record.task_id, record.period))
         if old is not None:
             record.extras = old.extras
-        if old is None or old.light != record.light:
-            ledger.changelog.append(ChangeLogEntry(time=now, action="亮灯", object=record.task_id, field=f"{record.period}灯色",
-                                                   old=old.light if old else "", new=record.light, source=source))
+        for name, label in (("light", "灯色"), ("streak", "连续黄灯"), ("basis", "依据"), ("self_light", "自评灯色")):
+            before, after = getattr(old, name, None) if old else None, getattr(record, name)
+            if (old is None and name == "light") or (old is not None and before != after):
+                ledger.changelog.append(ChangeLogEntry(time=now, action="亮灯", object=record.task_id,
+                                                       field=f"{record.period}{label}", old="" if before is None else str(before),
+                                                       new="" if after is None else str(after), source=source))
         fresh[(record.task_id, record.period)] = record
     # lights that were not recomputed stay as they are: the history of a task that was closed or
     # cancelled later (a red light led to an 约谈) must never be rewritten
