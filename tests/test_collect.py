@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import random
 from datetime import datetime
@@ -377,8 +378,13 @@ def test_a_feedback_row_is_rebuilt_from_the_change_log_at_any_point(issued, tmp_
         for e in led.changelog:
             if e.action in ("收集反馈", "更新反馈") and e.time <= until:
                 period, unit, column = e.field.split(" ", 2)
-                if (period, unit) == ("2022Q2", UNIT) and column in columns:
-                    state.setdefault(e.object, {})[column] = e.new
+                if (period, unit) != ("2022Q2", UNIT):
+                    continue
+                if e.action == "收集反馈":  # a new row: all its values in one entry
+                    state[e.object] = json.loads(e.new)
+                else:  # a replaced value, with the old one beside it
+                    assert state[e.object].get(column, "") == e.old
+                    state[e.object][column] = e.new
         return {task: tuple(values.get(c, "") for c in columns) for task, values in state.items()}
 
     def as_text(rows: dict[str, tuple]) -> dict[str, tuple]:

@@ -6,6 +6,7 @@ a real datetime or text like ``2024-04-08 10:30``.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from datetime import date, datetime, time
@@ -14,6 +15,13 @@ from .periods import Period
 
 
 CELL_TEXT_LIMIT = 32767  # the most characters one Excel cell holds; longer text is repaired away by Excel
+
+
+def row_text(values: dict[str, str]) -> str:
+    """A whole new row in one 变更日志 cell, column by column: JSON with Chinese kept readable.
+    One entry per new row (not one per value) keeps a year's log small enough to load fast,
+    while the row can still be rebuilt exactly (``json.loads``)."""
+    return json.dumps(values, ensure_ascii=False)
 
 
 def date_text(d: date) -> str:

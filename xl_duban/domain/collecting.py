@@ -19,7 +19,7 @@ from typing import Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .cells import CELL_TEXT_LIMIT, parse_cell_datetime
+from .cells import CELL_TEXT_LIMIT, parse_cell_datetime, row_text
 from .findings import Finding, error, has_errors, info, warning
 from .issuing import (COMPLETION_HEADER, FEEDBACK_INPUTS, SELF_LIGHT_HEADER, Form, IssuedWorkbook, IssueRow,
                       target_columns, verify)
@@ -407,11 +407,9 @@ def _merge_feedback(ledger: Ledger, index: dict, fb: Feedback, now: datetime, co
         ledger.feedback.append(fb)
         index[key] = fb
         result.added += 1
-        for name, header in LEDGER_HEADERS.items():  # every value, so the row can be rebuilt from the log
-            if _text(getattr(fb, name)):
-                ledger.changelog.append(ChangeLogEntry(time=now, action="收集反馈", object=fb.task_id,
-                                                       field=f"{fb.period} {fb.unit} {header}", new=_text(getattr(fb, name)),
-                                                       source=f"{command} {source}"))
+        values = {header: _text(getattr(fb, name)) for name, header in LEDGER_HEADERS.items() if _text(getattr(fb, name))}
+        ledger.changelog.append(ChangeLogEntry(time=now, action="收集反馈", object=fb.task_id, field=f"{fb.period} {fb.unit} 新增",
+                                               new=row_text(values), source=f"{command} {source}"))
         return
     old_time, new_time = parse_cell_datetime(old.received_at), parse_cell_datetime(fb.received_at)
     if old.file_hash == fb.file_hash or (old_time and new_time and old_time > new_time):

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from .cells import row_text
 from .findings import Finding, error, info, warning
 from .models import ChangeLogEntry, Ledger, Task, TaskKind, TaskStatus, Unit
 from .schema import TASKS
@@ -449,12 +450,14 @@ def merge_tasks(ledger: Ledger, drafts: list[TaskDraft], year: int, source: str,
         by_content.setdefault(key, task)
         by_id[tid] = task
         result.added_tasks.append(tid)
+        values = {}
         for column in TASKS.columns:  # every value of the new row, so it can be rebuilt from the log
             value = getattr(task, column.field)
             text = "、".join(value) if isinstance(value, list) else "" if value is None else str(value)
             if text:
-                ledger.changelog.append(ChangeLogEntry(time=now, action="导入", object=tid, field=column.header,
-                                                       new=text, source=source))
+                values[column.header] = text
+        ledger.changelog.append(ChangeLogEntry(time=now, action="导入", object=tid, field="任务（新增）",
+                                               new=row_text(values), source=source))
     return result
 
 

@@ -15,16 +15,19 @@ Two layers, both adapters:
 
 from __future__ import annotations
 
-import concurrent.futures as futures
 import io
-import multiprocessing
-import os
+import pickle
 import posixpath
+import queue
 import re
+import subprocess
+import sys
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
+from .read_worker import HEADER, read_exactly
 from .readers import UnreadableFile
 
 MAX_UNPACKED = 64 * 2**20  # a unit's form is well under 1 MiB unpacked
@@ -124,38 +127,19 @@ def _column_number(letters: str) -> int:
 
 
 # -- parsing behind a wall ---------------------------------------------------------------------------
-def _start_worker(limit: int, parent: int) -> None:
-    """In the reading process: cap its memory, and end it when the command that started it is
-    gone (a killed command must not leave a reader behind: its queue would never close)."""
-    import threading
-    import time
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(0)
-
-    threading.Thread(target=watch, daemon=True).start()
-    try:
-        import resource
-    except ImportError:  # Windows: no rlimits; the time limit still applies
-        return
-    try:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (ValueError, OSError):
-        pass
-
-
 class ReadWorker:
     """A reading process with a memory ceiling; each call has a time limit.
 
     A file that makes the process run out of memory, crash or overrun its time becomes an
-    :class:`UnreadableFile` for that file only; the next call gets a fresh process.
+    :class:`UnreadableFile` for that file only; the next call gets a fresh process. The
+    process is a plain ``python -m xl_duban.io.read_worker`` (not multiprocessing, which
+    would re-import the command's main module in every reader).
     """
 
     def __init__(self, seconds: float = READ_SECONDS, memory: int = READ_MEMORY) -> None:
         self.seconds, self.memory = seconds, memory
-        self._pool: futures.ProcessPoolExecutor | None = None
+        self._proc: subprocess.Popen | None = None
+        self._replies: queue.Queue = queue.Queue()
 
     def __enter__(self) -> "ReadWorker":
         return self
@@ -163,33 +147,64 @@ class ReadWorker:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _executor(self) -> futures.ProcessPoolExecutor:
-        if self._pool is None:  # spawn: a clean process that inherits no lock or thread of ours
-            self._pool = futures.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                                     initializer=_start_worker, initargs=(self.memory, os.getpid()))
-        return self._pool
+    def _start(self) -> subprocess.Popen:
+        self._proc = subprocess.Popen([sys.executable, "-m", "xl_duban.io.read_worker", str(self.memory)],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self._replies = queue.Queue()
+        threading.Thread(target=_pump, args=(self._proc.stdout, self._replies), daemon=True).start()
+        return self._proc
 
     def call(self, fn, *args):
-        """``fn(*args)`` in the reading process; its own UnreadableFile passes through."""
-        pool = self._executor()
+        """``fn(*args)`` in the reading process; its own exceptions (UnreadableFile) pass through."""
+        proc = self._proc or self._start()
+        data = pickle.dumps((fn, args))
         try:
-            return pool.submit(fn, *args).result(timeout=self.seconds)
-        except futures.TimeoutError:
+            proc.stdin.write(HEADER.pack(len(data)) + data)
+            proc.stdin.flush()
+            reply = self._replies.get(timeout=self.seconds)
+        except queue.Empty:
             self._kill()
             raise UnreadableFile(f"读取超过 {self.seconds:.0f} 秒仍未完成，文件结构异常或过大") from None
-        except (futures.process.BrokenProcessPool, MemoryError):
+        except OSError:
+            reply = None
+        if reply is None:
             self._kill()
-            raise UnreadableFile("读取时超出内存上限或读取程序异常退出，文件结构异常或过大") from None
+            raise UnreadableFile(CRASHED)
+        ok, value = pickle.loads(reply)
+        if ok:
+            return value
+        if isinstance(value, MemoryError):
+            raise UnreadableFile(CRASHED)
+        raise value
 
     def _kill(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        for process in list(getattr(pool, "_processes", {}).values()):
-            process.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+            for stream in (proc.stdin, proc.stdout):
+                stream.close()
 
     def close(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            proc.stdin.close()  # the reader ends when its input ends
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+
+
+CRASHED = "读取时超出内存上限或读取程序异常退出，文件结构异常或过大"
+
+
+def _pump(stream, replies: queue.Queue) -> None:
+    """Move the reader's replies into a queue, so waiting for one can time out; None at the end."""
+    while True:
+        head = read_exactly(stream, HEADER.size)
+        body = read_exactly(stream, HEADER.unpack(head)[0]) if head else None
+        replies.put(body)
+        if body is None:
+            return
