@@ -27,6 +27,8 @@ import zipfile
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
+from openpyxl.utils import column_index_from_string
+
 from .read_worker import HEADER, read_exactly
 from .readers import UnreadableFile
 
@@ -115,15 +117,8 @@ def _formula_cells(parts: dict[str, bytes]) -> dict[str, list[tuple[int, int]]]:
         path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
         body = parts.get(path, b"")
         if FORMULA.search(body):
-            out[name] = [(int(row), _column_number(col.decode())) for col, row in CELL_WITH_FORMULA.findall(body)]
+            out[name] = [(int(row), column_index_from_string(col.decode())) for col, row in CELL_WITH_FORMULA.findall(body)]
     return out
-
-
-def _column_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
 
 
 # -- parsing behind a wall ---------------------------------------------------------------------------

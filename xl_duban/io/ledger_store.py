@@ -368,12 +368,11 @@ class LedgerStore:
         self.renumber(ledger)
         return ledger, findings
 
-    def _unchanged(self, ws, spec: SheetSpec, ledger: Ledger) -> int:
+    def _unchanged(self, spec: SheetSpec, first: int, contents: list[dict]) -> int:
         """How many leading records still stand, unchanged, in the rows they were read from."""
-        first = find_layout(ws, spec).first_data_row
         n = 0
-        for (row, content), record in zip(self._as_read.get(spec.name, ()), getattr(ledger, spec.attr)):
-            if row != first + n or _content(record) != content:
+        for (row, before), now in zip(self._as_read.get(spec.name, ()), contents):
+            if row != first + n or now != before:
                 break
             n += 1
         return n
@@ -403,9 +402,13 @@ class LedgerStore:
         ensure_not_open_in_excel(self.path)
         wb = self._wb
         specs = [spec for spec in DATA_SHEETS if spec.name not in self._incomplete]
+        written: dict[str, list[tuple[int, dict]]] = {}
         for spec in specs:
             ws = wb[spec.name] if spec.name in wb.sheetnames else wb.create_sheet(spec.name)
-            write_records(ws, spec, getattr(ledger, spec.attr), unchanged=self._unchanged(ws, spec, ledger))
+            first = find_layout(ws, spec).first_data_row
+            contents = [_content(r) for r in getattr(ledger, spec.attr)]
+            write_records(ws, spec, getattr(ledger, spec.attr), unchanged=self._unchanged(spec, first, contents))
+            written[spec.name] = [(first + i, c) for i, c in enumerate(contents)]
         if highlights is not None:
             for spec in specs:
                 clear_highlights(wb[spec.name])
@@ -414,14 +417,12 @@ class LedgerStore:
             render(wb)
         keep, _ = int_setting(ledger, "备份保留份数", 10)  # a bad value is reported by validate
         atomic_save(wb, self.path, now=now, keep_backups=keep)
-        for spec in specs:  # the file now holds exactly these records
-            first = find_layout(wb[spec.name], spec).first_data_row
-            self._as_read[spec.name] = [(first + i, _content(r)) for i, r in enumerate(getattr(ledger, spec.attr))]
+        self._as_read.update(written)  # the file now holds exactly these records
 
 
 def atomic_save(wb: Workbook, path: Path, *, now: datetime, keep_backups: int = 10) -> None:
     """Save to a temp file beside ``path``, back up the old file, then rename into place."""
-    tmp = path.with_name(f".~{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    tmp = _temp_path(path, os.getpid())
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         _write_replace(wb, path, tmp, now, keep_backups)
@@ -433,13 +434,18 @@ def atomic_save(wb: Workbook, path: Path, *, now: datetime, keep_backups: int = 
             tmp.unlink()
 
 
+def _temp_path(path: Path, pid: int | str) -> Path:
+    """Where process ``pid`` writes the new ledger before renaming it over ``path``."""
+    return path.with_name(f".~{path.stem}.{pid}.tmp{path.suffix}")
+
+
 def _sweep_stale_temps(path: Path) -> None:
     """Temp files left by a save that was killed before its rename (their process is gone)."""
     from .lock import pid_alive
 
-    for old in path.parent.glob(f".~{glob.escape(path.stem)}.*.tmp{glob.escape(path.suffix)}"):
+    for old in path.parent.glob(f".~*.tmp{glob.escape(path.suffix)}"):
         pid = old.name[len(f".~{path.stem}."):].split(".", 1)[0]
-        if pid.isdigit() and not pid_alive(int(pid)):
+        if pid.isdigit() and old == _temp_path(path, pid) and not pid_alive(int(pid)):
             old.unlink(missing_ok=True)
 
 

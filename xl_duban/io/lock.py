@@ -103,13 +103,6 @@ def release(ledger: Path) -> None:
         _remove(path)
 
 
-def release_all() -> None:
-    """Everything this process holds (end of a command, however it ended)."""
-    for path in list(_held):
-        del _held[path]
-        _remove(path)
-
-
 def _remove(path: Path) -> None:
     try:
         path.unlink()

@@ -130,11 +130,10 @@ def read_returned(incoming: Incoming, file_hash: str, sheet_names: tuple[str, ..
                 columns.setdefault(h, c)
         rows = [ReturnedRow(row=r + 1, values={h: (row[c] if c < len(row) else "") for h, c in columns.items()})
                 for r, row in enumerate(texts[header + 1:], header + 1) if any(row)]
-        formulas = [(r, headers[c - 1] if c - 1 < len(headers) and headers[c - 1] else get_column_letter(c))
-                    for r, c in inspection.formulas.get(name, []) if r > header + 1]
-        merged = [(r0 + 1, r1 + 1, tuple(headers[c] if c < len(headers) and headers[c] else get_column_letter(c + 1)
-                                         for c in range(c0, c1 + 1)))
-                  for (r0, c0), (r1, c1) in (_merged_ranges(sheets[name]) or []) if r1 > header]
+        label = lambda c: headers[c] if c < len(headers) and headers[c] else get_column_letter(c + 1)  # noqa: E731  0-based
+        formulas = [(r, label(c - 1)) for r, c in inspection.formulas.get(name, []) if r > header + 1]
+        merged = [(r0 + 1, r1 + 1, tuple(label(c) for c in range(c0, c1 + 1)))
+                  for (r0, c0), (r1, c1) in _merged_ranges(sheets[name]) if r1 > header]
         return returned.model_copy(update={"sheet": name, "header_row": header + 1, "rows": rows,
                                            "headers": [h for h in headers if h], "formula_cells": formulas,
                                            "merged_cells": merged})
