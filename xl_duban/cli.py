@@ -29,6 +29,7 @@ from rich.table import Table
 from . import services
 from .domain.findings import Finding, count_by_level
 from .io.ledger_store import LedgerError
+from .reports import summary_lines
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="督办（xl_duban）：政府工作报告重点任务督查台账工具。")
@@ -86,6 +87,11 @@ def _with_progress(as_json: bool, call: Callable[..., services.Outcome]) -> Call
     return action
 
 
+def _summary(command: str) -> Callable[[services.Outcome], None]:
+    """Print the command's result sentences (shared with the ribbon's message box)."""
+    return lambda outcome: [console.print(line) for line in summary_lines(command, outcome)]
+
+
 def _run(as_json: bool, action: Callable[[], services.Outcome], render: Callable[[services.Outcome], None]) -> None:
     try:
         outcome = action()
@@ -113,8 +119,7 @@ def init_cmd(year: int = typer.Argument(..., help="台账年度，如 2024"),
              ledger: Path = typer.Argument(..., help="新建的台账文件（.xlsx）"),
              as_json: bool = JsonOpt) -> None:
     """新建台账：建立全部标准工作表、表头、下拉列表和默认设置。"""
-    _run(as_json, lambda: services.init_ledger(ledger, year, now=_now()),
-         lambda o: console.print(f"已新建 {o.summary['year']} 年度台账：{o.summary['ledger']}"))
+    _run(as_json, lambda: services.init_ledger(ledger, year, now=_now()), _summary("init"))
 
 
 @app.command("import")
@@ -123,23 +128,13 @@ def import_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
                as_json: bool = JsonOpt) -> None:
     """导入任务：读取任务清单、民生实事分解表、单位分工清单和单位名录，重复导入不会重复添加。"""
     action = _with_progress(as_json, lambda progress: services.import_files(ledger, files, now=_now(), progress=progress))
-
-    def render(o):
-        for entry in o.summary["files"]:
-            console.print(f"{Path(entry['file']).name}：新增任务 {len(entry['added_tasks'])} 项，"
-                          f"已存在 {entry['unchanged']} 项，新增单位 {len(entry['added_units'])} 个")
-        v = o.summary.get("validation", {})
-        console.print(f"合计新增任务 {o.summary['added_tasks']} 项、单位 {o.summary['added_units']} 个；"
-                      f"台账校验发现错误 {v.get('errors', 0)} 条（见【校验结果】）。")
-
-    _run(as_json, action, render)
+    _run(as_json, action, _summary("import"))
 
 
 @app.command("validate")
 def validate_cmd(ledger: Path = typer.Argument(..., help="台账文件"), as_json: bool = JsonOpt) -> None:
     """校验台账：必填项、单位名称、任务编号、日期、周期等；结果写入【校验结果】并标出单元格。"""
-    _run(as_json, lambda: services.validate_ledger(ledger, now=_now()),
-         lambda o: console.print(f"已校验 {o.summary['tasks']} 项任务、{o.summary['units']} 个单位。"))
+    _run(as_json, lambda: services.validate_ledger(ledger, now=_now()), _summary("validate"))
 
 
 @app.command("issue")
@@ -153,12 +148,7 @@ def issue_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
     加 --targets 下发年初目标安排表。"""
     action = _with_progress(as_json, lambda progress: services.issue_workbooks(
         ledger, period, out, now=_now(), kind_text=kind, targets=targets, progress=progress))
-
-    def render(o):
-        s = o.summary
-        console.print(f"{s['period']} {s['kind']}{s['form']}已生成 {len(s['workbooks'])} 份，截止时间 {s['due']}，目录：{s['out_dir']}")
-
-    _run(as_json, action, render)
+    _run(as_json, action, _summary("issue"))
 
 
 @app.command("send")
@@ -171,13 +161,7 @@ def send_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
     """发送邮件：把各单位的反馈表作为附件发给单位名录中的邮箱（或生成 .eml 文件），结果记入【报送情况】。"""
     action = _with_progress(as_json, lambda progress: services.send_workbooks(
         ledger, period, now=_now(), eml_dir=eml, smtp=smtp, resend=resend, progress=progress))
-
-    def render(o):
-        s = o.summary
-        console.print(f"{s['period']}：已发送 {s['sent']} 封，生成邮件文件 {s['eml']} 封，跳过（此前已发送）{s['skipped']} 个，"
-                      f"失败 {s['failed']} 个。")
-
-    _run(as_json, action, render)
+    _run(as_json, action, _summary("send"))
 
 
 @app.command("remind")
@@ -188,14 +172,8 @@ def remind_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
                eml: Optional[Path] = typer.Option(None, "--eml", help="在此目录生成催办 .eml 文件"),
                as_json: bool = JsonOpt) -> None:
     """催办：列出尚未报送的单位；加 --smtp 或 --eml 时发出催办邮件，并记入【报送情况】和【变更日志】。"""
-
-    def render(o):
-        s = o.summary
-        names = "、".join(s["pending"]) or "无"
-        console.print(f"{s['period']}（截止 {s['due']}）尚未报送 {len(s['pending'])} 个单位：{names}；本次催办 {s['reminded']} 个。")
-
     _run(as_json, lambda: services.remind_units(ledger, period, now=_now(), days_before=days_before, eml_dir=eml,
-                                                smtp=smtp), render)
+                                                smtp=smtp), _summary("remind"))
 
 
 @app.command("collect")
@@ -208,18 +186,7 @@ def collect_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
     不合格的移入 quarantine 并说明原因；更新【报送情况】并生成【收集报告】。"""
     action = _with_progress(as_json, lambda progress: services.collect_returns(
         ledger, list(inbox or []), now=_now(), period_text=period, imap=imap, progress=progress))
-
-    def render(o):
-        s = o.summary
-        line = (f"接收 {s['accepted']} 份（其中逾期 {s['late']} 份），退回 {s['rejected']} 份，跳过已收取 {s['skipped']} 份；"
-                f"新增反馈 {s.get('added', 0)} 条，更新 {s.get('replaced', 0)} 条。")
-        if s.get("fetched") is not None:
-            line = f"从邮箱收取邮件 {s['fetched']} 封。" + line
-        console.print(line)
-        if s.get("missing"):
-            console.print("尚未报送：" + "；".join(s["missing"]))
-
-    _run(as_json, action, render)
+    _run(as_json, action, _summary("collect"))
 
 
 @app.command("light")
@@ -227,13 +194,7 @@ def light_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
               period: str = typer.Option(..., "--period", "-p", help="周期：季度如 2024Q1（重点任务），月份如 2024-03（民生实事）"),
               as_json: bool = JsonOpt) -> None:
     """亮灯：按节点目标完成情况亮绿灯/黄灯，连续黄灯升级为红灯；写入【亮灯记录】并重新生成【亮灯总览】。"""
-
-    def render(o):
-        c = o.summary["counts"]
-        console.print(f"{o.summary['period']} 共亮灯 {o.summary['lit_tasks']} 项：绿灯 {c['绿灯']}，黄灯 {c['黄灯']}，红灯 {c['红灯']}"
-                      f"（连同历史周期共重算 {o.summary['recomputed']} 条）。")
-
-    _run(as_json, lambda: services.light_up(ledger, period, now=_now()), render)
+    _run(as_json, lambda: services.light_up(ledger, period, now=_now()), _summary("light"))
 
 
 @app.command("bulletin")
@@ -243,14 +204,7 @@ def bulletin_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
                  as_json: bool = JsonOpt) -> None:
     """通报：按【亮灯记录】生成季度通报或月报（台账中的“通报-P/月报-P”工作表和公文格式 .docx），
     以及每个有黄灯、红灯事项单位的督查整改通知书和约谈名单。"""
-
-    def render(o):
-        s, c = o.summary, o.summary["counts"]
-        console.print(f"{s['period']} 第{s['number']}期通报：亮灯 {c['合计']} 项，绿灯 {c['绿灯']}、黄灯 {c['黄灯']}、红灯 {c['红灯']}；"
-                      f"表扬 {len(s['praised'])} 个单位；整改通知书 {len(s['notices'])} 份（整改期限 {s['rectify_by']}）。")
-        console.print(f"文件：{s['document']}；约谈名单：{s['interviews']}；台账工作表：{s['sheet']}")
-
-    _run(as_json, lambda: services.publish_bulletin(ledger, period, out, now=_now()), render)
+    _run(as_json, lambda: services.publish_bulletin(ledger, period, out, now=_now()), _summary("bulletin"))
 
 
 @app.command("demo")

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Protocol
 
 from .domain.findings import Finding, count_by_level, error, has_errors, info, warning
 from .domain.cells import parse_cell_date
@@ -121,6 +121,8 @@ def locks_ledger(command: str) -> Callable[[Callable[..., Outcome]], Callable[..
     def decorate(service: Callable[..., Outcome]) -> Callable[..., Outcome]:
         @functools.wraps(service)
         def wrapper(ledger_path, *args, **kwargs) -> Outcome:
+            if not isinstance(ledger_path, (str, Path)):  # a live book: Excel itself owns it
+                return service(ledger_path, *args, **kwargs)
             lock.acquire(Path(ledger_path), command=f"duban {command}")
             try:
                 return service(ledger_path, *args, **kwargs)
@@ -132,6 +134,30 @@ def locks_ledger(command: str) -> Callable[[Callable[..., Outcome]], Callable[..
     return decorate
 
 
+class Store(Protocol):
+    """What a service needs of a ledger: the openpyxl file store (:class:`LedgerStore`, the
+    command line) and the live-book store (:class:`~xl_duban.io.xlwings_store.XlwingsStore`,
+    the ribbon) both provide it, so both run the very same service code."""
+
+    path: Path
+
+    @property
+    def file(self) -> str: ...
+
+    def load(self) -> tuple[Ledger, list[Finding]]: ...
+
+    def renumber(self, ledger: Ledger) -> None: ...
+
+    def save(self, ledger: Ledger, *, highlights: list[Finding] | None = None, now: datetime,
+             views: Iterable[Callable] = (), skip_incomplete: bool = False) -> None: ...
+
+
+def open_store(target: Path | str | Store) -> Store:
+    """The store for a service's first argument: a ledger file path, or a store already open
+    (the ribbon passes the store over the calling workbook)."""
+    return LedgerStore(target) if isinstance(target, (str, Path)) else target
+
+
 def init_ledger(path: Path, year: int, *, now: datetime) -> Outcome:
     """``duban init``: a new ledger with every sheet of DESIGN §3."""
     if not 2000 <= year <= 2100:
@@ -140,7 +166,7 @@ def init_ledger(path: Path, year: int, *, now: datetime) -> Outcome:
     return Outcome(summary={"ledger": str(path), "year": year})
 
 
-def _check_ledger(ledger: Ledger, store: LedgerStore, now: datetime, load_findings: list[Finding] = ()) -> list[Finding]:
+def _check_ledger(ledger: Ledger, store: Store, now: datetime, load_findings: list[Finding] = ()) -> list[Finding]:
     """Validation findings; blank cells of a column that is missing altogether are not repeated
     row by row (the one missing-column finding says it all)."""
     missing = {(f.sheet, f.column) for f in load_findings if f.code == "missing-column"}
@@ -156,7 +182,8 @@ def import_files(ledger_path: Path, files: list[Path], *, now: datetime, progres
     halfway leaves the ledger as it was. Import findings and the validation of the result
     go to 校验结果.
     """
-    store = LedgerStore(ledger_path)
+    store = open_store(ledger_path)
+    ledger_path = store.path
     ledger, load_findings = store.load()
     year = ledger.year
     findings: list[Finding] = list(load_findings)
@@ -241,7 +268,8 @@ def _year_check(context: str, year: int, file: str) -> list[Finding]:
 @locks_ledger("validate")
 def validate_ledger(ledger_path: Path, *, now: datetime) -> Outcome:
     """``duban validate``: run every rule, write 校验结果, highlight cells (and clear fixed ones)."""
-    store = LedgerStore(ledger_path)
+    store = open_store(ledger_path)
+    ledger_path = store.path
     ledger, load_findings = store.load()
     findings = load_findings + _check_ledger(ledger, store, now, load_findings)
     ledger.validation = _findings_to_rows(findings)
@@ -306,7 +334,8 @@ def light_up(ledger_path: Path, period_text: str, *, now: datetime) -> Outcome:
     变更日志, regenerates 亮灯总览, and writes the ledger once.
     """
     period = _period_argument(period_text)
-    store = LedgerStore(ledger_path)
+    store = open_store(ledger_path)
+    ledger_path = store.path
     ledger, findings = store.load()
     rules, rule_findings = light_rules(ledger)
     due = DueDates(ledger)
@@ -400,7 +429,8 @@ def issue_workbooks(ledger_path: Path, period_text: str, out_dir: Path, *, now: 
     目标安排表 is issued instead: one column per quarter (key tasks) or month (民生实事).
     """
     label, kind, period, year = _issue_target(period_text, kind_text, targets)
-    store = LedgerStore(ledger_path)
+    store = open_store(ledger_path)
+    ledger_path = store.path
     ledger, findings = store.load()
     due = DueDates(ledger)
     due_day = due(period) if period is not None else due.workday_on_or_after(now.date() + timedelta(days=TARGETS_DAYS))
@@ -480,7 +510,7 @@ def _issued_file(ledger_path: Path, row: Submission) -> Path | None:
     return files[-1] if files else None
 
 
-def _where(store: LedgerStore, row: Submission) -> dict:
+def _where(store: Store, row: Submission) -> dict:
     return {"file": store.file, "sheet": "报送情况", "row": row.row, "subject": f"{row.period} {row.unit}"}
 
 
@@ -496,7 +526,8 @@ def send_workbooks(ledger_path: Path, period_text: str, *, now: datetime, eml_di
     halfway, so what was sent is never forgotten.
     """
     period = _period_argument(period_text)
-    store = LedgerStore(ledger_path)
+    store = open_store(ledger_path)
+    ledger_path = store.path
     ledger, findings = store.load()
     courier = _Courier(ledger, smtp=smtp, eml_dir=eml_dir, sleep=sleep)
     if not courier.ready:
@@ -556,7 +587,8 @@ def remind_units(ledger_path: Path, period_text: str, *, now: datetime, days_bef
     (问题) and 变更日志, so the bulletin can say who was chased and when.
     """
     period = _period_argument(period_text)
-    store = LedgerStore(ledger_path)
+    store = open_store(ledger_path)
+    ledger_path = store.path
     ledger, findings = store.load()
     deliver = smtp or eml_dir is not None
     courier = _Courier(ledger, smtp=smtp, eml_dir=eml_dir, sleep=sleep) if deliver else None
@@ -643,7 +675,8 @@ def collect_returns(ledger_path: Path, inboxes: list[Path], *, now: datetime, pe
     only = str(_period_argument(period_text)) if period_text else None
     if not inboxes and not imap:
         raise BadInput(error("usage-error", "请指定收件文件夹（或 .eml / .xlsx 文件），或使用 --imap 从邮箱收取。"))
-    store = LedgerStore(ledger_path)
+    store = open_store(ledger_path)
+    ledger_path = store.path
     ledger, findings = store.load()
     fetched = None
     if imap:
@@ -817,7 +850,8 @@ def publish_bulletin(ledger_path: Path, period_text: str, out_dir: Path, *, now:
     from .io.bulletin_docs import chart_png, write_bulletin_docx, write_bulletin_sheet, write_interview_list_docx, write_notice_docx
 
     period = _period_argument(period_text)
-    store = LedgerStore(ledger_path)
+    store = open_store(ledger_path)
+    ledger_path = store.path
     ledger, findings = store.load()
     kind = TaskKind.reporting_in(period)
     if not any(r.period == str(period) and r.light for r in ledger.lights):

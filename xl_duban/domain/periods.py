@@ -167,3 +167,17 @@ def due_date(
     if period.quarter is not None:
         return date(following.year, following.month, quarter_due_day), []
     return calendar.nth_workday(following.year, following.month, monthly_workday)
+
+
+def working_period(today: date, year: int, cadence: Cadence, lead_days: int = 15) -> Period:
+    """The period a ribbon button works on when the clerk has not named one.
+
+    Forms go out shortly before a period ends and come back within weeks after it, so the
+    working period is the latest one whose end is at most ``lead_days`` away or already past:
+    on 22 November that is the third quarter (the fourth ends 39 days later) and November.
+    A ledger holds one year, so the answer is kept inside ``year`` — the office finishing
+    last year's ledger in January gets its fourth quarter and December.
+    """
+    periods = periods_of_year(year, cadence)
+    reached = [p for p in periods if p.end <= today + timedelta(days=lead_days)]
+    return reached[-1] if reached else periods[0]

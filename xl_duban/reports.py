@@ -1,0 +1,74 @@
+"""The one-paragraph result of each command in Chinese, shared by the command line (printed)
+and the ribbon (shown in the closing message box), so both say the same thing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .services import Outcome
+
+
+def _init(s: dict) -> list[str]:
+    return [f"已新建 {s['year']} 年度台账：{s['ledger']}"]
+
+
+def _import(s: dict) -> list[str]:
+    lines = [f"{Path(entry['file']).name}：新增任务 {len(entry['added_tasks'])} 项，已存在 {entry['unchanged']} 项，"
+             f"新增单位 {len(entry['added_units'])} 个" for entry in s["files"]]
+    v = s.get("validation", {})
+    lines.append(f"合计新增任务 {s['added_tasks']} 项、单位 {s['added_units']} 个；"
+                 f"台账校验发现错误 {v.get('errors', 0)} 条（见【校验结果】）。")
+    return lines
+
+
+def _validate(s: dict) -> list[str]:
+    return [f"已校验 {s['tasks']} 项任务、{s['units']} 个单位。"]
+
+
+def _issue(s: dict) -> list[str]:
+    return [f"{s['period']} {s['kind']}{s['form']}已生成 {len(s['workbooks'])} 份，截止时间 {s['due']}，目录：{s['out_dir']}"]
+
+
+def _send(s: dict) -> list[str]:
+    return [f"{s['period']}：已发送 {s['sent']} 封，生成邮件文件 {s['eml']} 封，跳过（此前已发送）{s['skipped']} 个，"
+            f"失败 {s['failed']} 个。"]
+
+
+def _remind(s: dict) -> list[str]:
+    names = "、".join(s["pending"]) or "无"
+    return [f"{s['period']}（截止 {s['due']}）尚未报送 {len(s['pending'])} 个单位：{names}；本次催办 {s['reminded']} 个。"]
+
+
+def _collect(s: dict) -> list[str]:
+    line = (f"接收 {s['accepted']} 份（其中逾期 {s['late']} 份），退回 {s['rejected']} 份，跳过已收取 {s['skipped']} 份；"
+            f"新增反馈 {s.get('added', 0)} 条，更新 {s.get('replaced', 0)} 条。")
+    if s.get("fetched") is not None:
+        line = f"从邮箱收取邮件 {s['fetched']} 封。" + line
+    lines = [line]
+    if s.get("missing"):
+        lines.append("尚未报送：" + "；".join(s["missing"]))
+    return lines
+
+
+def _light(s: dict) -> list[str]:
+    c = s["counts"]
+    return [f"{s['period']} 共亮灯 {s['lit_tasks']} 项：绿灯 {c['绿灯']}，黄灯 {c['黄灯']}，红灯 {c['红灯']}"
+            f"（连同历史周期共重算 {s['recomputed']} 条）。"]
+
+
+def _bulletin(s: dict) -> list[str]:
+    c = s["counts"]
+    return [f"{s['period']} 第{s['number']}期通报：亮灯 {c['合计']} 项，绿灯 {c['绿灯']}、黄灯 {c['黄灯']}、红灯 {c['红灯']}；"
+            f"表扬 {len(s['praised'])} 个单位；整改通知书 {len(s['notices'])} 份（整改期限 {s['rectify_by']}）。",
+            f"文件：{s['document']}；约谈名单：{s['interviews']}；台账工作表：{s['sheet']}"]
+
+
+SUMMARIES = {"init": _init, "import": _import, "validate": _validate, "issue": _issue, "send": _send,
+             "remind": _remind, "collect": _collect, "light": _light, "bulletin": _bulletin}
+
+
+def summary_lines(command: str, outcome: Outcome) -> list[str]:
+    """What ``command`` did, in sentences a clerk reads (empty when it stopped early)."""
+    if not outcome.summary:
+        return []
+    return SUMMARIES[command](outcome.summary)
