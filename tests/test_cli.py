@@ -141,11 +141,13 @@ def test_exit_codes_and_no_tracebacks(tmp_path):
 def test_every_command_is_documented_in_readme():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     reference = readme[readme.index("## 命令参考"):]
-    documented = set(re.findall(r"^### `duban ([a-z]+)", reference, flags=re.M))
+    documented = set(re.findall(r"^### `duban ([a-z]+(?: [a-z]+)?)", reference, flags=re.M))
     commands = {c.name for c in app.registered_commands}
+    commands |= {f"{group.name} {c.name}" for group in app.registered_groups
+                 for c in group.typer_instance.registered_commands}
     assert commands == documented
     for name in commands:  # every documented command accepts --json
-        proc = run_cli(name, "--help")
+        proc = run_cli(*name.split(), "--help")
         assert proc.returncode == 0 and "--json" in proc.stdout
 
 

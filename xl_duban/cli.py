@@ -116,7 +116,7 @@ def _run(as_json: bool, action: Callable[[], services.Outcome], render: Callable
 
 @app.command("init")
 def init_cmd(year: int = typer.Argument(..., help="台账年度，如 2024"),
-             ledger: Path = typer.Argument(..., help="新建的台账文件（.xlsx）"),
+             ledger: Path = typer.Argument(..., help="新建的台账文件：.xlsx，或 .xlsm（带督办功能区，由模板生成）"),
              as_json: bool = JsonOpt) -> None:
     """新建台账：建立全部标准工作表、表头、下拉列表和默认设置。"""
     _run(as_json, lambda: services.init_ledger(ledger, year, now=_now()), _summary("init"))
@@ -205,6 +205,20 @@ def bulletin_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
     """通报：按【亮灯记录】生成季度通报或月报（台账中的“通报-P/月报-P”工作表和公文格式 .docx），
     以及每个有黄灯、红灯事项单位的督查整改通知书和约谈名单。"""
     _run(as_json, lambda: services.publish_bulletin(ledger, period, out, now=_now()), _summary("bulletin"))
+
+
+template_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                           help="带督办功能区的台账模板（workbooks/template.xlsm）。")
+app.add_typer(template_app, name="template")
+
+
+@template_app.command("build")
+def template_build_cmd(out: Path = typer.Option(services.TEMPLATE, "--out", "-o", help="模板输出文件（.xlsm）"),
+                       standalone: bool = typer.Option(False, "--standalone",
+                                                       help="内嵌当前安装的 xlwings 的 VBA 模块（免装 xlwings 加载项；须与 Python 端 xlwings 版本一致）"),
+                       as_json: bool = JsonOpt) -> None:
+    """生成模板：由 workbooks/vba/*.bas 和功能区 XML 生成带“督办”选项卡的台账模板 .xlsm（每次生成的字节完全相同）。"""
+    _run(as_json, lambda: services.build_template(out, standalone=standalone), _summary("template"))
 
 
 @app.command("demo")

@@ -63,7 +63,16 @@ def _bulletin(s: dict) -> list[str]:
             f"文件：{s['document']}；约谈名单：{s['interviews']}；台账工作表：{s['sheet']}"]
 
 
-SUMMARIES = {"init": _init, "import": _import, "validate": _validate, "issue": _issue, "send": _send,
+def _template(s: dict) -> list[str]:
+    kind = "内嵌 xlwings VBA（无需安装 xlwings 加载项）" if s["standalone"] else "使用 xlwings 加载项的 RunPython"
+    return [f"已生成模板 {s['template']}（{s['bytes']:,} 字节，{kind}）。"]
+
+
+def _skipped(s: dict) -> list[str]:
+    return [s["line"]]
+
+
+SUMMARIES = {"skipped": _skipped, "template": _template, "init": _init, "import": _import, "validate": _validate, "issue": _issue, "send": _send,
              "remind": _remind, "collect": _collect, "light": _light, "bulletin": _bulletin}
 
 

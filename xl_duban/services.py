@@ -37,6 +37,7 @@ from .io import lock
 from .io.calendar_source import work_calendar
 from .io.guard import ReadWorker
 from .io.ledger_store import LedgerError, LedgerStore, create_ledger
+
 from .io.keys import signing_key
 from .io.mailer import MailError, SmtpSettings, build_message, send_smtp, smtp_password, write_eml
 from .io.unit_workbook import write_unit_workbook
@@ -46,6 +47,9 @@ from .io.mailbox import ImapSettings, MailboxError, fetch_unseen, imap_password
 from .io.readers import UnreadableFile, read_source
 
 Progress = Callable[[str, int, int], None]  # (label, done, total)
+
+# The macro-enabled ledger skeleton, built by `duban template build` (xl_duban.excel.template).
+TEMPLATE = Path(__file__).resolve().parent.parent / "workbooks" / "template.xlsm"
 
 
 @dataclass
@@ -159,11 +163,21 @@ def open_store(target: Path | str | Store) -> Store:
 
 
 def init_ledger(path: Path, year: int, *, now: datetime) -> Outcome:
-    """``duban init``: a new ledger with every sheet of DESIGN §3."""
+    """``duban init``: a new ledger with every sheet of DESIGN §3 (.xlsm: from the template,
+    with the 督办 ribbon)."""
     if not 2000 <= year <= 2100:
         return Outcome(findings=[error("bad-year", f"年度“{year}”无效，请填写四位年份。")], unreadable=True)
-    create_ledger(path, year, now=now)
+    create_ledger(path, year, now=now, template=TEMPLATE)
     return Outcome(summary={"ledger": str(path), "year": year})
+
+
+def build_template(out: Path, *, standalone: bool = False) -> Outcome:
+    """``duban template build``: the macro-enabled ledger skeleton with the 督办 ribbon, from
+    the VBA sources and ribbon XML under ``workbooks/`` (byte-identical on every build)."""
+    from .excel.template import build_template as build
+
+    build(out, standalone=standalone)
+    return Outcome(summary={"template": str(out), "standalone": standalone, "bytes": out.stat().st_size})
 
 
 def _check_ledger(ledger: Ledger, store: Store, now: datetime, load_findings: list[Finding] = ()) -> list[Finding]:
@@ -915,4 +929,4 @@ def _light_order(record) -> tuple:
     return (record.task_id, p.sort_key() if p else (9999, 99, 9))
 
 
-__all__ = ["Outcome", "LedgerError", "init_ledger", "import_files", "validate_ledger", "light_up", "issue_workbooks", "send_workbooks", "remind_units", "collect_returns", "publish_bulletin", "file_hash"]
+__all__ = ["Outcome", "LedgerError", "init_ledger", "build_template", "import_files", "validate_ledger", "light_up", "issue_workbooks", "send_workbooks", "remind_units", "collect_returns", "publish_bulletin", "file_hash"]

@@ -203,6 +203,8 @@ DEFAULT_SETTINGS: tuple[tuple[str, object, str], ...] = (
     ("IMAP加密", "SSL", "SSL / STARTTLS / 无"),
     ("IMAP账号", "", "收件邮箱账号，空则同发件人；密码通过环境变量 DUBAN_IMAP_PASSWORD 或系统钥匙串提供"),
     ("收件箱文件夹", "inbox", "从邮箱收取的邮件（.eml）保存目录，相对台账所在文件夹"),
+    ("当前季度", "", "功能区按钮处理的季度，如 2024Q3；留空则按今天自动判断（季末前15天起为本季度）"),
+    ("当前月份", "", "功能区按钮处理的月份，如 2024-10；留空则按今天自动判断（月末前15天起为本月）"),
 )
 
 # Bounds of the integer 设置 (inclusive) and the allowed values of the choice 设置: the one

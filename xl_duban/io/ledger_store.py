@@ -13,9 +13,10 @@ import glob
 from dataclasses import dataclass
 import os
 import shutil
+import tempfile
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Collection, Iterable, Sequence
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -145,16 +146,30 @@ def find_layout(ws, spec: SheetSpec) -> Layout:
     if table is not None:
         min_col, min_row, _max_col, _max_row = range_boundaries(table.ref)
         return Layout(min_row, min_col)
+    top = [[c.value for c in row] for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, 10))]
+    return grid_layout(top, spec)
+
+
+def grid_layout(rows: Sequence[Sequence[Any]], spec: SheetSpec) -> Layout:
+    """The header row of a sheet given as values (row 1 first): the first of its first 10
+    rows that holds a required header; users put titles above the table and columns before it."""
     required = {c.header for c in spec.columns if c.required}
-    for r in range(1, min(ws.max_row, 10) + 1):
-        texts = [cell_text(ws.cell(r, c).value) for c in range(1, ws.max_column + 1)]
+    for r, row in enumerate(rows[:10], 1):
+        texts = [cell_text(v) for v in row]
         if required & set(texts):
             return Layout(r, next(i for i, t in enumerate(texts, 1) if t))
     return Layout()
 
 
 def _header_cells(ws, layout: Layout) -> list[str]:
-    headers = [cell_text(ws.cell(layout.header_row, col).value) for col in range(layout.first_col, ws.max_column + 1)]
+    return grid_headers([[c.value for c in row] for row in ws.iter_rows(min_row=layout.header_row, max_row=layout.header_row)],
+                        layout)
+
+
+def grid_headers(rows: Sequence[Sequence[Any]], layout: Layout) -> list[str]:
+    """The header texts from the layout's first column on, trailing blanks dropped."""
+    row = rows[layout.header_row - 1] if len(rows) >= layout.header_row else ()
+    headers = [cell_text(v) for v in row[layout.first_col - 1:]]
     while headers and not headers[-1]:
         headers.pop()
     return headers
@@ -223,9 +238,22 @@ def _ensure_table(ws, spec: SheetSpec, headers: list[str], nrows: int, layout: L
 
 # -- records -----------------------------------------------------------------------------------------------
 def read_records(ws, spec: SheetSpec, file: str) -> tuple[list[Record], list[Finding]]:
-    """Records of one data sheet; contract columns by header, the rest kept as extras."""
+    """Records of one openpyxl sheet (see :func:`records_from_grid`)."""
     layout = find_layout(ws, spec)
-    headers = _header_cells(ws, layout)
+    rows: list[list[Any]] = []
+    formulas: set[tuple[int, int]] = set()
+    for r, cells in enumerate(ws.iter_rows(min_row=1), 1):
+        rows.append([c.value for c in cells])
+        formulas.update((r, col) for col, c in enumerate(cells, 1) if c.data_type == "f")
+    return records_from_grid(rows, spec, file, layout, formulas)
+
+
+def records_from_grid(rows: Sequence[Sequence[Any]], spec: SheetSpec, file: str, layout: Layout,
+                      formulas: Collection[tuple[int, int]] = ()) -> tuple[list[Record], list[Finding]]:
+    """Records of one data sheet given as values (row 1 first; any reader: openpyxl, calamine,
+    a live Excel book): contract columns by header, the rest kept as extras. ``formulas`` are
+    the (row, column) cells holding a formula, kept as formulas in user columns."""
+    headers = grid_headers(rows, layout)
     keys = _extra_keys(headers)
     findings = []
     by_header = {c.header: c for c in spec.columns}
@@ -235,19 +263,20 @@ def read_records(ws, spec: SheetSpec, file: str) -> tuple[list[Record], list[Fin
                                   sheet=spec.name, row=layout.header_row, column=column.header,
                                   hint=f"在表头行恢复列名“{column.header}”（列名需一字不差）。"))
     records = []
-    rows = ws.iter_rows(min_row=layout.first_data_row, min_col=layout.first_col,
-                        max_col=layout.first_col + len(headers) - 1)
-    for row_index, cells in enumerate(rows, layout.first_data_row):
-        if all(c.value is None or (isinstance(c.value, str) and not c.value.strip()) for c in cells):
+    first, last = layout.first_col - 1, layout.first_col - 1 + len(headers)
+    for row_index in range(layout.first_data_row, len(rows) + 1):
+        values = list(rows[row_index - 1][first:last])
+        values += [None] * (len(headers) - len(values))
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
             continue
         data: dict[str, Any] = {}
         extras: dict[str, Any] = {}
-        for header, key, cell in zip(headers, keys, cells):
+        for col, (header, key, value) in enumerate(zip(headers, keys, values), layout.first_col):
             column = by_header.get(header)
             if column and key == header:
-                data[column.field] = _from_cell(column.kind, cell.value)
-            elif cell.value is not None:
-                extras[key] = Formula(cell.value) if cell.data_type == "f" else cell.value
+                data[column.field] = _from_cell(column.kind, value)
+            elif value is not None and value != "":
+                extras[key] = Formula(value) if (row_index, col) in formulas else value
         records.append(spec.record(row=row_index, extras=extras, **data))
     return records, findings
 
@@ -273,19 +302,17 @@ def write_records(ws, spec: SheetSpec, records: Iterable[Record], *, unchanged: 
     records = list(records)
     old_max = ws.max_row
     wrap = Alignment(vertical="top", wrap_text=True)
+    columns = [by_header.get(header) if key == header else None for header, key in zip(headers, keys)]
     for r, record in enumerate(records[unchanged:], layout.first_data_row + unchanged):
-        values = record.model_dump()
-        for col, (header, key) in enumerate(zip(headers, keys), layout.first_col):
+        for col, (column, value) in enumerate(zip(columns, row_values(record, headers, keys, by_header)), layout.first_col):
             cell = ws.cell(r, col)
-            column = by_header.get(header)
-            if column and key == header:
-                write_cell(cell, _to_cell(column.kind, values.get(column.field)))
+            if column is not None:
+                write_cell(cell, value)
                 if column.kind in ("text", "list"):
                     cell.number_format = "@"  # 2024-03 typed later stays text, not a date
                 if column.width >= 20 or column.kind == "list":
                     cell.alignment = wrap
             else:
-                value = record.extras.get(key)
                 write_cell(cell, value, as_text=not isinstance(value, Formula))
     for r in range(layout.first_data_row + len(records), old_max + 1):
         for col in range(layout.first_col, layout.first_col + len(headers)):
@@ -293,6 +320,20 @@ def write_records(ws, spec: SheetSpec, records: Iterable[Record], *, unchanged: 
     _style_header(ws, spec, headers, layout)
     _apply_dropdowns(ws, spec, headers, layout)
     _ensure_table(ws, spec, headers, len(records), layout)
+
+
+def row_values(record: Record, headers: list[str], keys: list[str], by_header: dict) -> list[Any]:
+    """The cell values of one record's row, column by column in the sheet's header order:
+    contract columns converted for the sheet, user columns (extras) as they were read."""
+    values = record.model_dump()
+    out = []
+    for header, key in zip(headers, keys):
+        column = by_header.get(header)
+        if column and key == header:
+            out.append(_to_cell(column.kind, values.get(column.field)))
+        else:
+            out.append(record.extras.get(key))
+    return out
 
 
 def clear_highlights(ws) -> None:
@@ -322,15 +363,73 @@ def _content(record: Record) -> dict:
     return record.model_dump(exclude={"row"})
 
 
-# -- the store ---------------------------------------------------------------------------------------------
-class LedgerStore:
+# -- the stores -------------------------------------------------------------------------------------------
+class RecordStore:
+    """What the file store and the live-book store share: data sheets to records and the
+    bookkeeping that lets a save skip the rows that did not change. Subclasses read a sheet
+    (:meth:`_read_sheet`) and know where its first data row is (:meth:`_first_data_row`)."""
+
+    file: str
+
+    def __init__(self) -> None:
+        self._incomplete: set[str] = set()  # sheets missing a required column: never rewritten
+        self._as_read: dict[str, list[tuple[int, dict]]] = {}  # sheet → (Excel row, content) of each record loaded
+
+    def _read_sheet(self, spec: SheetSpec) -> tuple[list[Record], list[Finding]] | None:
+        raise NotImplementedError
+
+    def _first_data_row(self, spec: SheetSpec) -> int:
+        raise NotImplementedError
+
+    def _load_records(self) -> tuple[Ledger, list[Finding]]:
+        ledger = Ledger()
+        findings: list[Finding] = []
+        for spec in DATA_SHEETS:
+            read = self._read_sheet(spec)
+            if read is None:
+                findings.append(error("missing-sheet", f"台账缺少工作表【{spec.name}】，保存时将重新建立。",
+                                      file=self.file, sheet=spec.name, hint="请勿删除或重命名标准工作表。"))
+                continue
+            records, sheet_findings = read
+            setattr(ledger, spec.attr, records)
+            self._as_read[spec.name] = [(r.row, _content(r)) for r in records]
+            findings.extend(sheet_findings)
+            if any(f.code == "missing-column" for f in sheet_findings):
+                self._incomplete.add(spec.name)
+        self.renumber(ledger)
+        return ledger, findings
+
+    def _unchanged(self, spec: SheetSpec, first: int, contents: list[dict]) -> int:
+        """How many leading records still stand, unchanged, in the rows they were read from."""
+        n = 0
+        for (row, before), now in zip(self._as_read.get(spec.name, ()), contents):
+            if row != first + n or now != before:
+                break
+            n += 1
+        return n
+
+    def renumber(self, ledger: Ledger) -> None:
+        """Give every record the Excel row it will occupy when saved (new records included)."""
+        for spec in DATA_SHEETS:
+            first = self._first_data_row(spec)
+            for i, record in enumerate(getattr(ledger, spec.attr)):
+                record.row = first + i
+
+    def _writable_specs(self, skip_incomplete: bool) -> list[SheetSpec]:
+        """The data sheets a save may rewrite; refuses the save when one lost a required column."""
+        if self._incomplete and not skip_incomplete:
+            raise LedgerError("台账的【" + "】【".join(sorted(self._incomplete)) + "】缺少必需的列，为防止数据丢失未作任何修改。"
+                              "请先恢复列名（可运行 duban validate 查看缺少哪些列）。")
+        return [spec for spec in DATA_SHEETS if spec.name not in self._incomplete]
+
+
+class LedgerStore(RecordStore):
     """Load and atomically save one ledger workbook (.xlsx, or .xlsm keeping its VBA)."""
 
     def __init__(self, path: Path | str) -> None:
+        super().__init__()
         self.path = Path(path)
         self._wb: Workbook | None = None
-        self._incomplete: set[str] = set()  # sheets missing a required column: never rewritten
-        self._as_read: dict[str, list[tuple[int, dict]]] = {}  # sheet → (Excel row, content) of each record loaded
 
     @property
     def file(self) -> str:
@@ -352,38 +451,16 @@ class LedgerStore:
         except Exception as exc:
             raise LedgerError(f"台账“{self.path.name}”无法打开（{type(exc).__name__}），文件可能已损坏；"
                               f"可从“{BACKUP_DIR}”文件夹恢复最近的备份。") from exc
-        ledger = Ledger()
-        findings: list[Finding] = []
-        for spec in DATA_SHEETS:
-            if spec.name not in self._wb.sheetnames:
-                findings.append(error("missing-sheet", f"台账缺少工作表【{spec.name}】，保存时将重新建立。",
-                                      file=self.file, sheet=spec.name, hint="请勿删除或重命名标准工作表。"))
-                continue
-            records, sheet_findings = read_records(self._wb[spec.name], spec, self.file)
-            setattr(ledger, spec.attr, records)
-            self._as_read[spec.name] = [(r.row, _content(r)) for r in records]
-            findings.extend(sheet_findings)
-            if any(f.code == "missing-column" for f in sheet_findings):
-                self._incomplete.add(spec.name)
-        self.renumber(ledger)
-        return ledger, findings
+        return self._load_records()
 
-    def _unchanged(self, spec: SheetSpec, first: int, contents: list[dict]) -> int:
-        """How many leading records still stand, unchanged, in the rows they were read from."""
-        n = 0
-        for (row, before), now in zip(self._as_read.get(spec.name, ()), contents):
-            if row != first + n or now != before:
-                break
-            n += 1
-        return n
+    def _read_sheet(self, spec: SheetSpec) -> tuple[list[Record], list[Finding]] | None:
+        if spec.name not in self._wb.sheetnames:
+            return None
+        return read_records(self._wb[spec.name], spec, self.file)
 
-    def renumber(self, ledger: Ledger) -> None:
-        """Give every record the Excel row it will occupy when saved (new records included)."""
-        for spec in DATA_SHEETS:
-            ws = self._wb[spec.name] if self._wb is not None and spec.name in self._wb.sheetnames else None
-            first = find_layout(ws, spec).first_data_row if ws is not None else 2
-            for i, record in enumerate(getattr(ledger, spec.attr)):
-                record.row = first + i
+    def _first_data_row(self, spec: SheetSpec) -> int:
+        ws = self._wb[spec.name] if self._wb is not None and spec.name in self._wb.sheetnames else None
+        return find_layout(ws, spec).first_data_row if ws is not None else 2
 
     def save(self, ledger: Ledger, *, highlights: list[Finding] | None = None, now: datetime,
              views: Iterable[Callable[[Workbook], None]] = (), skip_incomplete: bool = False) -> None:
@@ -396,12 +473,9 @@ class LedgerStore:
         """
         if self._wb is None:
             raise LedgerError("内部错误：保存前未读取台账")
-        if self._incomplete and not skip_incomplete:
-            raise LedgerError("台账的【" + "】【".join(sorted(self._incomplete)) + "】缺少必需的列，为防止数据丢失未作任何修改。"
-                              "请先恢复列名（可运行 duban validate 查看缺少哪些列）。")
+        specs = self._writable_specs(skip_incomplete)
         ensure_not_open_in_excel(self.path)
         wb = self._wb
-        specs = [spec for spec in DATA_SHEETS if spec.name not in self._incomplete]
         written: dict[str, list[tuple[int, dict]]] = {}
         for spec in specs:
             ws = wb[spec.name] if spec.name in wb.sheetnames else wb.create_sheet(spec.name)
@@ -490,11 +564,30 @@ def new_ledger_workbook(year: int) -> tuple[Workbook, Ledger]:
     return wb, ledger
 
 
-def create_ledger(path: Path, year: int, *, now: datetime) -> None:
-    """Write a new ledger file; refuses to overwrite an existing one."""
+def create_ledger(path: Path, year: int, *, now: datetime, template: Path | None = None) -> None:
+    """Write a new ledger file; refuses to overwrite an existing one.
+
+    An .xlsx is built from scratch; an .xlsm is a copy of ``template`` (the ledger skeleton
+    with the 督办 ribbon and its VBA project) with 年度 filled in, saved through the store so
+    the copy is exactly what every later command will write."""
     if path.exists():
         raise LedgerError(f"“{path.name}”已存在，为防止覆盖未新建。请换一个文件名或先移走原文件。")
-    if path.suffix.lower() != ".xlsx":
-        raise LedgerError("新台账文件名须以 .xlsx 结尾（带督办功能区的 .xlsm 台账由模板生成）")
+    suffix = path.suffix.lower()
+    if suffix == ".xlsm":
+        if template is None or not template.is_file():
+            raise LedgerError(f"找不到带督办功能区的模板“{template}”，无法新建 .xlsm 台账；"
+                              "可运行 duban template build 重新生成模板，或改用 .xlsx。")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=path.parent, prefix=".~duban-init-") as work:
+            draft = Path(work) / path.name  # its save's backup stays in the scratch folder
+            shutil.copyfile(template, draft)
+            store = LedgerStore(draft)
+            ledger, _ = store.load()
+            ledger.set_setting("年度", year)
+            store.save(ledger, now=now)
+            os.replace(draft, path)
+        return
+    if suffix != ".xlsx":
+        raise LedgerError("新台账文件名须以 .xlsx（普通台账）或 .xlsm（带督办功能区的台账）结尾。")
     wb, _ = new_ledger_workbook(year)
     atomic_save(wb, path, now=now)

@@ -1,0 +1,227 @@
+"""The ledger as the workbook open in Excel, through xlwings: the store behind the ribbon.
+
+It offers what :class:`~xl_duban.io.ledger_store.LedgerStore` offers (``load``, ``save``,
+``renumber``, ``path``, ``file``), so a ribbon button runs the very same service as the
+command line. Differences that follow from the book being open:
+
+* nothing is written to disk — the changes land in the open book, and the clerk saves it
+  (Excel keeps its own undo-free autosave/backup as configured);
+* each data sheet is read in one call and written back in one call per block of changed
+  rows, never cell by cell (automation calls are slow; a year's ledger has 10⁴–10⁵ cells);
+* generated sheets (亮灯总览, 收集报告, 通报) are rendered with the same openpyxl code as the
+  file store into a scratch workbook and then transferred: values in one call, fills and
+  bold fonts range by range, column widths.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from openpyxl import Workbook
+
+from ..domain.findings import Finding
+from ..domain.models import Ledger, Record
+from ..domain.schema import SHEET_ORDER, SheetSpec, VALIDATION
+from .ledger_store import (HIGHLIGHT, Formula, Layout, RecordStore, _content, _extra_keys, grid_headers, grid_layout,
+                           records_from_grid, row_values)
+
+# Text Excel would turn into something else when assigned as a value: formulas, numbers, dates.
+_COERCED = re.compile(r"[=+\-@']|[\d\s.,:/%()eE年月日]+$")
+
+
+def excel_value(value: Any) -> Any:
+    """A value as it must be assigned through automation so Excel stores exactly it: text
+    that Excel would parse (``=…``, ``001``, ``2024-03``) gets the apostrophe prefix, which
+    Excel keeps as a formatting mark, not as part of the value."""
+    if isinstance(value, Formula):
+        return str(value)
+    if isinstance(value, str) and value and _COERCED.match(value):
+        return "'" + value
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day)
+    return value
+
+
+def _hex(rgb: str | None) -> str | None:
+    """openpyxl's ARGB (``FFC6EFCE``) as the ``#c6efce`` xlwings takes."""
+    if not rgb or not isinstance(rgb, str) or len(rgb) < 6:
+        return None
+    return "#" + rgb[-6:].lower()
+
+
+class XlwingsStore(RecordStore):
+    """Load and save the ledger held by an open xlwings ``Book`` (Excel, or any xlwings engine)."""
+
+    def __init__(self, book) -> None:
+        super().__init__()
+        self.book = book
+        self.path = Path(book.fullname)
+        self._grids: dict[str, list[list[Any]]] = {}
+        self._layouts: dict[str, Layout] = {}
+
+    @property
+    def file(self) -> str:
+        return self.book.name
+
+    # -- reading ---------------------------------------------------------------------------------
+    def _sheet(self, name: str):
+        return next((s for s in self.book.sheets if s.name == name), None)
+
+    @staticmethod
+    def _values(sheet) -> list[list[Any]]:
+        """Every value from A1 to the end of the used range, in one call."""
+        used = sheet.used_range
+        last_row = used.row + used.rows.count - 1
+        last_col = used.column + used.columns.count - 1
+        values = sheet.range((1, 1), (last_row, last_col)).options(ndim=2).value
+        return [[None if v == "" else v for v in row] for row in values]
+
+    def load(self) -> tuple[Ledger, list[Finding]]:
+        """All data sheets of the open book as records (see ``LedgerStore.load``)."""
+        return self._load_records()
+
+    def _read_sheet(self, spec: SheetSpec) -> tuple[list[Record], list[Finding]] | None:
+        sheet = self._sheet(spec.name)
+        if sheet is None:
+            return None
+        rows = self._values(sheet)
+        layout = grid_layout(rows, spec)
+        self._grids[spec.name], self._layouts[spec.name] = rows, layout
+        return records_from_grid(rows, spec, self.file, layout)
+
+    def _first_data_row(self, spec: SheetSpec) -> int:
+        return self._layouts.get(spec.name, Layout()).first_data_row
+
+    # -- writing ---------------------------------------------------------------------------------
+    def save(self, ledger: Ledger, *, highlights: list[Finding] | None = None, now: datetime,
+             views: Iterable[Callable[[Workbook], None]] = (), skip_incomplete: bool = False) -> None:
+        """Write the changed rows of every data sheet and the generated sheets into the book.
+
+        Rows before the first changed record are not touched (their cells keep whatever the
+        clerk formatted); from there on every row is written in one block. Cells that earlier
+        findings highlighted are cleared, and the new findings' cells are highlighted.
+        """
+        specs = self._writable_specs(skip_incomplete)
+        for spec in specs:
+            self._write_sheet(spec, getattr(ledger, spec.attr))
+        if highlights is not None:
+            self._highlight(specs, highlights)
+        for render in views:
+            scratch = Workbook()
+            scratch.remove(scratch.active)
+            render(scratch)
+            for ws in scratch.worksheets:
+                self._transfer(ws)
+
+    def _add_sheet(self, name: str):
+        """A new sheet placed where DESIGN §3 puts it among the sheets that exist."""
+        order = list(SHEET_ORDER)
+        names = [s.name for s in self.book.sheets]
+        after = None
+        if name in order:
+            before = [n for n in order[:order.index(name)] if n in names]
+            after = before[-1] if before else None
+        if after is None and names and name not in order:
+            after = names[-1]
+        if after is None:
+            return self.book.sheets.add(name, before=self.book.sheets[0]) if names else self.book.sheets.add(name)
+        return self.book.sheets.add(name, after=self.book.sheets[after])
+
+    def _write_sheet(self, spec: SheetSpec, records: list[Record]) -> None:
+        sheet = self._sheet(spec.name) or self._add_sheet(spec.name)
+        rows = self._grids.get(spec.name, [])
+        layout = self._layouts.get(spec.name, Layout())
+        headers = grid_headers(rows, layout)
+        old_headers = list(headers)
+        for column in spec.columns:
+            if column.header not in headers:
+                headers.append(column.header)
+        first = layout.first_data_row
+        contents = [_content(r) for r in records]
+        unchanged = self._unchanged(spec, first, contents) if headers == old_headers else 0
+        if headers != old_headers:
+            header_cell = sheet.range((layout.header_row, layout.first_col), (layout.header_row, layout.first_col + len(headers) - 1))
+            header_cell.value = [headers]
+            header_cell.font.bold = True
+        keys = _extra_keys(headers)
+        by_header = {c.header: c for c in spec.columns}
+        block = [[excel_value(v) for v in row_values(r, headers, keys, by_header)] for r in records[unchanged:]]
+        if block:
+            sheet.range((first + unchanged, layout.first_col)).value = block
+        old_last = max(first - 1, len(rows))
+        new_last = first + len(records) - 1
+        if old_last > new_last:
+            sheet.range((new_last + 1, layout.first_col), (old_last, layout.first_col + len(headers) - 1)).clear_contents()
+        self._as_read[spec.name] = [(first + i, c) for i, c in enumerate(contents)]
+
+    def _highlight(self, specs: list[SheetSpec], findings: list[Finding]) -> None:
+        """Clear the cells the last validation highlighted (listed in 校验结果 as it was read),
+        then fill the cells the new findings point at."""
+        wanted = {spec.name for spec in specs}
+        previous = [(r.get("sheet"), r.get("row"), r.get("column")) for r in self._previous_findings()]
+        for sheet_name, row, column in previous:
+            cell = self._cell(sheet_name, row, column) if sheet_name in wanted else None
+            if cell is not None:
+                cell.color = None
+        for f in findings:
+            cell = self._cell(f.sheet, f.row, f.column) if f.sheet in wanted else None
+            if cell is not None:
+                cell.color = _hex(HIGHLIGHT)
+
+    def _previous_findings(self) -> list[dict]:
+        rows = self._grids.get(VALIDATION.name, [])
+        layout = self._layouts.get(VALIDATION.name, Layout())
+        records, _ = records_from_grid(rows, VALIDATION, self.file, layout) if rows else ([], [])
+        return [{"sheet": r.sheet, "row": r.at_row, "column": r.column} for r in records]
+
+    def _cell(self, sheet_name: str | None, row: int | None, column: str | None):
+        layout = self._layouts.get(sheet_name or "")
+        if layout is None or not row or row < layout.first_data_row or not column:
+            return None
+        headers = grid_headers(self._grids[sheet_name], layout)
+        if column not in headers:
+            return None
+        return self._sheet(sheet_name).range((row, layout.first_col + headers.index(column)))
+
+    def _transfer(self, ws) -> None:
+        """Put a sheet rendered by openpyxl into the book: a fresh sheet of that name at the
+        same place, its values in one call, then fills, bold fonts and column widths."""
+        old = self._sheet(ws.title)
+        if old is not None:
+            old.clear()
+            sheet = old
+        else:
+            sheet = self._add_sheet(ws.title)
+        if ws.max_row == 0 or ws.max_column == 0:
+            return
+        values = [[excel_value(c.value) for c in row] for row in ws.iter_rows(min_row=1, max_row=ws.max_row,
+                                                                              max_col=ws.max_column)]
+        sheet.range((1, 1)).value = values
+        for row in ws.iter_rows():
+            for run in _runs(row, lambda c: _hex(c.fill.fgColor.rgb) if c.fill is not None and c.fill.fill_type == "solid" else None):
+                color, first, last = run
+                sheet.range((first.row, first.column), (last.row, last.column)).color = color
+            for run in _runs(row, lambda c: True if c.font is not None and c.font.b else None):
+                _flag, first, last = run
+                sheet.range((first.row, first.column), (last.row, last.column)).font.bold = True
+        for letter, dim in ws.column_dimensions.items():
+            if dim.width:
+                sheet.range(f"{letter}1").column_width = dim.width
+
+
+def _runs(cells, key) -> list[tuple[Any, Any, Any]]:
+    """Consecutive cells of a row with the same non-empty ``key``: (key, first, last) —
+    one automation call per run instead of one per cell."""
+    runs: list[tuple[Any, Any, Any]] = []
+    for cell in cells:
+        k = key(cell)
+        if k is None:
+            continue
+        if runs and runs[-1][0] == k and runs[-1][2].column == cell.column - 1:
+            runs[-1] = (k, runs[-1][1], cell)
+        else:
+            runs.append((k, cell, cell))
+    return runs

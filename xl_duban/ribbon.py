@@ -1,0 +1,193 @@
+"""What each button of the 督办 ribbon tab does, over the workbook it was clicked in.
+
+A button runs the same service as the command line, over an
+:class:`~xl_duban.io.xlwings_store.XlwingsStore` instead of a file, with the arguments a
+clerk would otherwise type chosen by convention: the period from 设置 当前季度/当前月份 or
+from today's date (:func:`~xl_duban.domain.periods.working_period`), and folders beside
+the ledger (来文, 下发, 发出邮件, 通报, the 收件箱文件夹). Progress goes to Excel's status bar;
+the result ends in one Chinese message box. No exception reaches Excel as a traceback.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import traceback
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Callable
+
+from . import services
+from .domain.findings import Finding, count_by_level
+from .domain.models import Ledger
+from .domain.periods import Cadence, Period, working_period
+from .io.ledger_store import LedgerError
+from .io.xlwings_store import XlwingsStore
+from .reports import summary_lines
+
+SOURCES_DIR = "来文"
+ISSUE_DIR = "下发"
+MAIL_DIR = "发出邮件"
+BULLETIN_DIR = "通报"
+SOURCE_SUFFIXES = {".docx", ".xlsx", ".xls", ".csv"}
+SHOWN_FINDINGS = 8
+
+
+@dataclass
+class Pressed:
+    """What a button did: the title and lines of its message box, and the outcomes."""
+
+    title: str
+    lines: list[str] = field(default_factory=list)
+    outcomes: list[services.Outcome] = field(default_factory=list)
+
+    @property
+    def message(self) -> str:
+        return "\n".join(self.lines)
+
+
+def _period(ledger: Ledger, cadence: Cadence, today: date) -> Period:
+    key = "当前季度" if cadence is Cadence.quarterly else "当前月份"
+    chosen = ledger.setting(key)
+    if chosen not in (None, ""):
+        try:
+            return Period.parse(chosen)
+        except ValueError as exc:
+            raise LedgerError(f"【设置】{key}“{chosen}”无法识别：{exc}。请改为如 2024Q3 / 2024-10，或清空后按今天自动判断。") from exc
+    year = ledger.setting("年度")
+    try:
+        year = int(year)
+    except (TypeError, ValueError):
+        year = today.year
+    return working_period(today, year, cadence)
+
+
+def _status(book) -> Callable[[str, int, int], None]:
+    def report(label: str, done: int, total: int) -> None:
+        book.app.status_bar = f"督办：{label} {done}/{max(total, 1)}"
+    return report
+
+
+def _smtp(ledger: Ledger) -> bool:
+    return bool(str(ledger.setting("SMTP服务器", "") or "").strip())
+
+
+def _findings_lines(findings: list[Finding]) -> list[str]:
+    if not findings:
+        return []
+    counts = count_by_level(findings)
+    lines = ["发现问题：" + "，".join(f"{k} {v} 条" for k, v in counts.items())]
+    lines += [f"· {f.location()} {f.text()}" for f in findings[:SHOWN_FINDINGS]]
+    if len(findings) > SHOWN_FINDINGS:
+        lines.append(f"……另有 {len(findings) - SHOWN_FINDINGS} 条，见【校验结果】或【收集报告】。")
+    return lines
+
+
+def press(button: str, book, *, now: datetime | None = None) -> Pressed:
+    """Run one ribbon button over ``book`` and show the result; returns what was shown.
+
+    ``button`` is a key of :data:`BUTTONS`. Errors a clerk can fix (a missing folder, a
+    ledger error) are shown as such; anything else is logged with its traceback to a file
+    and shown as one sentence, and the book is left as the failing service left it (the
+    services write only at their very end)."""
+    title, run = BUTTONS[button]
+    now = now or datetime.now().replace(microsecond=0)
+    app = book.app
+    app.status_bar = f"督办：{title}……"
+    try:
+        store = XlwingsStore(book)
+        ledger, _ = store.load()
+        pressed = Pressed(title)
+        for command, outcome in run(store, ledger, book, now):
+            pressed.outcomes.append(outcome)
+            pressed.lines += summary_lines(command, outcome)
+            pressed.lines += _findings_lines(outcome.findings)
+        if not pressed.lines:
+            pressed.lines = ["已完成，未发现问题。"]
+    except LedgerError as exc:
+        pressed = Pressed(title, [str(exc)])
+    except Exception as exc:  # last resort: the traceback goes to a log, the clerk gets one sentence
+        log = Path(tempfile.gettempdir()) / "xl_duban-error.log"
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"--- {datetime.now().isoformat()} ribbon {button}\n{traceback.format_exc()}\n")
+        pressed = Pressed(title, [f"程序内部错误（{type(exc).__name__}），台账未被修改。详细信息已记录到 {log}"])
+    finally:
+        app.status_bar = None
+    app.alert(pressed.message, title=f"督办 - {title}")
+    return pressed
+
+
+# -- the buttons ---------------------------------------------------------------------------------
+def _validate(store, ledger, book, now):
+    yield "validate", services.validate_ledger(store, now=now)
+
+
+def _import(store, ledger, book, now):
+    folder = store.path.parent / SOURCES_DIR
+    files = sorted(p for p in folder.glob("*") if p.suffix.lower() in SOURCE_SUFFIXES and not p.name.startswith("~$"))
+    if not files:
+        raise LedgerError(f"没有找到要导入的文件：请把任务清单、民生实事分解表、单位名录（.docx/.xlsx/.csv）放入台账所在文件夹下的“{SOURCES_DIR}”文件夹。")
+    yield "import", services.import_files(store, files, now=now, progress=_status(book))
+
+
+def _each_kind(ledger: Ledger, now: datetime):
+    """The working quarter (重点任务) and the working month (民生实事)."""
+    return [_period(ledger, Cadence.quarterly, now.date()), _period(ledger, Cadence.monthly, now.date())]
+
+
+def _issue(store, ledger, book, now):
+    """Issue the working quarter's and month's forms — once: issuing again would supersede
+    forms the units may already be filling in (their returns would then be refused)."""
+    issued = {s.period for s in ledger.submissions}
+    for period in _each_kind(ledger, now):
+        if str(period) in issued:
+            yield "skipped", services.Outcome(summary={"line": f"{period} 的反馈表此前已下发，未重复下发"
+                                                                 "（确需重新下发请用命令 duban issue）。"})
+            continue
+        out = store.path.parent / ISSUE_DIR / str(period)
+        yield "issue", services.issue_workbooks(store, str(period), out, now=now, progress=_status(book))
+
+
+def _mail_options(store, ledger, period) -> dict:
+    return {"smtp": True} if _smtp(ledger) else {"eml_dir": store.path.parent / MAIL_DIR / str(period)}
+
+
+def _send(store, ledger, book, now):
+    for period in _each_kind(ledger, now):
+        yield "send", services.send_workbooks(store, str(period), now=now, progress=_status(book),
+                                              **_mail_options(store, ledger, period))
+
+
+def _remind(store, ledger, book, now):
+    for period in _each_kind(ledger, now):
+        yield "remind", services.remind_units(store, str(period), now=now, **_mail_options(store, ledger, period))
+
+
+def _collect(store, ledger, book, now):
+    imap = bool(str(ledger.setting("IMAP服务器", "") or "").strip())
+    yield "collect", services.collect_returns(store, [], now=now, imap=imap, progress=_status(book))
+
+
+def _light(store, ledger, book, now):
+    for period in _each_kind(ledger, now):
+        yield "light", services.light_up(store, str(period), now=now)
+
+
+def _bulletin(cadence: Cadence):
+    def run(store, ledger, book, now):
+        period = _period(ledger, cadence, now.date())
+        yield "bulletin", services.publish_bulletin(store, str(period), store.path.parent / BULLETIN_DIR, now=now)
+    return run
+
+
+BUTTONS: dict[str, tuple[str, Callable]] = {
+    "validate": ("校验", _validate),
+    "import_tasks": ("导入任务", _import),
+    "issue": ("下发反馈表", _issue),
+    "send": ("发送邮件", _send),
+    "collect": ("收集反馈", _collect),
+    "remind": ("催办", _remind),
+    "light": ("亮灯", _light),
+    "quarterly_bulletin": ("季度通报", _bulletin(Cadence.quarterly)),
+    "monthly_bulletin": ("月度通报", _bulletin(Cadence.monthly)),
+}
