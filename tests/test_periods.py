@@ -15,7 +15,7 @@ import pytest
 from xl_duban.domain.calendar import WorkCalendar
 from xl_duban.domain.findings import Level
 from xl_duban.domain.models import Holiday, Ledger
-from xl_duban.domain.periods import Cadence, Period, due_date, periods_of_year
+from xl_duban.domain.periods import Cadence, Period, due_date, periods_of_year, working_period
 from xl_duban.io.calendar_source import package_years, work_calendar
 
 
@@ -457,3 +457,16 @@ def test_every_2024_monthly_deadline_is_a_workday(statutory):
         assert statutory.is_workday(due)
         first = (date(2024, month, 28) + timedelta(days=4)).replace(day=1)
         assert due >= first
+
+
+@pytest.mark.parametrize("today, cadence, expected", [
+    (date(2026, 11, 22), Cadence.quarterly, "2026Q3"),   # Q4 ends 39 days later
+    (date(2026, 12, 17), Cadence.quarterly, "2026Q4"),   # 14 days before the quarter ends
+    (date(2026, 11, 22), Cadence.monthly, "2026-11"),    # November ends 8 days later
+    (date(2026, 12, 3), Cadence.monthly, "2026-11"),     # collecting November's returns
+    (date(2027, 1, 8), Cadence.quarterly, "2026Q4"),     # last year's ledger stays in its year
+    (date(2027, 1, 8), Cadence.monthly, "2026-12"),
+    (date(2025, 6, 1), Cadence.quarterly, "2026Q1"),     # before the year: its first period
+])
+def test_working_period_of_a_ribbon_button(today, cadence, expected):
+    assert str(working_period(today, 2026, cadence)) == expected
