@@ -164,8 +164,16 @@ def _remind(store, ledger, book, now):
 
 
 def _collect(store, ledger, book, now):
-    imap = bool(str(ledger.setting("IMAP服务器", "") or "").strip())
-    yield "collect", services.collect_returns(store, [], now=now, imap=imap, progress=_status(book))
+    """From the IMAP mailbox when one is set up (mail lands in the 收件箱文件夹 first), else
+    from the 收件箱文件夹 where the clerk saved the replies."""
+    if str(ledger.setting("IMAP服务器", "") or "").strip():
+        yield "collect", services.collect_returns(store, [], now=now, imap=True, progress=_status(book))
+        return
+    inbox = store.path.parent / str(ledger.setting("收件箱文件夹", "inbox"))
+    if not inbox.is_dir():
+        raise LedgerError(f"没有找到收件文件夹“{inbox}”：请把各单位回复的邮件（.eml）或反馈表（.xlsx）存入该文件夹，"
+                          "或在【设置】中填写 IMAP 服务器以便直接从邮箱收取。")
+    yield "collect", services.collect_returns(store, [inbox], now=now, progress=_status(book))
 
 
 def _light(store, ledger, book, now):

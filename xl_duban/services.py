@@ -35,7 +35,7 @@ from .domain.schema import DATA_SHEETS
 from .domain.units import UnitDirectory
 from .io import lock
 from .io.calendar_source import work_calendar
-from .io.guard import ReadWorker
+from .io.guard import ReadPool
 from .io.ledger_store import LedgerError, LedgerStore, create_ledger
 
 from .io.keys import signing_key
@@ -689,7 +689,13 @@ def collect_returns(ledger_path: Path, inboxes: list[Path], *, now: datetime, pe
     only = str(_period_argument(period_text)) if period_text else None
     if not inboxes and not imap:
         raise BadInput(error("usage-error", "请指定收件文件夹（或 .eml / .xlsx 文件），或使用 --imap 从邮箱收取。"))
-    store = open_store(ledger_path)
+    with ReadPool() as pool:
+        pool.start()  # the readers start up while the ledger loads
+        return _collect(open_store(ledger_path), inboxes, now, only, imap, progress, pool)
+
+
+def _collect(store: Store, inboxes: list[Path], now: datetime, only: str | None, imap: bool,
+             progress: Progress | None, pool: ReadPool) -> Outcome:
     ledger_path = store.path
     ledger, findings = store.load()
     fetched = None
@@ -707,21 +713,22 @@ def collect_returns(ledger_path: Path, inboxes: list[Path], *, now: datetime, pe
     ctx = CollectContext(ledger=ledger, key=signing_key())
     accepted_before, rejected_before = collected_hashes(ledger, ledger_path)
     checked: list[tuple[Incoming, Checked]] = []
-    skipped, seen = 0, set()
-    with ReadWorker() as worker:
-        for n, item in enumerate(incoming, 1):
-            if progress:
-                progress(f"检查 {item.file_name}", n - 1, len(incoming))
-            digest = hashlib.sha256(item.data).hexdigest()
-            if digest in accepted_before or digest[:12] in rejected_before or digest in seen:
-                skipped += 1
-                continue
-            seen.add(digest)
-            result = _check_one(item, digest, ctx, worker)
-            if only and result.issue is not None and result.issue.period != only:
-                skipped += 1  # left for the collect of its own period
-                continue
-            checked.append((item, result))
+    skipped, seen, fresh = 0, set(), []
+    for item in incoming:
+        digest = hashlib.sha256(item.data).hexdigest()
+        if digest in accepted_before or digest[:12] in rejected_before or digest in seen:
+            skipped += 1
+            continue
+        seen.add(digest)
+        fresh.append((item, digest))
+    report_read = (lambda done: progress("读取并检查反馈表", done, len(fresh))) if progress else None
+    read = pool.map(read_returned, [(item, digest, COLLECT_SHEETS) for item, digest in fresh], report_read)
+    for (item, digest), (ok, value) in zip(fresh, read):
+        result = check_return(value, ctx) if ok else _unreadable(item, digest, value)
+        if only and result.issue is not None and result.issue.period != only:
+            skipped += 1  # left for the collect of its own period
+            continue
+        checked.append((item, result))
     if progress:
         progress("保存台账", len(incoming), len(incoming))
     summary = {"ledger": str(ledger_path), "files": [], "accepted": 0, "late": 0, "rejected": 0, "skipped": skipped,
@@ -759,15 +766,11 @@ def collect_returns(ledger_path: Path, inboxes: list[Path], *, now: datetime, pe
     return Outcome(summary=summary, findings=findings)
 
 
-def _check_one(item: Incoming, digest: str, ctx: CollectContext, worker: ReadWorker) -> Checked:
-    """One file read behind the worker's time and memory limits, then checked."""
-    try:
-        returned = worker.call(read_returned, item, digest, COLLECT_SHEETS)
-    except UnreadableFile as exc:
-        returned = ReturnedFile(name=item.name, file_hash=digest, received_at=item.received_at, sender=item.sender)
-        return Checked(file=returned, findings=[error("unreadable-file", str(exc), file=item.name,
-                                                      hint="请单位确认文件能正常打开、未加密，另存为 .xlsx 后重新报送。")])
-    return check_return(returned, ctx)
+def _unreadable(item: Incoming, digest: str, exc: UnreadableFile) -> Checked:
+    """The verdict on a file the reader refused (damaged, encrypted, a zip bomb, too slow)."""
+    returned = ReturnedFile(name=item.name, file_hash=digest, received_at=item.received_at, sender=item.sender)
+    return Checked(file=returned, findings=[error("unreadable-file", str(exc), file=item.name,
+                                                  hint="请单位确认文件能正常打开、未加密，另存为 .xlsx 后重新报送。")])
 
 
 def _fetch_mail(ledger: Ledger, inbox: Path) -> tuple[int | None, list[Finding]]:

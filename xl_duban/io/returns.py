@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import email
 import io
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email import policy
@@ -168,7 +167,13 @@ def _meta(grid: list[list]) -> tuple[dict[str, str], list[tuple[str, ...]]]:
     return meta, rows
 
 
+# Unicode category Cc (C0 and C1 controls) except tab and line feed: dropped from cell text.
+_CONTROLS = dict.fromkeys(c for c in [*range(0x20), *range(0x7F, 0xA0)] if c not in (0x09, 0x0A))
+
+
 def _text(value) -> str:
     """Cell text as typed: line breaks unified, stray control characters dropped."""
-    text = cell_text(value).replace("\r\n", "\n").replace("\r", "\n")
-    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    text = cell_text(value)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.translate(_CONTROLS)
