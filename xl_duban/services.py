@@ -45,11 +45,10 @@ from .io.views import write_collection_report, write_overview
 from .io.returns import NO_ATTACHMENT, Incoming, gather, read_returned
 from .io.mailbox import ImapSettings, MailboxError, fetch_unseen, imap_password
 from .io.readers import UnreadableFile, read_source
+from .excel.template import TEMPLATE  # the macro-enabled ledger skeleton (`duban template build`)
 
 Progress = Callable[[str, int, int], None]  # (label, done, total)
 
-# The macro-enabled ledger skeleton, built by `duban template build` (xl_duban.excel.template).
-TEMPLATE = Path(__file__).resolve().parent.parent / "workbooks" / "template.xlsm"
 
 
 @dataclass
