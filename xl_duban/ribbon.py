@@ -62,9 +62,18 @@ def _period(ledger: Ledger, cadence: Cadence, today: date) -> Period:
     return working_period(today, year, cadence)
 
 
+def status_bar(app, text: str | None) -> None:
+    """Show ``text`` in Excel's status bar (None gives it back to Excel). Engines without a
+    status bar (xlwings' remote engine raises NotImplementedError) just do without it."""
+    try:
+        app.status_bar = text
+    except NotImplementedError:
+        pass
+
+
 def _status(book) -> Callable[[str, int, int], None]:
     def report(label: str, done: int, total: int) -> None:
-        book.app.status_bar = f"督办：{label} {done}/{max(total, 1)}"
+        status_bar(book.app, f"督办：{label} {done}/{max(total, 1)}")
     return report
 
 
@@ -93,7 +102,7 @@ def press(button: str, book, *, now: datetime | None = None) -> Pressed:
     title, run = BUTTONS[button]
     now = now or datetime.now().replace(microsecond=0)
     app = book.app
-    app.status_bar = f"督办：{title}……"
+    status_bar(app, f"督办：{title}……")
     try:
         store = XlwingsStore(book)
         ledger, _ = store.load()
@@ -112,7 +121,7 @@ def press(button: str, book, *, now: datetime | None = None) -> Pressed:
             fh.write(f"--- {datetime.now().isoformat()} ribbon {button}\n{traceback.format_exc()}\n")
         pressed = Pressed(title, [f"程序内部错误（{type(exc).__name__}），台账未被修改。详细信息已记录到 {log}"])
     finally:
-        app.status_bar = None
+        status_bar(app, None)
     app.alert(pressed.message, title=f"督办 - {title}")
     return pressed
 

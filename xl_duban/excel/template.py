@@ -44,6 +44,7 @@ PLACEHOLDER_YEAR = 2026  # `duban init` sets the real 年度 when it copies the 
 FIXED_TIME = datetime(2026, 1, 1)
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 UDF_MODULE = "DubanFunctions"
+WORKBOOK_OPEN = "Private Sub Workbook_Open()\r\n    DubanRegisterFunctions True\r\nEnd Sub\r\n"
 
 _MACRO_MAIN = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 _VBA_CT = "application/vnd.ms-office.vbaProject"
@@ -85,10 +86,13 @@ def _udf_module() -> Module | None:
 
 def template_modules(sheet_code_names: list[str], *, standalone: bool = False) -> list[Module]:
     """The template's modules in project order: documents, ``workbooks/vba``, UDFs, xlwings."""
-    modules = [Module.workbook("ThisWorkbook")]
+    udf = _udf_module()
+    # the worksheet functions' Chinese help goes into Excel's function wizard on every open
+    # (Application.MacroOptions cannot be stored in the file)
+    on_open = WORKBOOK_OPEN if udf is not None else ""
+    modules = [Module.workbook("ThisWorkbook", on_open)]
     modules += [Module.sheet(name) for name in sheet_code_names]
     modules += [Module.from_file(p) for p in sorted(VBA_DIR.glob("*.bas"))]
-    udf = _udf_module()
     if udf is not None:
         modules.append(udf)
     if standalone:

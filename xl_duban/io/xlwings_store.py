@@ -28,8 +28,9 @@ from ..domain.schema import SHEET_ORDER, SheetSpec, VALIDATION
 from .ledger_store import (HIGHLIGHT, Formula, Layout, RecordStore, _content, _extra_keys, grid_headers, grid_layout,
                            records_from_grid, row_values)
 
-# Text Excel would turn into something else when assigned as a value: formulas, numbers, dates.
-_COERCED = re.compile(r"[=+\-@']|[\d\s.,:/%()eE年月日]+$")
+# Text Excel would turn into something else when assigned as a value: formulas, numbers,
+# dates and times, percentages, currency, fractions, booleans, error values.
+_COERCED = re.compile(r"[=+\-@'#]|[\d\s.,:/%()+\-eE$¥￥年月日时分秒]+$|(?i:true|false)$")
 
 
 def excel_value(value: Any) -> Any:
@@ -61,6 +62,7 @@ class XlwingsStore(RecordStore):
         self.path = Path(book.fullname)
         self._grids: dict[str, list[list[Any]]] = {}
         self._layouts: dict[str, Layout] = {}
+        self._written: set[str] = set()  # data sheets whose grid is what this store last wrote
 
     @property
     def file(self) -> str:
@@ -84,6 +86,9 @@ class XlwingsStore(RecordStore):
         return self._load_records()
 
     def _read_sheet(self, spec: SheetSpec) -> tuple[list[Record], list[Finding]] | None:
+        if spec.name in self._written:  # what this store wrote (an engine may still read the old values)
+            rows, layout = self._grids[spec.name], self._layouts[spec.name]
+            return records_from_grid(rows, spec, self.file, layout)
         sheet = self._sheet(spec.name)
         if sheet is None:
             return None
@@ -156,6 +161,24 @@ class XlwingsStore(RecordStore):
         if old_last > new_last:
             sheet.range((new_last + 1, layout.first_col), (old_last, layout.first_col + len(headers) - 1)).clear_contents()
         self._as_read[spec.name] = [(first + i, c) for i, c in enumerate(contents)]
+        self._remember(spec.name, rows, layout, headers,
+                       [row_values(r, headers, keys, by_header) for r in records[unchanged:]], unchanged, len(records))
+
+    def _remember(self, name: str, rows: list[list[Any]], layout: Layout, headers: list[str],
+                  block: list[list[Any]], unchanged: int, count: int) -> None:
+        """The sheet's values as they stand after a write, for a later load by this store:
+        a command may load again after saving (the ribbon's 亮灯 lights a quarter and then a
+        month), and an engine that works on a snapshot would still read the old cells."""
+        first, lead = layout.first_data_row, [None] * (layout.first_col - 1)
+        grid = [list(r) for r in rows[:first - 1]]
+        while len(grid) < first - 1:
+            grid.append([])
+        grid[layout.header_row - 1] = lead + list(headers)
+        grid += [list(r) for r in rows[first - 1:first - 1 + unchanged]]
+        grid += [lead + list(values) for values in block]
+        assert len(grid) == first - 1 + count
+        self._grids[name] = grid
+        self._written.add(name)
 
     def _highlight(self, specs: list[SheetSpec], findings: list[Finding]) -> None:
         """Clear the cells the last validation highlighted (listed in 校验结果 as it was read),
