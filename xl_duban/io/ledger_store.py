@@ -446,6 +446,9 @@ class LedgerStore(RecordStore):
         if not self.path.is_file():
             raise LedgerError(f"“{self.path}”不是文件，请指定台账 .xlsx 文件。")
         ensure_not_open_in_excel(self.path)
+        from . import package
+
+        package.check_writable(self.path, file_name=self.path.name)  # refuse up front what a save could not carry
         try:
             self._wb = load_workbook(self.path, keep_vba=_is_macro(self.path), rich_text=True)
         except Exception as exc:
@@ -524,10 +527,29 @@ def _sweep_stale_temps(path: Path) -> None:
 
 
 def _write_replace(wb: Workbook, path: Path, tmp: Path, now: datetime, keep_backups: int) -> None:
-    """Write ``tmp`` and flush it to disk, back the old ledger up, then rename over it."""
+    """Write ``tmp`` and flush it to disk, back the old ledger up, then rename over it.
+
+    What openpyxl drops on save (the ribbon's relationship, charts, pictures, shapes, threaded
+    comments, sparklines, …) is carried over from the old file into ``tmp``; content that cannot
+    be carried is refused before anything is written (:mod:`.package`).
+    """
+    from . import package
+
     _sweep_stale_temps(path)
-    with open(tmp, "wb") as fh:  # fsync needs a writable handle on Windows
+    original = path.read_bytes() if path.exists() else None
+    if original is not None:
+        package.check_writable(original, file_name=path.name)
+    drawn = package.drawn_by_program(wb)
+    with open(tmp, "w+b") as fh:  # fsync needs a writable handle on Windows
         wb.save(fh)
+        if original is not None:
+            fh.seek(0)
+            written = fh.read()
+            carried = package.carry_over(original, written, keep_written=drawn)
+            if carried is not written:
+                fh.seek(0)
+                fh.truncate()
+                fh.write(carried)
         fh.flush()
         os.fsync(fh.fileno())
     if path.exists():
