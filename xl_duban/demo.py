@@ -23,10 +23,10 @@ from openpyxl import Workbook
 
 from .domain.mail import split_addresses
 from .domain.issuing import targets_label
-from .domain.models import ChangeLogEntry, TargetStatus, TaskKind
+from .domain.models import TaskKind
 from .io.ledger_store import BACKUP_DIR, LedgerStore, atomic_save
 from .samples import seed_2022_tables, write_tables_docx
-from .services import (KIND_ARGUMENTS, Outcome, Progress, collect_returns, import_files, init_ledger, issue_workbooks, light_up,
+from .services import (KIND_ARGUMENTS, Outcome, Progress, collect_returns, confirm_targets, import_files, init_ledger, issue_workbooks, light_up,
                        publish_bulletin, send_workbooks, validate_ledger)
 from .simulation import reply_eml, simulate_round, simulate_targets
 
@@ -188,11 +188,6 @@ def _confirm_targets(ledger_path: Path, now: datetime) -> int:
     """The office checks the returned targets and confirms them (in Excel: the 确认状态 drop-down)."""
     store = LedgerStore(ledger_path)
     ledger, _ = store.load()
-    pending = [t for t in ledger.targets if t.status == TargetStatus.pending.value]
-    for target in pending:
-        ledger.changelog.append(ChangeLogEntry(time=now, action="确认目标", object=target.task_id,
-                                               field=f"{target.period} 确认状态", old=target.status,
-                                               new=TargetStatus.confirmed.value, source="duban demo（督查室核对）"))
-        target.status, target.confirmed_on = TargetStatus.confirmed.value, now.date()
+    confirmed = confirm_targets(ledger, now, "duban demo（督查室核对）")
     store.save(ledger, now=now)
-    return len(pending)
+    return confirmed

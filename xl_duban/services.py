@@ -27,7 +27,7 @@ from .domain.lights import LightRules, light_tasks
 from .domain.issuing import (Form, build_issue, build_targets_issue, file_name as issue_file_name, file_safe, recipients,
                              sign, targets_label)
 from .domain.mail import issue_mail, reminder_mail
-from .domain.models import (ChangeLogEntry, Ledger, LightColor, Submission, SubmissionState, TaskKind, ValidationRow,
+from .domain.models import (ChangeLogEntry, Ledger, LightColor, Submission, SubmissionState, TargetStatus, TaskKind, ValidationRow,
                             parse_period_or_none)
 from .domain.periods import Period, due_date
 from .domain.rules import Context, choice_setting, int_setting, validate
@@ -352,29 +352,8 @@ def light_up(ledger_path: Path, period_text: str, *, now: datetime) -> Outcome:
     ledger, findings = store.load()
     rules, rule_findings = light_rules(ledger)
     due = DueDates(ledger)
-    existing = {(r.task_id, r.period): r for r in ledger.lights}
-
     where = {"file": store.file, "sheet": "亮灯记录"}
-    run = light_tasks(ledger.tasks, ledger.targets, ledger.feedback, ledger.lights, period, due, rules,
-                      lambda task_id, p: where)
-    source = f"duban light --period {period}"
-    fresh = {}
-    for verdict in run.verdicts:
-        record = verdict.record()
-        old = existing.get((record.task_id, record.period))
-        if old is not None:
-            record.extras = old.extras
-        for name, label in (("light", "灯色"), ("streak", "连续黄灯"), ("basis", "依据"), ("self_light", "自评灯色")):
-            before, after = getattr(old, name, None) if old else None, getattr(record, name)
-            if (old is None and name == "light") or (old is not None and before != after):
-                ledger.changelog.append(ChangeLogEntry(time=now, action="亮灯", object=record.task_id,
-                                                       field=f"{record.period}{label}", old="" if before is None else str(before),
-                                                       new="" if after is None else str(after), source=source))
-        fresh[(record.task_id, record.period)] = record
-    # lights that were not recomputed stay as they are: the history of a task that was closed or
-    # cancelled later (a red light led to an 约谈) must never be rewritten
-    kept = [r for r in ledger.lights if (r.task_id, r.period) not in fresh]
-    ledger.lights = sorted([*kept, *fresh.values()], key=_light_order)
+    run = relight(ledger, period, due, rules, now, lambda task_id, p: where)
     row_of = {f"{r.task_id} {r.period}": n for n, r in enumerate(ledger.lights, 2)}
     run.findings = [f.model_copy(update={"row": row_of.get(f.subject)}) for f in run.findings]
     if now.date() <= due(period) and any(v.missing for v in run.verdicts if v.period == period):
@@ -390,6 +369,49 @@ def light_up(ledger_path: Path, period_text: str, *, now: datetime) -> Outcome:
     counts = {c.value: sum(v.light is c for v in lit) for c in LightColor}
     return Outcome(summary={"ledger": str(ledger_path), "period": str(period), "counts": counts,
                             "lit_tasks": len(lit), "recomputed": len(run.verdicts)}, findings=all_findings)
+
+
+LIGHT_FIELDS = (("light", "灯色"), ("streak", "连续黄灯"), ("basis", "依据"), ("self_light", "自评灯色"))
+
+
+def relight(ledger: Ledger, period: Period, due: DueDates, rules: LightRules, now: datetime, where=None):
+    """The ledger's lights of P's cadence recomputed over the whole history (no file work):
+    every changed field of a 亮灯记录 row logged in 变更日志, the office's own columns kept,
+    亮灯记录 sorted. Returns the domain's run (verdicts and findings)."""
+    existing = {(r.task_id, r.period): r for r in ledger.lights}
+    run = light_tasks(ledger.tasks, ledger.targets, ledger.feedback, ledger.lights, period, due, rules,
+                      *([where] if where else []))
+    source = f"duban light --period {period}"
+    fresh = {}
+    for verdict in run.verdicts:
+        record = verdict.record()
+        old = existing.get((record.task_id, record.period))
+        if old is not None:
+            record.extras = old.extras
+        for name, label in LIGHT_FIELDS:
+            before, after = getattr(old, name, None) if old else None, getattr(record, name)
+            if (old is None and name == "light") or (old is not None and before != after):
+                ledger.changelog.append(ChangeLogEntry(time=now, action="亮灯", object=record.task_id,
+                                                       field=f"{record.period}{label}", old="" if before is None else str(before),
+                                                       new="" if after is None else str(after), source=source))
+        fresh[(record.task_id, record.period)] = record
+    # lights that were not recomputed stay as they are: the history of a task that was closed or
+    # cancelled later (a red light led to an 约谈) must never be rewritten
+    kept = [r for r in ledger.lights if (r.task_id, r.period) not in fresh]
+    ledger.lights = sorted([*kept, *fresh.values()], key=_light_order)
+    return run
+
+
+def confirm_targets(ledger: Ledger, now: datetime, source: str) -> int:
+    """The office confirms every returned node target still pending (in Excel: the 确认状态
+    drop-down), each logged in 变更日志. Returns how many were confirmed."""
+    pending = [t for t in ledger.targets if t.status == TargetStatus.pending.value]
+    for target in pending:
+        ledger.changelog.append(ChangeLogEntry(time=now, action="确认目标", object=target.task_id,
+                                               field=f"{target.period} 确认状态", old=target.status,
+                                               new=TargetStatus.confirmed.value, source=source))
+        target.status, target.confirmed_on = TargetStatus.confirmed.value, now.date()
+    return len(pending)
 
 
 KIND_ARGUMENTS = {"key": TaskKind.key, "livelihood": TaskKind.livelihood}
