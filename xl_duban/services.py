@@ -24,7 +24,7 @@ from .domain.collecting import (Checked, CollectContext, ReturnedFile, check_ret
                                 submission_of)
 from .domain.importing import RawTable, map_prose, map_task_table, map_unit_table, merge_tasks, merge_units, detect_year
 from .domain.lights import LightRules, light_tasks
-from .domain.issuing import (Form, build_issue, build_targets_issue, file_name as issue_file_name, file_safe, recipients,
+from .domain.issuing import (Form, IssueIndex, build_issue, build_targets_issue, file_name as issue_file_name, file_safe, recipients,
                              sign, targets_label)
 from .domain.mail import issue_mail, reminder_mail
 from .domain.models import (ChangeLogEntry, Ledger, LightColor, Submission, SubmissionState, TargetStatus, TaskKind, ValidationRow,
@@ -473,6 +473,7 @@ def issue_workbooks(ledger_path: Path, period_text: str, out_dir: Path, *, now: 
     by_unit = recipients(ledger, kind)
     directory = UnitDirectory(ledger.units)
     written: list[dict] = []
+    index = IssueIndex.of(ledger)
     for n, (unit, tasks) in enumerate(by_unit.items(), 1):
         if progress:
             progress(f"生成 {unit}", n - 1, len(by_unit))
@@ -480,7 +481,7 @@ def issue_workbooks(ledger_path: Path, period_text: str, out_dir: Path, *, now: 
             findings.append(warning("unknown-unit", f"“{unit}”不在单位名录中，仍为其生成了反馈表，但无法发送邮件。",
                                     sheet="单位名录", hint="在【单位名录】中登记该单位及邮箱。"))
         if period is not None:
-            issue = build_issue(ledger, unit, tasks, period, now, due_day.isoformat())
+            issue = build_issue(ledger, unit, tasks, period, now, due_day.isoformat(), index)
         else:
             issue = build_targets_issue(ledger, unit, tasks, year, now, due_day.isoformat())
         path = write_unit_workbook(out_dir / issue_file_name(issue), issue, sign(issue.payload(), key))

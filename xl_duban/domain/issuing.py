@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 
@@ -179,11 +180,27 @@ def _previous_progress(feedback: dict[tuple[str, str, str], Feedback], task_id: 
     return fb.progress if fb else ""
 
 
-def build_issue(ledger: Ledger, unit: str, tasks: list[Task], period: Period, issued_at: datetime, due: str) -> IssuedWorkbook:
-    """The feedback workbook for one unit: its tasks, node targets for P, last period's progress."""
+@dataclass(frozen=True)
+class IssueIndex:
+    """The ledger's node targets and returns keyed for lookup while forms are built: made
+    once per issue run, not once per unit (a province issues 200 forms over 10⁴ returns)."""
+
+    targets: dict
+    feedback: dict
+
+    @classmethod
+    def of(cls, ledger: Ledger) -> "IssueIndex":
+        return cls(targets={(t.task_id, t.period): t for t in ledger.targets},
+                   feedback={(f.task_id, f.period, normalize_name(f.unit)): f for f in ledger.feedback})
+
+
+def build_issue(ledger: Ledger, unit: str, tasks: list[Task], period: Period, issued_at: datetime, due: str,
+                index: IssueIndex | None = None) -> IssuedWorkbook:
+    """The feedback workbook for one unit: its tasks, node targets for P, last period's progress.
+    ``index`` is :meth:`IssueIndex.of` the ledger, passed in when many units are issued."""
     kind = TaskKind(tasks[0].kind)
-    targets = {(t.task_id, t.period): t for t in ledger.targets}
-    feedback = {(f.task_id, f.period, normalize_name(f.unit)): f for f in ledger.feedback}
+    index = index or IssueIndex.of(ledger)
+    targets, feedback = index.targets, index.feedback
     rows = tuple(IssueRow(locked=(t.id, t.content, _target_text(targets, t.id, period),
                                   _previous_progress(feedback, t.id, unit, period))) for t in tasks)
     return IssuedWorkbook(issue_id=make_issue_id(unit, str(period), kind, issued_at), unit=unit, period=str(period),

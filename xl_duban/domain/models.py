@@ -11,6 +11,8 @@ of columns the user added (``extras``, written back untouched).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import re
 from datetime import date, datetime
 from enum import Enum
@@ -277,8 +279,12 @@ def _enum_or_none(enum_cls: type[Enum], value: str):
         return None
 
 
+@lru_cache(maxsize=4096)
 def parse_period_or_none(text: str) -> Period | None:
-    """A period from cell text, or None when it cannot be read (validation reports it)."""
+    """A period from cell text, or None when it cannot be read (validation reports it).
+
+    Cached: a year's ledger names a few dozen periods in tens of thousands of rows, and
+    Period is immutable, so every row can share one parsed value."""
     try:
         return Period.parse(text)
     except ValueError:

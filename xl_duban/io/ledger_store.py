@@ -337,13 +337,21 @@ def row_values(record: Record, headers: list[str], keys: list[str], by_header: d
 
 
 def clear_highlights(ws) -> None:
-    """Remove the finding highlight from every cell (user fills of other colours stay)."""
-    for row in ws.iter_rows():
-        for cell in row:
-            if cell.fill is not None and cell.fill.fill_type == "solid" and cell.fill.fgColor.rgb == HIGHLIGHT:
-                cell.fill = PatternFill(fill_type=None)
-                if cell.comment is not None and cell.comment.author == "督办校验":
-                    cell.comment = None
+    """Remove the finding highlight from every cell (user fills of other colours stay).
+
+    Cells are matched by the index of their fill in the workbook's fill table, not by
+    building each cell's style objects: a year's ledger has 10⁵–10⁶ cells and only a few
+    dozen carry the highlight."""
+    fills = ws.parent._fills
+    marked = {i for i, fill in enumerate(fills)
+              if getattr(fill, "fill_type", None) == "solid" and fill.fgColor is not None and fill.fgColor.rgb == HIGHLIGHT}
+    if not marked:
+        return
+    for cell in list(ws._cells.values()):
+        if cell.has_style and cell._style.fillId in marked:
+            cell.fill = PatternFill(fill_type=None)
+            if cell.comment is not None and cell.comment.author == "督办校验":
+                cell.comment = None
 
 
 def highlight(ws, spec: SheetSpec, findings: Iterable[Finding]) -> None:

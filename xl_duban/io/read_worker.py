@@ -1,4 +1,4 @@
-"""The reading process behind :class:`xl_duban.io.guard.ReadWorker` (``python -m xl_duban.io.read_worker LIMIT``).
+"""The reading process behind :class:`xl_duban.io.guard.ReadWorker` (``python -m xl_duban.io.read_worker LIMIT [MODULE…]``).
 
 It reads length-prefixed pickled ``(function, args)`` calls on stdin and answers on stdout,
 until stdin closes — which also happens when the command that started it is killed, so it
@@ -7,6 +7,7 @@ never outlives its parent. Only our own processes speak on these pipes.
 
 from __future__ import annotations
 
+import importlib
 import os
 import pickle
 import struct
@@ -36,6 +37,8 @@ def main() -> None:
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the replies
     limit_memory(int(sys.argv[1]))
+    for module in sys.argv[2:]:  # the readers it will be asked to run, imported before the first request
+        importlib.import_module(module)
     requests = sys.stdin.buffer
     while True:
         head = read_exactly(requests, HEADER.size)
