@@ -185,7 +185,8 @@ class ReadWorker:
     def close(self) -> None:
         proc, self._proc = self._proc, None
         if proc is not None:
-            proc.stdin.close()  # the reader ends when its input ends
+            if not proc.stdin.closed:
+                proc.stdin.close()  # the reader ends when its input ends
             try:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
@@ -209,6 +210,9 @@ class ReadPool:
         return self
 
     def __exit__(self, *exc) -> None:
+        for worker in self.workers:  # all told to end first: their interpreters shut down side by side
+            if worker._proc is not None:
+                worker._proc.stdin.close()
         for worker in self.workers:
             worker.close()
 
