@@ -111,7 +111,7 @@ class Unit(Record):
 
 
 # 任务编号 (DESIGN §3): 2024-ZD-001, 2024-MS-03, sub-item 2024-MS-03-2
-TASK_ID = re.compile(r"^(\d{4})-(ZD|MS)-(\d{2,3})(?:-(\d{1,2}))?$")
+TASK_ID = re.compile(r"^(\d{4})-(ZD|MS)-(\d{2,4})(?:-(\d{1,2}))?$")  # a province lists 1,000+ key tasks
 
 
 class Task(Record):
