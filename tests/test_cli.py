@@ -162,3 +162,28 @@ def test_interrupt_is_reported_in_chinese(monkeypatch, capsys):
         cli.main(["validate", "x.xlsx"])
     assert exited.value.code == 130
     assert "已取消" in capsys.readouterr().err
+
+
+def test_template_build_and_init_xlsm_through_the_command_line(tmp_path: Path):
+    import zipfile
+
+    from xl_duban.excel.template import TEMPLATE
+
+    out = tmp_path / "模板.xlsm"
+    code, report = run_json("template", "build", "--out", str(out))
+    assert code == 0
+    assert report["template"] == str(out) and not report["standalone"]
+    with zipfile.ZipFile(out) as fresh, zipfile.ZipFile(TEMPLATE) as committed:
+        assert [(i.filename, fresh.read(i)) for i in fresh.infolist()] == \
+               [(i.filename, committed.read(i)) for i in committed.infolist()]
+
+    ledger = tmp_path / "2024年督查台账.xlsm"
+    proc = run_cli("init", "2024", str(ledger))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    wb = openpyxl.load_workbook(ledger, keep_vba=True)
+    settings = {r[0].value: r[1].value for r in wb["设置"].iter_rows(min_row=2) if r[0].value}
+    assert settings["年度"] == 2024
+    with zipfile.ZipFile(ledger) as z:
+        assert "xl/vbaProject.bin" in z.namelist() and "customUI/customUI14.xml" in z.namelist()
+        assert "customUI/customUI14.xml" in z.read("_rels/.rels").decode()
+    assert run_cli("init", "2024", str(tmp_path / "台账.xls")).returncode == 2  # neither .xlsx nor .xlsm
