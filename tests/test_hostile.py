@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 from datetime import timedelta
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-from xl_duban.io.guard import ReadWorker
+from xl_duban.io.guard import ReadPool, ReadWorker
 from xl_duban.io.readers import UnreadableFile
 from xl_duban.samples import fill_return
 from xl_duban.services import collect_returns, issue_workbooks
@@ -156,3 +157,23 @@ def test_the_reading_process_has_a_time_and_a_memory_limit():
             with pytest.raises(UnreadableFile, match="内存"):
                 worker.call(_eat_memory, None, "", ())
         assert worker.call(len, b"still works") == 11  # a fresh process after each failure
+
+
+def test_read_pool_reports_progress_in_the_calling_thread_and_never_drops_a_file():
+    """Progress goes to the thread that called map (a live Excel object may only be used there);
+    a failing progress report stops the pool with that error instead of losing files."""
+    caller = threading.get_ident()
+    with ReadPool() as pool:
+        pool.start()
+        threads: list[int] = []
+        results = pool.map(abs, [(-n,) for n in range(7)], lambda done: threads.append(threading.get_ident()))
+        assert results == [(True, n) for n in range(7)]
+        assert threads == [caller] * 7
+
+        def fails(done: int) -> None:
+            if done == 2:
+                raise RuntimeError("状态栏不可用")
+
+        with pytest.raises(RuntimeError, match="状态栏不可用"):
+            pool.map(abs, [(-n,) for n in range(7)], fails)
+        assert pool.map(abs, [(-5,), (-6,)]) == [(True, 5), (True, 6)]  # the pool still works afterwards

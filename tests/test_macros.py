@@ -172,3 +172,65 @@ def test_a_button_reports_a_ledger_problem_in_chinese(tmp_path, monkeypatch):
     pressed = press(ledger, macros.light, monkeypatch)
     assert "当前季度" in pressed.message and "无法识别" in pressed.message
     assert not pressed.outcomes
+
+
+def test_validate_twice_clears_the_cells_it_marked_and_tables_span_the_rows(tmp_path, monkeypatch):
+    from openpyxl.utils import range_boundaries
+
+    from xl_duban.io.ledger_store import HIGHLIGHT
+
+    ledger = tmp_path / "台账.xlsm"
+    init_ledger(ledger, 2022, now=NOW)
+    store = LedgerStore(ledger)
+    data, _ = store.load()
+    data.set_setting("备份保留份数", "abc")
+    store.save(data, now=NOW)
+
+    def fill_of_setting() -> str | None:
+        ws = openpyxl.load_workbook(ledger)["设置"]
+        row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == "备份保留份数")
+        return row[1].fill.fgColor.rgb if row[1].fill.fill_type == "solid" else None
+
+    pressed = press(ledger, macros.validate, monkeypatch)
+    assert "备份保留份数" in pressed.message
+    assert fill_of_setting() == HIGHLIGHT
+    store = LedgerStore(ledger)  # the clerk corrects the cell (through the file store here)
+    data, _ = store.load()
+    data.set_setting("备份保留份数", 10)
+    store.save(data, now=NOW)
+    press(ledger, macros.validate, monkeypatch)
+    assert fill_of_setting() is None
+
+    wb = openpyxl.load_workbook(ledger)
+    ws = wb["单位名录"]
+    units = len(LedgerStore(ledger).load()[0].units)
+    _c0, r0, _c1, r1 = range_boundaries(next(iter(ws.tables.values())).ref)
+    assert r1 - r0 == max(units, 1)
+
+
+def test_a_button_recreates_a_deleted_sheet_and_still_runs_both_periods(tmp_path, monkeypatch):
+    ledger = tmp_path / "台账.xlsm"
+    init_ledger(ledger, 2022, now=NOW)
+    wb = openpyxl.load_workbook(ledger, keep_vba=True)
+    del wb["节假日"]
+    wb.save(ledger)
+    pressed = press(ledger, macros.light, monkeypatch)
+    assert len(pressed.outcomes) == 2  # the quarter and the month
+    assert "节假日" in openpyxl.load_workbook(ledger).sheetnames
+
+
+def test_period_typed_as_a_date_or_of_the_wrong_cadence():
+    from xl_duban.domain.models import Ledger
+    from xl_duban.domain.periods import Cadence
+    from xl_duban.io.ledger_store import LedgerError
+    from xl_duban.ribbon import _period
+
+    ledger = Ledger()
+    ledger.set_setting("年度", 2022)
+    today = date(2026, 11, 22)
+    assert str(_period(ledger, Cadence.quarterly, today)) == "2022Q4"  # after the ledger's year: its last period
+    ledger.set_setting("当前月份", datetime(2022, 10, 1))  # 2022-10 typed into a General cell
+    assert str(_period(ledger, Cadence.monthly, today)) == "2022-10"
+    ledger.set_setting("当前季度", "2022-03")
+    with pytest.raises(LedgerError, match="当前季度应填写季度"):
+        _period(ledger, Cadence.quarterly, today)

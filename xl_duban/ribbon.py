@@ -29,7 +29,7 @@ SOURCES_DIR = "来文"
 ISSUE_DIR = "下发"
 MAIL_DIR = "发出邮件"
 BULLETIN_DIR = "通报"
-SOURCE_SUFFIXES = {".docx", ".xlsx", ".xls", ".csv"}
+SOURCE_SUFFIXES = {".docx", ".xlsx", ".xlsm", ".xls", ".csv"}
 SHOWN_FINDINGS = 8
 
 
@@ -49,11 +49,19 @@ class Pressed:
 def _period(ledger: Ledger, cadence: Cadence, today: date) -> Period:
     key = "当前季度" if cadence is Cadence.quarterly else "当前月份"
     chosen = ledger.setting(key)
+    if isinstance(chosen, date):  # 2024-10 typed into a General cell: Excel made it a date
+        month = Period(year=chosen.year, month=chosen.month)
+        return month if cadence is Cadence.monthly else month.quarter_of()
     if chosen not in (None, ""):
         try:
-            return Period.parse(chosen)
+            period = Period.parse(chosen)
         except ValueError as exc:
             raise LedgerError(f"【设置】{key}“{chosen}”无法识别：{exc}。请改为如 2024Q3 / 2024-10，或清空后按今天自动判断。") from exc
+        if period.cadence is not cadence:
+            example = "2024Q3" if cadence is Cadence.quarterly else "2024-10"
+            raise LedgerError(f"【设置】{key}应填写{'季度' if cadence is Cadence.quarterly else '月份'}（如 {example}），"
+                              f"现为“{chosen}”。请改正，或清空后按今天自动判断。")
+        return period
     year = ledger.setting("年度")
     try:
         year = int(year)
@@ -97,8 +105,8 @@ def press(button: str, book, *, now: datetime | None = None) -> Pressed:
 
     ``button`` is a key of :data:`BUTTONS`. Errors a clerk can fix (a missing folder, a
     ledger error) are shown as such; anything else is logged with its traceback to a file
-    and shown as one sentence, and the book is left as the failing service left it (the
-    services write only at their very end)."""
+    and shown as one sentence telling the clerk not to save: a button that runs two services
+    (a quarter and a month) may have written the first one's results into the book."""
     title, run = BUTTONS[button]
     now = now or datetime.now().replace(microsecond=0)
     app = book.app
@@ -119,7 +127,8 @@ def press(button: str, book, *, now: datetime | None = None) -> Pressed:
         log = Path(tempfile.gettempdir()) / "xl_duban-error.log"
         with open(log, "a", encoding="utf-8") as fh:
             fh.write(f"--- {datetime.now().isoformat()} ribbon {button}\n{traceback.format_exc()}\n")
-        pressed = Pressed(title, [f"程序内部错误（{type(exc).__name__}），台账未被修改。详细信息已记录到 {log}"])
+        pressed = Pressed(title, [f"程序内部错误（{type(exc).__name__}），本次操作未完成。工作簿中可能已写入部分结果："
+                                  f"请不要保存，关闭工作簿（不保存）后重新打开再试。详细信息已记录到 {log}"])
     finally:
         status_bar(app, None)
     app.alert(pressed.message, title=f"督办 - {title}")

@@ -27,7 +27,7 @@ from .domain.lights import LightRules, light_tasks
 from .domain.issuing import (Form, IssueIndex, build_issue, build_targets_issue, file_name as issue_file_name, file_safe, recipients,
                              sign, targets_label)
 from .domain.mail import issue_mail, reminder_mail
-from .domain.models import (ChangeLogEntry, Ledger, LightColor, Submission, SubmissionState, TargetStatus, TaskKind, ValidationRow,
+from .domain.models import (TASK_ID, ChangeLogEntry, Ledger, LightColor, Submission, SubmissionState, TargetStatus, TaskKind, ValidationRow,
                             parse_period_or_none)
 from .domain.periods import Period, due_date
 from .domain.rules import Context, choice_setting, int_setting, validate
@@ -950,8 +950,11 @@ def _record_issue(ledger: Ledger, period: str, unit: str, now: datetime, due_day
 
 
 def _light_order(record) -> tuple:
+    """亮灯记录 by task (2022-ZD-99 before 2022-ZD-100 before 2022-ZD-1000), then period."""
     p = parse_period_or_none(record.period)
-    return (record.task_id, p.sort_key() if p else (9999, 99, 9))
+    m = TASK_ID.match(record.task_id or "")
+    task = (m.group(1), m.group(2), int(m.group(3)), int(m.group(4) or 0), "") if m else ("", "", 0, 0, record.task_id)
+    return (task, p.sort_key() if p else (9999, 99, 9))
 
 
 __all__ = ["Outcome", "LedgerError", "init_ledger", "build_template", "import_files", "validate_ledger", "light_up", "issue_workbooks", "send_workbooks", "remind_units", "collect_returns", "publish_bulletin", "file_hash"]

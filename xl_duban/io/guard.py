@@ -196,7 +196,8 @@ class ReadWorker:
 
 
 class ReadPool:
-    """Reading processes working through a list of files side by side, one per core.
+    """Reading processes working through a list of files side by side, one per core (at
+    most two: reading is quick, and each process holds its own interpreter).
 
     Started early (:meth:`start`), their start-up (importing the readers, ~0.4 s) overlaps
     with whatever the command does meanwhile, such as loading the ledger; :meth:`map` then
@@ -224,41 +225,50 @@ class ReadPool:
 
     def map(self, fn, calls: list[tuple], progress: Callable[[int], None] | None = None) -> list[tuple[bool, object]]:
         """``fn(*args)`` for every ``args`` of ``calls``, in order: ``(True, value)`` or
-        ``(False, UnreadableFile)`` per call. ``progress(done)`` is called as calls finish.
+        ``(False, UnreadableFile)`` per call. ``progress(done)`` is called in the calling
+        thread as calls finish (a live Excel object may only be used from its own thread).
         Any other exception of ``fn`` is raised here once every process has stopped."""
         jobs: queue.Queue = queue.Queue()
         for index, args in enumerate(calls):
             jobs.put((index, args))
-        results: list = [None] * len(calls)
-        failures: list[BaseException] = []
-        done = [0]
-        lock = threading.Lock()
+        finished: queue.Queue = queue.Queue()  # (index, result) per call; (None, exception) on failure
+        stop = threading.Event()
 
         def work(worker: ReadWorker) -> None:
-            while not failures:
+            while not stop.is_set():
                 try:
                     index, args = jobs.get_nowait()
                 except queue.Empty:
                     return
                 try:
-                    results[index] = (True, worker.call(fn, *args))
+                    finished.put((index, (True, worker.call(fn, *args))))
                 except UnreadableFile as exc:
-                    results[index] = (False, exc)
+                    finished.put((index, (False, exc)))
                 except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-                    failures.append(exc)
+                    finished.put((None, exc))
                     return
-                with lock:
-                    done[0] += 1
-                    if progress:
-                        progress(done[0])
 
         threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in self.workers[:max(len(calls), 1)]]
         for thread in threads:
             thread.start()
+        results: list = [None] * len(calls)
+        failure: BaseException | None = None
+        try:
+            for done in range(1, len(calls) + 1):
+                index, result = finished.get()
+                if index is None:
+                    failure = result
+                    break
+                results[index] = result
+                if progress:
+                    progress(done)
+        except BaseException as exc:  # the progress callback failed (or Ctrl+C): stop the readers cleanly
+            failure = exc
+        stop.set()
         for thread in threads:
             thread.join()
-        if failures:
-            raise failures[0]
+        if failure is not None:
+            raise failure
         return results
 
 

@@ -10,7 +10,8 @@ command line. Differences that follow from the book being open:
   rows, never cell by cell (automation calls are slow; a year's ledger has 10⁴–10⁵ cells);
 * generated sheets (亮灯总览, 收集报告, 通报) are rendered with the same openpyxl code as the
   file store into a scratch workbook and then transferred: values in one call, fills and
-  bold fonts range by range, column widths.
+  bold fonts range by range, merged cells, column widths — not the bulletin sheet's native
+  chart (the bulletin .docx has the chart either way).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class XlwingsStore(RecordStore):
         self._grids: dict[str, list[list[Any]]] = {}
         self._layouts: dict[str, Layout] = {}
         self._written: set[str] = set()  # data sheets whose grid is what this store last wrote
+        self._marked: list[tuple[str, int | None, str]] | None = None  # cells now carrying the highlight
 
     @property
     def file(self) -> str:
@@ -73,13 +75,29 @@ class XlwingsStore(RecordStore):
         return next((s for s in self.book.sheets if s.name == name), None)
 
     @staticmethod
-    def _values(sheet) -> list[list[Any]]:
-        """Every value from A1 to the end of the used range, in one call."""
+    def _values(sheet) -> tuple[list[list[Any]], set[tuple[int, int]]]:
+        """Every value from A1 to the end of the used range, in one call, with the formula
+        text in place of the value where a cell holds a formula (a second call), so a user
+        column's formulas are written back as formulas. Engines that cannot read formulas
+        (xlwings' remote engine) send values only."""
         used = sheet.used_range
         last_row = used.row + used.rows.count - 1
         last_col = used.column + used.columns.count - 1
-        values = sheet.range((1, 1), (last_row, last_col)).options(ndim=2).value
-        return [[None if v == "" else v for v in row] for row in values]
+        block = sheet.range((1, 1), (last_row, last_col))
+        values = [[None if v == "" else v for v in row] for row in block.options(ndim=2).value]
+        formulas: set[tuple[int, int]] = set()
+        try:
+            texts = block.formula
+        except NotImplementedError:
+            return values, formulas
+        if not isinstance(texts, (list, tuple)):
+            texts = ((texts,),)
+        for r, row in enumerate(texts, 1):
+            for c, text in enumerate(row if isinstance(row, (list, tuple)) else (row,), 1):
+                if isinstance(text, str) and text.startswith("="):
+                    values[r - 1][c - 1] = text
+                    formulas.add((r, c))
+        return values, formulas
 
     def load(self) -> tuple[Ledger, list[Finding]]:
         """All data sheets of the open book as records (see ``LedgerStore.load``)."""
@@ -92,10 +110,13 @@ class XlwingsStore(RecordStore):
         sheet = self._sheet(spec.name)
         if sheet is None:
             return None
-        rows = self._values(sheet)
+        rows, formulas = self._values(sheet)
         layout = grid_layout(rows, spec)
         self._grids[spec.name], self._layouts[spec.name] = rows, layout
-        return records_from_grid(rows, spec, self.file, layout)
+        read = records_from_grid(rows, spec, self.file, layout, formulas)
+        if spec is VALIDATION and self._marked is None:  # the cells the last findings highlighted
+            self._marked = [(r.sheet, r.at_row, r.column) for r in read[0]]
+        return read
 
     def _first_data_row(self, spec: SheetSpec) -> int:
         return self._layouts.get(spec.name, Layout()).first_data_row
@@ -110,9 +131,12 @@ class XlwingsStore(RecordStore):
         findings highlighted are cleared, and the new findings' cells are highlighted.
         """
         specs = self._writable_specs(skip_incomplete)
+        listed = [c for _row, c in self._as_read.get(VALIDATION.name, [])]
+        if highlights is not None or [_content(r) for r in ledger.validation] != listed:
+            self._highlight(specs, None)  # the old marks go with the 校验结果 rows that listed them
         for spec in specs:
             self._write_sheet(spec, getattr(ledger, spec.attr))
-        if highlights is not None:
+        if highlights:
             self._highlight(specs, highlights)
         for render in views:
             scratch = Workbook()
@@ -153,16 +177,39 @@ class XlwingsStore(RecordStore):
             header_cell.font.bold = True
         keys = _extra_keys(headers)
         by_header = {c.header: c for c in spec.columns}
-        block = [[excel_value(v) for v in row_values(r, headers, keys, by_header)] for r in records[unchanged:]]
+        # contract text columns are formatted as text before the values go in, so Excel keeps
+        # 2024-03, 001 or =… exactly as text (as the file store's "@" cells do); other cells
+        # get the apostrophe prefix where Excel would parse the text
+        text = {i for i, (h, k) in enumerate(zip(headers, keys))
+                if k == h and h in by_header and by_header[h].kind in ("text", "list")}
+        block = [[v if i in text else excel_value(v) for i, v in enumerate(row_values(r, headers, keys, by_header))]
+                 for r in records[unchanged:]]
         if block:
-            sheet.range((first + unchanged, layout.first_col)).value = block
+            top, bottom = first + unchanged, first + len(records) - 1
+            for i in sorted(text):
+                sheet.range((top, layout.first_col + i), (bottom, layout.first_col + i)).number_format = "@"
+            sheet.range((top, layout.first_col)).value = block
         old_last = max(first - 1, len(rows))
         new_last = first + len(records) - 1
         if old_last > new_last:
             sheet.range((new_last + 1, layout.first_col), (old_last, layout.first_col + len(headers) - 1)).clear_contents()
+        self._fit_table(sheet, spec, headers, layout, new_last)
         self._as_read[spec.name] = [(first + i, c) for i, c in enumerate(contents)]
         self._remember(spec.name, rows, layout, headers,
                        [row_values(r, headers, keys, by_header) for r in records[unchanged:]], unchanged, len(records))
+
+    @staticmethod
+    def _fit_table(sheet, spec: SheetSpec, headers: list[str], layout: Layout, last_row: int) -> None:
+        """The sheet's table (tblTasks, …) spans the rows now written, as the file store's
+        does: rows appended below a table are outside it (no banding, no drop-downs, and
+        structured references such as tblUnits[#全部] miss them)."""
+        tables = list(sheet.tables)
+        table = next((t for t in tables if t.name == spec.table), tables[0] if tables else None)
+        if table is None:
+            return
+        ncols = next((i for i, h in enumerate(headers) if not h or headers.count(h) > 1), len(headers))
+        table.resize(sheet.range((layout.header_row, layout.first_col),
+                                 (max(last_row, layout.header_row + 1), layout.first_col + ncols - 1)))
 
     def _remember(self, name: str, rows: list[list[Any]], layout: Layout, headers: list[str],
                   block: list[list[Any]], unchanged: int, count: int) -> None:
@@ -177,28 +224,25 @@ class XlwingsStore(RecordStore):
         grid += [list(r) for r in rows[first - 1:first - 1 + unchanged]]
         grid += [lead + list(values) for values in block]
         assert len(grid) == first - 1 + count
-        self._grids[name] = grid
+        self._grids[name], self._layouts[name] = grid, layout
         self._written.add(name)
 
-    def _highlight(self, specs: list[SheetSpec], findings: list[Finding]) -> None:
-        """Clear the cells the last validation highlighted (listed in 校验结果 as it was read),
-        then fill the cells the new findings point at."""
+    def _highlight(self, specs: list[SheetSpec], findings: list[Finding] | None) -> None:
+        """Clear the highlight from the cells the previous findings pointed at (校验结果 as the
+        book was read, or what this store marked since), then — when ``findings`` are given —
+        fill the cells they point at. Reading every cell's colour is not possible through
+        every engine and far too slow through COM, so the marks are known from 校验结果."""
         wanted = {spec.name for spec in specs}
-        previous = [(r.get("sheet"), r.get("row"), r.get("column")) for r in self._previous_findings()]
-        for sheet_name, row, column in previous:
+        for sheet_name, row, column in self._marked or ():
             cell = self._cell(sheet_name, row, column) if sheet_name in wanted else None
             if cell is not None:
                 cell.color = None
-        for f in findings:
+        self._marked = []
+        for f in findings or ():
             cell = self._cell(f.sheet, f.row, f.column) if f.sheet in wanted else None
             if cell is not None:
                 cell.color = _hex(HIGHLIGHT)
-
-    def _previous_findings(self) -> list[dict]:
-        rows = self._grids.get(VALIDATION.name, [])
-        layout = self._layouts.get(VALIDATION.name, Layout())
-        records, _ = records_from_grid(rows, VALIDATION, self.file, layout) if rows else ([], [])
-        return [{"sheet": r.sheet, "row": r.at_row, "column": r.column} for r in records]
+                self._marked.append((f.sheet, f.row, f.column))
 
     def _cell(self, sheet_name: str | None, row: int | None, column: str | None):
         layout = self._layouts.get(sheet_name or "")
@@ -230,6 +274,8 @@ class XlwingsStore(RecordStore):
             for run in _runs(row, lambda c: True if c.font is not None and c.font.b else None):
                 _flag, first, last = run
                 sheet.range((first.row, first.column), (last.row, last.column)).font.bold = True
+        for merged in ws.merged_cells.ranges:
+            sheet.range(merged.coord).merge()
         for letter, dim in ws.column_dimensions.items():
             if dim.width:
                 sheet.range(f"{letter}1").column_width = dim.width
