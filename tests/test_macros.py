@@ -162,13 +162,19 @@ def test_buttons_through_a_quarter(office, monkeypatch):
     assert summary["period"] == MONTH and summary["sheet"] in openpyxl.load_workbook(ledger).sheetnames
 
 
-def test_a_button_reports_a_ledger_problem_in_chinese(tmp_path, monkeypatch):
-    ledger = tmp_path / "台账.xlsm"
+def ledger_with_setting(folder: Path, key: str, value) -> Path:
+    """A fresh .xlsm ledger whose 设置 ``key`` the clerk set to ``value``."""
+    ledger = folder / "台账.xlsm"
     init_ledger(ledger, 2022, now=NOW)
     store = LedgerStore(ledger)
     data, _ = store.load()
-    data.set_setting("当前季度", "第五季度")
+    data.set_setting(key, value)
     store.save(data, now=NOW)
+    return ledger
+
+
+def test_a_button_reports_a_ledger_problem_in_chinese(tmp_path, monkeypatch):
+    ledger = ledger_with_setting(tmp_path, "当前季度", "第五季度")
     pressed = press(ledger, macros.light, monkeypatch)
     assert "当前季度" in pressed.message and "无法识别" in pressed.message
     assert not pressed.outcomes
@@ -179,12 +185,7 @@ def test_validate_twice_clears_the_cells_it_marked_and_tables_span_the_rows(tmp_
 
     from xl_duban.io.ledger_store import HIGHLIGHT
 
-    ledger = tmp_path / "台账.xlsm"
-    init_ledger(ledger, 2022, now=NOW)
-    store = LedgerStore(ledger)
-    data, _ = store.load()
-    data.set_setting("备份保留份数", "abc")
-    store.save(data, now=NOW)
+    ledger = ledger_with_setting(tmp_path, "备份保留份数", "abc")
 
     def fill_of_setting() -> str | None:
         ws = openpyxl.load_workbook(ledger)["设置"]
