@@ -59,3 +59,18 @@ def end_group(proc: subprocess.Popen, grace: float = 10.0, kill_wait: float = 10
                 return
             if time.monotonic() >= deadline:
                 break
+
+
+def run_bounded(args: list[str], timeout: float, what: str) -> subprocess.CompletedProcess:
+    """Run a command in its own process group and return its text output; after ``timeout``
+    seconds the whole group (soffice and its helpers too) is killed and the test fails."""
+    import pytest
+
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail(f"{what} did not finish within {timeout} s: {' '.join(map(str, args))}")
+    return subprocess.CompletedProcess(args, proc.returncode, out.decode(errors="replace"), err.decode(errors="replace"))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import struct
 import subprocess
 import zipfile
@@ -24,6 +23,8 @@ from python_calamine import CalamineWorkbook
 
 from xl_duban.domain.models import Task
 from xl_duban.io.ledger_store import LedgerStore, create_ledger
+
+from .processes import run_bounded
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
@@ -70,16 +71,8 @@ def _require(tool: str, package: str) -> str:
 
 
 def _run(args: list[str], *, what: str) -> subprocess.CompletedProcess:
-    """Run a command in its own process group; kill the whole group after TIMEOUT seconds."""
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        pytest.fail(f"{what} did not finish within {TIMEOUT} s: {args}")
-    result = subprocess.CompletedProcess(args, proc.returncode, out.decode(errors="replace"),
-                                         err.decode(errors="replace"))
+    """Run a command (killed with its process group after TIMEOUT seconds); it must succeed."""
+    result = run_bounded(args, TIMEOUT, what)
     assert result.returncode == 0, f"{what} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
     return result
 

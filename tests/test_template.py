@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import zipfile
@@ -25,6 +24,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from tests.processes import run_bounded
 from tests.test_vba import dir_of, module_sources, project_of, reference_records
 from xl_duban.excel import template
 from xl_duban.excel.vba import Module
@@ -63,15 +63,7 @@ def _require(what: str, ok: bool, hint: str) -> None:
 
 def _run(args: list[str]) -> subprocess.CompletedProcess:
     """Run in its own process group; kill the whole group (soffice too) after TIMEOUT."""
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        pytest.fail(f"timed out after {TIMEOUT}s: {' '.join(args)}")
-    return subprocess.CompletedProcess(args, proc.returncode, out, err)
+    return run_bounded(args, TIMEOUT, args[1] if len(args) > 1 else args[0])
 
 
 @pytest.fixture(scope="module")
