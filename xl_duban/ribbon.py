@@ -111,24 +111,24 @@ def press(button: str, book, *, now: datetime | None = None) -> Pressed:
     now = now or datetime.now().replace(microsecond=0)
     app = book.app
     status_bar(app, f"督办：{title}……")
+    pressed = Pressed(title)
     try:
         store = XlwingsStore(book)
         ledger, _ = store.load()
-        pressed = Pressed(title)
         for command, outcome in run(store, ledger, book, now):
             pressed.outcomes.append(outcome)
             pressed.lines += summary_lines(command, outcome)
             pressed.lines += _findings_lines(outcome.findings)
         if not pressed.lines:
             pressed.lines = ["已完成，未发现问题。"]
-    except LedgerError as exc:
-        pressed = Pressed(title, [str(exc)])
+    except LedgerError as exc:  # after what an earlier period of the same button did, if anything
+        pressed.lines.append(str(exc))
     except Exception as exc:  # last resort: the traceback goes to a log, the clerk gets one sentence
         log = Path(tempfile.gettempdir()) / "xl_duban-error.log"
         with open(log, "a", encoding="utf-8") as fh:
             fh.write(f"--- {datetime.now().isoformat()} ribbon {button}\n{traceback.format_exc()}\n")
-        pressed = Pressed(title, [f"程序内部错误（{type(exc).__name__}），本次操作未完成。工作簿中可能已写入部分结果："
-                                  f"请不要保存，关闭工作簿（不保存）后重新打开再试。详细信息已记录到 {log}"])
+        pressed.lines = [f"程序内部错误（{type(exc).__name__}），本次操作未完成。工作簿中可能已写入部分结果："
+                         f"请不要保存，关闭工作簿（不保存）后重新打开再试。详细信息已记录到 {log}"]
     finally:
         status_bar(app, None)
     app.alert(pressed.message, title=f"督办 - {title}")
