@@ -85,8 +85,9 @@ def _status(book) -> Callable[[str, int, int], None]:
     return report
 
 
-def _smtp(ledger: Ledger) -> bool:
-    return bool(str(ledger.setting("SMTP服务器", "") or "").strip())
+def _configured(ledger: Ledger, key: str) -> bool:
+    """Whether a 设置 such as SMTP服务器 / IMAP服务器 is filled in."""
+    return bool(str(ledger.setting(key, "") or "").strip())
 
 
 def _findings_lines(findings: list[Finding]) -> list[str]:
@@ -167,7 +168,7 @@ def _issue(store, ledger, book, now):
 
 
 def _mail_options(store, ledger, period) -> dict:
-    return {"smtp": True} if _smtp(ledger) else {"eml_dir": store.path.parent / MAIL_DIR / str(period)}
+    return {"smtp": True} if _configured(ledger, "SMTP服务器") else {"eml_dir": store.path.parent / MAIL_DIR / str(period)}
 
 
 def _send(store, ledger, book, now):
@@ -184,7 +185,7 @@ def _remind(store, ledger, book, now):
 def _collect(store, ledger, book, now):
     """From the IMAP mailbox when one is set up (mail lands in the 收件箱文件夹 first), else
     from the 收件箱文件夹 where the clerk saved the replies."""
-    if str(ledger.setting("IMAP服务器", "") or "").strip():
+    if _configured(ledger, "IMAP服务器"):
         yield "collect", services.collect_returns(store, [], now=now, imap=True, progress=_status(book))
         return
     inbox = store.path.parent / str(ledger.setting("收件箱文件夹", "inbox"))

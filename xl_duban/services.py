@@ -37,7 +37,6 @@ from .io import lock
 from .io.calendar_source import work_calendar
 from .io.guard import ReadPool
 from .io.ledger_store import LedgerError, LedgerStore, create_ledger
-
 from .io.keys import signing_key
 from .io.mailer import MailError, SmtpSettings, build_message, send_smtp, smtp_password, write_eml
 from .io.unit_workbook import write_unit_workbook
@@ -48,7 +47,6 @@ from .io.readers import UnreadableFile, read_source
 from .excel.template import TEMPLATE  # the macro-enabled ledger skeleton (`duban template build`)
 
 Progress = Callable[[str, int, int], None]  # (label, done, total)
-
 
 
 @dataclass
@@ -124,7 +122,7 @@ def locks_ledger(command: str) -> Callable[[Callable[..., Outcome]], Callable[..
     def decorate(service: Callable[..., Outcome]) -> Callable[..., Outcome]:
         @functools.wraps(service)
         def wrapper(ledger_path, *args, **kwargs) -> Outcome:
-            if not isinstance(ledger_path, (str, Path)):  # a live book: Excel itself owns it
+            if not is_ledger_path(ledger_path):  # a live book: Excel itself owns it
                 return service(ledger_path, *args, **kwargs)
             lock.acquire(Path(ledger_path), command=f"duban {command}")
             try:
@@ -155,10 +153,15 @@ class Store(Protocol):
              views: Iterable[Callable] = (), skip_incomplete: bool = False) -> None: ...
 
 
+def is_ledger_path(target: object) -> bool:
+    """A service's first argument names a ledger file (else it is a store already open)."""
+    return isinstance(target, (str, Path))
+
+
 def open_store(target: Path | str | Store) -> Store:
     """The store for a service's first argument: a ledger file path, or a store already open
     (the ribbon passes the store over the calling workbook)."""
-    return LedgerStore(target) if isinstance(target, (str, Path)) else target
+    return LedgerStore(target) if is_ledger_path(target) else target
 
 
 def init_ledger(path: Path, year: int, *, now: datetime) -> Outcome:
@@ -374,13 +377,13 @@ def light_up(ledger_path: Path, period_text: str, *, now: datetime) -> Outcome:
 LIGHT_FIELDS = (("light", "灯色"), ("streak", "连续黄灯"), ("basis", "依据"), ("self_light", "自评灯色"))
 
 
-def relight(ledger: Ledger, period: Period, due: DueDates, rules: LightRules, now: datetime, where=None):
+def relight(ledger: Ledger, period: Period, due: DueDates, rules: LightRules, now: datetime,
+            where: Callable[[str, Period], dict] = lambda task_id, p: {}):
     """The ledger's lights of P's cadence recomputed over the whole history (no file work):
     every changed field of a 亮灯记录 row logged in 变更日志, the office's own columns kept,
     亮灯记录 sorted. Returns the domain's run (verdicts and findings)."""
     existing = {(r.task_id, r.period): r for r in ledger.lights}
-    run = light_tasks(ledger.tasks, ledger.targets, ledger.feedback, ledger.lights, period, due, rules,
-                      *([where] if where else []))
+    run = light_tasks(ledger.tasks, ledger.targets, ledger.feedback, ledger.lights, period, due, rules, where)
     source = f"duban light --period {period}"
     fresh = {}
     for verdict in run.verdicts:
@@ -473,7 +476,7 @@ def issue_workbooks(ledger_path: Path, period_text: str, out_dir: Path, *, now: 
     by_unit = recipients(ledger, kind)
     directory = UnitDirectory(ledger.units)
     written: list[dict] = []
-    index = IssueIndex.of(ledger)
+    index = IssueIndex.of(ledger) if period is not None else None  # feedback forms only
     for n, (unit, tasks) in enumerate(by_unit.items(), 1):
         if progress:
             progress(f"生成 {unit}", n - 1, len(by_unit))

@@ -220,9 +220,14 @@ def _apply_dropdowns(ws, spec: SheetSpec, headers: list[str], layout: Layout) ->
         ws.add_data_validation(dv)
 
 
+def table_width(headers: list[str]) -> int:
+    """How many header columns the sheet's table spans: a table header must be non-blank and
+    unique, so it stops before the first user column that is not."""
+    return next((i for i, h in enumerate(headers) if not h or headers.count(h) > 1), len(headers))
+
+
 def _ensure_table(ws, spec: SheetSpec, headers: list[str], nrows: int, layout: Layout) -> None:
-    # a table header must be non-blank and unique: stop before the first user column that is not
-    ncols = next((i for i, h in enumerate(headers) if not h or headers.count(h) > 1), len(headers))
+    ncols = table_width(headers)
     ref = (f"{get_column_letter(layout.first_col)}{layout.header_row}:"
            f"{get_column_letter(layout.first_col + ncols - 1)}{layout.header_row + max(nrows, 1)}")
     table = _our_table(ws, spec)

@@ -27,7 +27,7 @@ from ..domain.findings import Finding
 from ..domain.models import Ledger, Record
 from ..domain.schema import SHEET_ORDER, SheetSpec, VALIDATION
 from .ledger_store import (HIGHLIGHT, Formula, Layout, RecordStore, _content, _extra_keys, grid_headers, grid_layout,
-                           records_from_grid, row_values)
+                           records_from_grid, row_values, table_width)
 
 # Text Excel would turn into something else when assigned as a value: formulas, numbers,
 # dates and times, percentages, currency, fractions, booleans, error values.
@@ -182,8 +182,8 @@ class XlwingsStore(RecordStore):
         # get the apostrophe prefix where Excel would parse the text
         text = {i for i, (h, k) in enumerate(zip(headers, keys))
                 if k == h and h in by_header and by_header[h].kind in ("text", "list")}
-        block = [[v if i in text else excel_value(v) for i, v in enumerate(row_values(r, headers, keys, by_header))]
-                 for r in records[unchanged:]]
+        values = [row_values(r, headers, keys, by_header) for r in records[unchanged:]]
+        block = [[v if i in text else excel_value(v) for i, v in enumerate(row)] for row in values]
         if block:
             top, bottom = first + unchanged, first + len(records) - 1
             for i in sorted(text):
@@ -195,8 +195,7 @@ class XlwingsStore(RecordStore):
             sheet.range((new_last + 1, layout.first_col), (old_last, layout.first_col + len(headers) - 1)).clear_contents()
         self._fit_table(sheet, spec, headers, layout, new_last)
         self._as_read[spec.name] = [(first + i, c) for i, c in enumerate(contents)]
-        self._remember(spec.name, rows, layout, headers,
-                       [row_values(r, headers, keys, by_header) for r in records[unchanged:]], unchanged, len(records))
+        self._remember(spec.name, rows, layout, headers, values, unchanged, len(records))
 
     @staticmethod
     def _fit_table(sheet, spec: SheetSpec, headers: list[str], layout: Layout, last_row: int) -> None:
@@ -207,7 +206,7 @@ class XlwingsStore(RecordStore):
         table = next((t for t in tables if t.name == spec.table), tables[0] if tables else None)
         if table is None:
             return
-        ncols = next((i for i, h in enumerate(headers) if not h or headers.count(h) > 1), len(headers))
+        ncols = table_width(headers)
         table.resize(sheet.range((layout.header_row, layout.first_col),
                                  (max(last_row, layout.header_row + 1), layout.first_col + ncols - 1)))
 
