@@ -258,3 +258,21 @@ def test_bulletin_renders_to_pdf_and_png(office, poppler, year, tmp_path, period
         _run([poppler["pdftoppm"], "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(png)],
              what="pdftoppm")
         assert png.with_name(png.name + ".png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("units, pixels", [(12, 582), (45, 1230)])  # 0.24 in a bar + 1 in, at 150 dpi: 12 bars, 30 bars
+def test_chart_keeps_to_one_page_for_many_units(units: int, pixels: int):
+    """A province has ~200 lead units: the chart shows the 30 most behind (the table lists all)."""
+    import struct
+
+    from xl_duban.domain.bulletin import Bulletin, Counts, Row
+    from xl_duban.domain.models import TaskKind
+    from xl_duban.domain.periods import Period
+    from xl_duban.io.bulletin_docs import chart_png
+
+    rows = [Row(name=f"第{i}单位", counts=Counts(green=1, yellow=i % 3, red=i % 2)) for i in range(units)]
+    bulletin = Bulletin(period=Period.parse("2024Q1"), kind=TaskKind.key, number=1, counts=Counts(green=units),
+                        previous=None, by_unit=rows)
+    png, _font = chart_png(bulletin)
+    height = struct.unpack(">I", png[20:24])[0]  # IHDR height
+    assert height == pixels

@@ -487,22 +487,14 @@ def test_failed_write_leaves_ledger_untouched(ledger_path: Path, monkeypatch: py
     before = ledger_path.read_bytes()
     backups_before = [p.name for p in backups(ledger_path)]
 
-    real_save = ledger_store.Workbook.save
     calls = []
 
-    def half_save(self, filename):
-        buf = io.BytesIO()
-        real_save(self, buf)
-        data = buf.getvalue()
-        if hasattr(filename, "write"):  # atomic_save hands over an open file
-            filename.write(data[: len(data) // 2])
-            calls.append(Path(filename.name))
-        else:
-            Path(filename).write_bytes(data[: len(data) // 2])
-            calls.append(Path(filename))
+    def half_write(path: Path, data: bytes):  # the disk fills up half-way through the file
+        path.write_bytes(data[: len(data) // 2])
+        calls.append(path)
         raise DiskFull(28, "No space left on device")
 
-    monkeypatch.setattr(ledger_store.Workbook, "save", half_save)
+    monkeypatch.setattr(ledger_store, "write_durably", half_write)
     led.tasks.append(task("2024-ZD-002", "任务二"))
     with pytest.raises((DiskFull, LedgerError)):
         store.save(led, now=datetime(2024, 1, 4))

@@ -10,6 +10,7 @@ substitute the nearest Song/Fang Song/Hei face they have; the layout does not de
 
 from __future__ import annotations
 
+import functools
 import io
 from datetime import date
 from pathlib import Path
@@ -39,10 +40,16 @@ CJK_FONTS = ("Microsoft YaHei", "SimHei", "SimSun", "Noto Sans CJK SC", "Noto Se
 # --- chart --------------------------------------------------------------------------------
 
 
+CHART_UNITS = 30  # bars that fit the picture's page; the table beside it lists every unit
+
+
 def chart_png(bulletin: Bulletin) -> tuple[bytes, bool]:
     """A stacked bar chart of lights by lead unit; (PNG bytes, whether a CJK font was found).
 
     Without a Chinese font the unit names would print as boxes, so the caller reports it.
+    A city or province has a few hundred units: the chart shows the ``CHART_UNITS`` with the
+    most red and yellow lights (the table above it lists them all), so it stays one page tall
+    and readable — 200 bars would be a picture 1.2 m long shrunk onto A4.
     """
     import matplotlib
 
@@ -52,7 +59,7 @@ def chart_png(bulletin: Bulletin) -> tuple[bytes, bool]:
 
     available = {f.name for f in font_manager.fontManager.ttflist}
     family = next((name for name in CJK_FONTS if name in available), None)
-    rows = list(reversed(bulletin.by_unit))
+    rows = list(reversed(bulletin.by_unit[:CHART_UNITS]))
     names = [r.name for r in rows]
     fig = Figure(figsize=(6.3, max(2.0, 0.24 * len(rows) + 1.0)), dpi=150)
     ax = fig.add_subplot()
@@ -65,7 +72,8 @@ def chart_png(bulletin: Bulletin) -> tuple[bytes, bool]:
     ax.set_yticks(range(len(names)), names, fontsize=7, **font)
     ax.tick_params(axis="x", labelsize=7)
     ax.set_xlabel("任务数", fontsize=8, **font)
-    ax.set_title(f"{bulletin.period.label}各牵头单位亮灯情况", fontsize=10, **font)
+    shown = f"（红灯、黄灯较多的前{CHART_UNITS}个单位）" if len(bulletin.by_unit) > CHART_UNITS else ""
+    ax.set_title(f"{bulletin.period.label}各牵头单位亮灯情况{shown}", fontsize=10, **font)
     ax.legend(prop={"family": family, "size": 7} if family else {"size": 7}, loc="lower right")
     ax.grid(axis="x", linestyle=":", linewidth=0.5)
     ax.set_axisbelow(True)
@@ -79,6 +87,58 @@ def chart_png(bulletin: Bulletin) -> tuple[bytes, bool]:
 
 
 def _official_document() -> Document:
+    """A blank document in the official layout, opened from a slim template made once.
+
+    python-docx's default template carries 790 KB of style definitions (every built-in
+    style, twice over with stylesWithEffects.xml) that each document would parse and
+    compress again; a bulletin writes one notice per unit behind."""
+    return Document(io.BytesIO(_official_template()))
+
+
+@functools.lru_cache(maxsize=1)
+def _official_template() -> bytes:
+    doc = _build_official_document()
+    _slim(doc)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+KEPT_STYLES = {"Normal", "Table Grid", "Footer", "Header"}
+
+
+def _slim(doc) -> None:
+    """Drop what no document here uses: styles other than the defaults and ``KEPT_STYLES``
+    (with what they are based on), the latent-style list, stylesWithEffects and the thumbnail."""
+    for rid, rel in list(doc.part.rels.items()):
+        if rel.reltype.endswith("/stylesWithEffects"):
+            doc.part.drop_rel(rid)
+    package = doc.part.package
+    for rid, rel in list(package.rels.items()):
+        if rel.reltype.endswith("/thumbnail"):
+            package.rels.pop(rid)
+    root = doc.styles.element
+    styles = {el.get(qn("w:styleId")): el for el in root.findall(qn("w:style"))}
+    keep = {sid for sid, el in styles.items()
+            if el.get(qn("w:default")) == "1" or (el.find(qn("w:name")) is not None
+                                                   and el.find(qn("w:name")).get(qn("w:val")) in KEPT_STYLES)}
+    todo = list(keep)
+    while todo:  # what the kept styles are based on or linked to
+        el = styles.get(todo.pop())
+        for tag in ("w:basedOn", "w:link", "w:next"):
+            ref = el.find(qn(tag)) if el is not None else None
+            if ref is not None and ref.get(qn("w:val")) in styles and ref.get(qn("w:val")) not in keep:
+                keep.add(ref.get(qn("w:val")))
+                todo.append(ref.get(qn("w:val")))
+    for sid, el in styles.items():
+        if sid not in keep:
+            root.remove(el)
+    latent = root.find(qn("w:latentStyles"))
+    if latent is not None:
+        root.remove(latent)
+
+
+def _build_official_document() -> Document:
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)

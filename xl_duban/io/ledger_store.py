@@ -10,8 +10,11 @@ point leaves either the old ledger or the new one, never half of each.
 from __future__ import annotations
 
 import glob
-from dataclasses import dataclass
+import hashlib
+import io
 import os
+import zipfile
+from dataclasses import dataclass
 import shutil
 import tempfile
 from datetime import date, datetime
@@ -25,12 +28,14 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.filters import AutoFilter
+from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from ..domain.findings import Finding, error
 from ..domain.models import Ledger, Record, Setting
 from ..domain.rules import int_setting
 from ..domain.units import split_list
+from .sheet_rows import END, SheetRows, UnusualSheet, formula_cells, splice, style_pattern
 from ..domain.schema import DATA_SHEETS, DEFAULT_SETTINGS, OVERVIEW_SHEET, SETTINGS, SHEET_ORDER, SheetSpec
 
 HIGHLIGHT = "FFFF9DA7"  # fill of cells a finding points at (not Excel's "Bad" style colour); cleared on the next validate
@@ -238,7 +243,12 @@ def _ensure_table(ws, spec: SheetSpec, headers: list[str], nrows: int, layout: L
     table.ref = ref
     if table.autoFilter is not None:
         table.autoFilter.ref = ref
-    table.tableColumns = []  # rebuilt from the header cells when saved
+    elif table.headerRowCount:
+        table.autoFilter = AutoFilter(ref=ref)
+    # named after the header cells, which Excel requires (as openpyxl names them when the list
+    # is left empty, except that it visits every cell of the table's range to do so)
+    table.tableColumns = [TableColumn(id=col, name=str(ws.cell(layout.header_row, col).value))
+                          for col in range(layout.first_col, layout.first_col + ncols)]
 
 
 # -- records -----------------------------------------------------------------------------------------------
@@ -371,9 +381,13 @@ def highlight(ws, spec: SheetSpec, findings: Iterable[Finding]) -> None:
         cell.comment = Comment(f.text(), "督办校验", width=300, height=90)
 
 
-def _content(record: Record) -> dict:
-    """What a record holds, apart from where it stands."""
-    return record.model_dump(exclude={"row"})
+def content_digest(record: Record) -> bytes:
+    """A 128-bit digest of what a record holds, apart from where it stands.
+
+    A save compares each record with what was read to skip the rows that did not change;
+    keeping a digest per record instead of a copy of its values keeps a year's ledger
+    (50k records) from costing its size twice in memory."""
+    return hashlib.blake2b(repr(record.model_dump(exclude={"row"})).encode(), digest_size=16).digest()
 
 
 # -- the stores -------------------------------------------------------------------------------------------
@@ -386,7 +400,7 @@ class RecordStore:
 
     def __init__(self) -> None:
         self._incomplete: set[str] = set()  # sheets missing a required column: never rewritten
-        self._as_read: dict[str, list[tuple[int, dict]]] = {}  # sheet → (Excel row, content) of each record loaded
+        self._as_read: dict[str, list[tuple[int, bytes]]] = {}  # sheet → (Excel row, content digest) of each record loaded
 
     def _read_sheet(self, spec: SheetSpec) -> tuple[list[Record], list[Finding]] | None:
         raise NotImplementedError
@@ -405,14 +419,14 @@ class RecordStore:
                 continue
             records, sheet_findings = read
             setattr(ledger, spec.attr, records)
-            self._as_read[spec.name] = [(r.row, _content(r)) for r in records]
+            self._as_read[spec.name] = [(r.row, content_digest(r)) for r in records]
             findings.extend(sheet_findings)
             if any(f.code == "missing-column" for f in sheet_findings):
                 self._incomplete.add(spec.name)
         self.renumber(ledger)
         return ledger, findings
 
-    def _unchanged(self, spec: SheetSpec, first: int, contents: list[dict]) -> int:
+    def _unchanged(self, spec: SheetSpec, first: int, contents: list[bytes]) -> int:
         """How many leading records still stand, unchanged, in the rows they were read from."""
         n = 0
         for (row, before), now in zip(self._as_read.get(spec.name, ()), contents):
@@ -437,12 +451,20 @@ class RecordStore:
 
 
 class LedgerStore(RecordStore):
-    """Load and atomically save one ledger workbook (.xlsx, or .xlsm keeping its VBA)."""
+    """Load and atomically save one ledger workbook (.xlsx, or .xlsm keeping its VBA).
+
+    Reading goes through python-calamine (values) and the sheet XML (formulas); a save hands
+    openpyxl only the rows that change and splices the rest back byte for byte
+    (:mod:`.sheet_rows`), so a command on a year's ledger costs what it changes, not what the
+    ledger holds.
+    """
 
     def __init__(self, path: Path | str) -> None:
         super().__init__()
         self.path = Path(path)
-        self._wb: Workbook | None = None
+        self._original: bytes | None = None  # the file as loaded
+        self._package = None  # its parts (package.Package)
+        self._layouts: dict[str, Layout] = {}
 
     @property
     def file(self) -> str:
@@ -459,63 +481,249 @@ class LedgerStore(RecordStore):
         if not self.path.is_file():
             raise LedgerError(f"“{self.path}”不是文件，请指定台账 .xlsx 文件。")
         ensure_not_open_in_excel(self.path)
+        from python_calamine import CalamineWorkbook
+
         from . import package
 
-        package.check_writable(self.path, file_name=self.path.name)  # refuse up front what a save could not carry
+        data = self.path.read_bytes()
+        broken = (f"台账“{self.path.name}”无法打开（{{}}），文件可能已损坏；"
+                  f"可从“{BACKUP_DIR}”文件夹恢复最近的备份。")
         try:
-            self._wb = load_workbook(self.path, keep_vba=_is_macro(self.path), rich_text=True)
+            pkg = package.Package(data)
         except Exception as exc:
-            raise LedgerError(f"台账“{self.path.name}”无法打开（{type(exc).__name__}），文件可能已损坏；"
-                              f"可从“{BACKUP_DIR}”文件夹恢复最近的备份。") from exc
+            raise LedgerError(broken.format(type(exc).__name__)) from exc
+        package.check_writable(pkg, file_name=self.path.name)  # refuse up front what a save could not carry
+        try:
+            self._sheets = SheetSource(pkg, CalamineWorkbook.from_filelike(io.BytesIO(data)))
+        except Exception as exc:
+            raise LedgerError(broken.format(type(exc).__name__)) from exc
+        self._original, self._package = data, pkg
         return self._load_records()
 
     def _read_sheet(self, spec: SheetSpec) -> tuple[list[Record], list[Finding]] | None:
-        if spec.name not in self._wb.sheetnames:
+        try:
+            grid = self._sheets.grid(spec.name)
+        except Exception as exc:  # calamine on a sheet it cannot read
+            raise LedgerError(f"台账“{self.path.name}”的工作表【{spec.name}】无法读取（{type(exc).__name__}），"
+                              f"文件可能已损坏；可从“{BACKUP_DIR}”文件夹恢复最近的备份。") from exc
+        if grid is None:
             return None
-        return read_records(self._wb[spec.name], spec, self.file)
+        rows, formulas = grid
+        layout = self._sheets.table_layout(spec) or grid_layout(rows, spec)
+        self._layouts[spec.name] = layout
+        return records_from_grid(rows, spec, self.file, layout, formulas)
 
     def _first_data_row(self, spec: SheetSpec) -> int:
-        ws = self._wb[spec.name] if self._wb is not None and spec.name in self._wb.sheetnames else None
-        return find_layout(ws, spec).first_data_row if ws is not None else 2
+        return self._layouts.get(spec.name, Layout()).first_data_row
 
     def save(self, ledger: Ledger, *, highlights: list[Finding] | None = None, now: datetime,
              views: Iterable[Callable[[Workbook], None]] = (), skip_incomplete: bool = False) -> None:
-        """Write every data sheet back and replace the file atomically after a backup.
+        """Write the data sheets back and replace the file atomically after a backup.
 
         ``views`` render generated sheets (亮灯总览, bulletins) into the same workbook, so the
         ledger and its views are written in one atomic step. A sheet that lost a required
         column is never rewritten (its rows could not be written back faithfully): with
         ``skip_incomplete`` it is left as it is, otherwise the save is refused.
+
+        Rows that stand unchanged where they were read — and hold no finding highlight to
+        clear or set — are not given to openpyxl at all: they are copied from the file as
+        they are (see :mod:`.sheet_rows`).
         """
-        if self._wb is None:
+        if self._original is None:
             raise LedgerError("内部错误：保存前未读取台账")
         specs = self._writable_specs(skip_incomplete)
         ensure_not_open_in_excel(self.path)
-        wb = self._wb
-        written: dict[str, list[tuple[int, dict]]] = {}
+        if not self.path.exists() or self.path.read_bytes() != self._original:
+            raise LedgerError(f"台账“{self.path.name}”在本次读取之后被改动过（或已被移走），为防止覆盖他人的修改，"
+                              "本次未作任何保存。请重新运行该命令。")
+        contents = {spec.name: [content_digest(r) for r in getattr(ledger, spec.attr)] for spec in specs}
+        keep = {spec.name: self._first_data_row(spec) + self._unchanged(spec, self._first_data_row(spec), contents[spec.name])
+                for spec in specs}
+        if self._package is None:
+            from .package import Package
+
+            self._package = Package(self._original)
+        stub = Stub(self._package)
+        marked = stub.highlight_styles() if highlights is not None else None
+        for spec in specs:
+            tail = keep[spec.name]
+            if highlights is not None:
+                rows = [f.row for f in highlights if f.sheet == spec.name and f.row]
+                first_marked = stub.first_row_with(spec.name, marked)
+                tail = min([tail, *rows, *([first_marked] if first_marked else [])])
+            stub.plan(spec.name, self._layouts.get(spec.name, Layout()).header_row, tail)
+        try:
+            wb = load_workbook(io.BytesIO(stub.bytes()), keep_vba=_is_macro(self.path), rich_text=True)
+        except Exception as exc:
+            raise LedgerError(f"台账“{self.path.name}”无法打开（{type(exc).__name__}），文件可能已损坏；"
+                              f"可从“{BACKUP_DIR}”文件夹恢复最近的备份。") from exc
+        written: dict[str, list[tuple[int, bytes]]] = {}
         for spec in specs:
             ws = wb[spec.name] if spec.name in wb.sheetnames else wb.create_sheet(spec.name)
             first = find_layout(ws, spec).first_data_row
-            contents = [_content(r) for r in getattr(ledger, spec.attr)]
-            write_records(ws, spec, getattr(ledger, spec.attr), unchanged=self._unchanged(spec, first, contents))
-            written[spec.name] = [(first + i, c) for i, c in enumerate(contents)]
+            write_records(ws, spec, getattr(ledger, spec.attr), unchanged=keep[spec.name] - first)
+            written[spec.name] = [(first + i, c) for i, c in enumerate(contents[spec.name])]
         if highlights is not None:
             for spec in specs:
                 clear_highlights(wb[spec.name])
                 highlight(wb[spec.name], spec, [f for f in highlights if f.sheet == spec.name])
+        before = {ws.title: ws for ws in wb.worksheets}
         for render in views:
             render(wb)
-        keep, _ = int_setting(ledger, "备份保留份数", 10)  # a bad value is reported by validate
-        atomic_save(wb, self.path, now=now, keep_backups=keep)
+        redrawn = {ws.title for ws in wb.worksheets if before.get(ws.title) is not ws}
+        backups, _ = int_setting(ledger, "备份保留份数", 10)  # a bad value is reported by validate
+        atomic_save(wb, self.path, now=now, keep_backups=backups, original=self._package,
+                    finish=lambda data: stub.splice(data, skip=redrawn))
         self._as_read.update(written)  # the file now holds exactly these records
+        self._layouts.update({spec.name: find_layout(wb[spec.name], spec) for spec in specs})
+        self._original, self._package = self.path.read_bytes(), None  # parsed again if saved again
 
 
-def atomic_save(wb: Workbook, path: Path, *, now: datetime, keep_backups: int = 10) -> None:
-    """Save to a temp file beside ``path``, back up the old file, then rename into place."""
+class SheetSource:
+    """The data sheets of a loaded ledger as value grids: calamine for values, the sheet XML
+    for formulas and for the table that marks where a sheet's header row is."""
+
+    def __init__(self, pkg, calamine) -> None:
+        self.pkg, self.calamine = pkg, calamine
+        self.parts = {name: part for name, (part, _type) in pkg.sheets().items()}
+
+    def grid(self, name: str) -> tuple[list[list[Any]], dict[tuple[int, int], str]] | None:
+        """(rows of values from A1, formula cells) of sheet ``name``; None when there is none."""
+        if name not in self.parts or name not in self.calamine.sheet_names:
+            return None
+        # a whole number reads as an int, as openpyxl (and the records' extras) have it
+        rows = [[int(v) if type(v) is float and v.is_integer() else v for v in row]
+                for row in self.calamine.get_sheet_by_name(name).to_python(skip_empty_area=False)]
+        formulas = formula_cells(self.pkg.parts.get(self.parts[name], b""))
+        for (r, c), text in formulas.items():  # a formula cell reads as its formula, as openpyxl gives it
+            while len(rows) < r:
+                rows.append([])
+            rows[r - 1] += [None] * (c - len(rows[r - 1]))
+            rows[r - 1][c - 1] = text
+        return rows, formulas
+
+    def table_layout(self, spec: SheetSpec) -> Layout | None:
+        """Where the sheet's table starts (the table named for it, else its first table)."""
+        from .package import RT_TABLE
+
+        part = self.parts.get(spec.name)
+        tables = []
+        for _rel, target in self.pkg.targets(part, RT_TABLE) if part else ():
+            root = self.pkg.tree(target) if target in self.pkg.parts else None
+            if root is not None and root.get("ref"):
+                tables.append((root.get("displayName") == spec.table, root.get("ref")))
+        if not tables:
+            return None
+        ref = next((r for ours, r in tables if ours), tables[0][1])
+        min_col, min_row, _max_col, _max_row = range_boundaries(ref)
+        return Layout(min_row, min_col)
+
+
+class Stub:
+    """The ledger package with each worksheet cut down to the rows a save writes (see
+    :mod:`.sheet_rows`), and the splice that puts the other rows back into what openpyxl wrote."""
+
+    def __init__(self, pkg) -> None:
+        from .package import RT_WORKSHEET
+
+        self.pkg = pkg
+        self.rows: dict[str, SheetRows] = {}
+        self.cuts: dict[str, tuple[int, int]] = {}  # sheet → (rows kept at the top, first row of the tail)
+        for name, (part, rel_type) in pkg.sheets().items():
+            if rel_type != RT_WORKSHEET or part not in pkg.parts:
+                continue
+            try:
+                self.rows[name] = SheetRows(pkg.parts[part])
+            except UnusualSheet:
+                continue  # openpyxl gets the whole sheet
+            self.cuts[name] = (0, END)  # sheets no data sheet plan touches are copied whole
+
+    def plan(self, name: str, keep_head: int, tail_start: int) -> None:
+        """Give openpyxl rows ≤ ``keep_head`` and rows ≥ ``tail_start`` of sheet ``name``."""
+        if name in self.cuts:
+            self.cuts[name] = (keep_head, tail_start)
+
+    def highlight_styles(self) -> set[int]:
+        """Indexes of the cell formats that carry the finding highlight fill."""
+        from .package import MAIN_NS
+
+        styles = next((t for _r, t in self.pkg.targets(self.pkg.workbook() or "", OD_STYLES) if t in self.pkg.parts), None)
+        if styles is None:
+            return set()
+        root = self.pkg.tree(styles)
+        ns = {"m": MAIN_NS}
+        fills = {i for i, fill in enumerate(root.findall("m:fills/m:fill", ns))
+                 if any((fg.get("rgb") or "").upper() == HIGHLIGHT for fg in fill.findall("m:patternFill/m:fgColor", ns))}
+        return {i for i, xf in enumerate(root.findall("m:cellXfs/m:xf", ns)) if int(xf.get("fillId") or 0) in fills}
+
+    def first_row_with(self, name: str, styles: set[int] | None) -> int | None:
+        pattern = style_pattern(styles or ())
+        return self.rows[name].first_row_with(pattern) if pattern is not None and name in self.rows else None
+
+    def bytes(self) -> bytes:
+        """The cut-down package, uncompressed (only openpyxl reads it, from memory)."""
+        parts = dict(self.pkg.parts)
+        for name, (part, _type) in self.pkg.sheets().items():
+            if name in self.cuts:
+                parts[part] = self.rows[name].stub(*self.cuts[name])
+        return _zip(parts, compression=zipfile.ZIP_STORED)
+
+    def splice(self, written: bytes, *, skip: Collection[str]) -> bytes:
+        """The package openpyxl wrote from the stub, with every sheet's uncut rows put back
+        (except sheets in ``skip``, which the program drew anew) and, when those rows use it,
+        the original shared-string table."""
+        from .package import Package
+
+        out = Package(written)
+        spliced = False
+        for name, (part, _type) in out.sheets().items():
+            if name in skip or name not in self.cuts or part not in out.parts:
+                continue
+            data = splice(out.parts[part], self.rows[name], *self.cuts[name])
+            spliced |= data is not out.parts[part]
+            out.parts[part] = data
+        if not spliced:
+            return written
+        wb = self.pkg.workbook() or ""
+        sst = next((t for _r, t in self.pkg.targets(wb, OD_SHARED_STRINGS) if t in self.pkg.parts), None)
+        out_wb = out.workbook() or ""
+        if sst is not None and not out.targets(out_wb, OD_SHARED_STRINGS):
+            name = "xl/sharedStrings.xml"
+            if name in out.parts:
+                raise LedgerError("内部错误：保存时共享字符串表冲突，为防止损坏未作任何修改。请把台账发给维护人员。")
+            out.parts[name] = self.pkg.parts[sst]
+            out.add_rel(out_wb, OD_SHARED_STRINGS, name)
+            out.overrides[name] = CT_SHARED_STRINGS
+            out.types_changed = True
+        return out.to_bytes()
+
+
+OD_STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
+OD_SHARED_STRINGS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+CT_SHARED_STRINGS = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+CT_PART = "[Content_Types].xml"
+
+
+def _zip(parts: dict[str, bytes], *, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """A zip of ``parts``, content types first (as office suites write it)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression) as zf:
+        for name in sorted(parts, key=lambda n: n != CT_PART):
+            zf.writestr(name, parts[name])
+    return buf.getvalue()
+
+
+def atomic_save(wb: Workbook, path: Path, *, now: datetime, keep_backups: int = 10, original=None,
+                finish: Callable[[bytes], bytes] | None = None) -> None:
+    """Save to a temp file beside ``path``, back up the old file, then rename into place.
+
+    ``original`` is the file's package as the caller read it (and checked it still is), else
+    the file is read now. ``finish`` turns the package openpyxl wrote (with what it dropped
+    carried over) into the final one: the store splices back the rows it did not give openpyxl."""
     tmp = _temp_path(path, os.getpid())
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        _write_replace(wb, path, tmp, now, keep_backups)
+        _write_replace(wb, path, tmp, now, keep_backups, original, finish)
     except OSError as exc:
         raise LedgerError(f"保存“{path.name}”失败（{exc.strerror or type(exc).__name__}），原文件未改动。"
                           "请检查磁盘空间和文件夹写入权限后重试。") from exc
@@ -539,7 +747,8 @@ def _sweep_stale_temps(path: Path) -> None:
             old.unlink(missing_ok=True)
 
 
-def _write_replace(wb: Workbook, path: Path, tmp: Path, now: datetime, keep_backups: int) -> None:
+def _write_replace(wb: Workbook, path: Path, tmp: Path, now: datetime, keep_backups: int, original,
+                   finish: Callable[[bytes], bytes] | None) -> None:
     """Write ``tmp`` and flush it to disk, back the old ledger up, then rename over it.
 
     What openpyxl drops on save (the ribbon's relationship, charts, pictures, shapes, threaded
@@ -549,22 +758,19 @@ def _write_replace(wb: Workbook, path: Path, tmp: Path, now: datetime, keep_back
     from . import package
 
     _sweep_stale_temps(path)
-    original = path.read_bytes() if path.exists() else None
+    if original is None and path.exists():
+        original = path.read_bytes()
     if original is not None:
         package.check_writable(original, file_name=path.name)
     drawn = package.drawn_by_program(wb)
-    with open(tmp, "w+b") as fh:  # fsync needs a writable handle on Windows
-        wb.save(fh)
-        if original is not None:
-            fh.seek(0)
-            written = fh.read()
-            carried = package.carry_over(original, written, keep_written=drawn)
-            if carried is not written:
-                fh.seek(0)
-                fh.truncate()
-                fh.write(carried)
-        fh.flush()
-        os.fsync(fh.fileno())
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    data = buffer.getvalue()
+    if original is not None:
+        data = package.carry_over(original, data, keep_written=drawn)
+    if finish is not None:
+        data = finish(data)
+    write_durably(tmp, data)
     if path.exists():
         backup_dir = path.parent / BACKUP_DIR
         backup_dir.mkdir(exist_ok=True)
@@ -573,6 +779,14 @@ def _write_replace(wb: Workbook, path: Path, tmp: Path, now: datetime, keep_back
         for old in backups[:-keep_backups]:
             old.unlink()
     os.replace(tmp, path)
+
+
+def write_durably(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` and flush it to the disk before anything renames it."""
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def new_ledger_workbook(year: int) -> tuple[Workbook, Ledger]:

@@ -410,12 +410,12 @@ SHEET_RELS = {
 }
 
 
-def scan_package(source: Source) -> Scan:
+def scan_package(source: Source | Package) -> Scan:
     """What a ledger holds beyond cells, and for each thing: carried, kept, dropped or refused."""
-    return _scan(Package(_load(source)))
+    return _scan(source if isinstance(source, Package) else Package(_load(source)))
 
 
-def check_writable(source: Source, *, file_name: str | None = None) -> Scan:
+def check_writable(source: Source | Package, *, file_name: str | None = None) -> Scan:
     """Raise :class:`LedgerError` when the ledger holds content a save would lose; else the scan.
 
     Call it before anything is written (the store does, in ``_write_replace``; calling it at
@@ -487,7 +487,20 @@ def _sheet_elements(pkg: Package, part: str) -> list[etree._Element]:
     """The top-level elements of a sheet, when it may hold any we look at (parsing a big sheet costs)."""
     if not any(marker in pkg.parts[part] for marker in SHEET_MARKERS):
         return []
-    return [el for el in pkg.tree(part) if isinstance(el.tag, str)]
+    return [el for el in sheet_outline(pkg, part) if isinstance(el.tag, str)]
+
+
+def sheet_outline(pkg: Package, part: str) -> etree._Element:
+    """A sheet's root element without its rows: everything this module looks at in a sheet
+    is outside ``<sheetData>``, which is nearly all of a big sheet's bytes."""
+    key = "outline:" + part
+    if key not in pkg._trees:
+        data = pkg.parts[part]
+        start, end = data.find(b"<sheetData"), data.find(b"</sheetData>")
+        if start >= 0 and end > start:
+            data = data[:start] + b"<sheetData/>" + data[end + len(b"</sheetData>"):]
+        pkg._trees[key] = _xml(data)
+    return pkg._trees[key]
 
 
 def _scan_sheet(pkg: Package, sheet: str, part: str, add) -> None:
@@ -595,7 +608,7 @@ def drawn_by_program(wb) -> set[str]:
     return drawn
 
 
-def carry_over(original: Source, written: Source, *, keep_written: Iterable[str] = ()) -> bytes:
+def carry_over(original: Source | Package, written: Source, *, keep_written: Iterable[str] = ()) -> bytes:
     """The package openpyxl ``written`` with what it dropped from ``original`` put back.
 
     A sheet's original drawing replaces the one openpyxl re-encoded, except on the sheets
@@ -603,8 +616,9 @@ def carry_over(original: Source, written: Source, *, keep_written: Iterable[str]
     Returns ``written`` unchanged when there is nothing to carry. Raises :class:`LedgerError`
     if the result would not be a valid package (the ledger must then be left as it is).
     """
-    orig_bytes, out_bytes = _load(original), _load(written)
-    orig, out = Package(orig_bytes), Package(out_bytes)
+    out_bytes = _load(written)
+    orig = original if isinstance(original, Package) else Package(_load(original))
+    out = Package(out_bytes)
     carrier = _Carrier(orig, out, set(keep_written))
     try:
         carrier.run()
@@ -730,7 +744,7 @@ class _Carrier:
                 if rel is not None and not rel.external and resolve(opart, rel.target) in self.orig.parts:
                     plan.elements[tag] = resolve(opart, rel.target)
         plan.threaded = [t for _, t in self.orig.targets(opart, RT_THREADED) if t in self.orig.parts]
-        plan.exts = _carried_exts(self.orig.tree(opart)) if rel_type == RT_WORKSHEET and top else []
+        plan.exts = _carried_exts(sheet_outline(self.orig, opart)) if rel_type == RT_WORKSHEET and top else []
         code_name = _code_name(self.orig.parts[opart])
         if code_name and not _code_name(self.out.parts[part]):
             plan.code_name = code_name

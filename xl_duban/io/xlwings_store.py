@@ -26,7 +26,7 @@ from openpyxl import Workbook
 from ..domain.findings import Finding
 from ..domain.models import Ledger, Record
 from ..domain.schema import SHEET_ORDER, SheetSpec, VALIDATION
-from .ledger_store import (HIGHLIGHT, Formula, Layout, RecordStore, _content, _extra_keys, grid_headers, grid_layout,
+from .ledger_store import (HIGHLIGHT, Formula, Layout, RecordStore, content_digest, _extra_keys, grid_headers, grid_layout,
                            records_from_grid, row_values, table_width)
 
 # Text Excel would turn into something else when assigned as a value: formulas, numbers,
@@ -132,7 +132,7 @@ class XlwingsStore(RecordStore):
         """
         specs = self._writable_specs(skip_incomplete)
         listed = [c for _row, c in self._as_read.get(VALIDATION.name, [])]
-        if highlights is not None or [_content(r) for r in ledger.validation] != listed:
+        if highlights is not None or [content_digest(r) for r in ledger.validation] != listed:
             self._highlight(specs, None)  # the old marks go with the 校验结果 rows that listed them
         for spec in specs:
             self._write_sheet(spec, getattr(ledger, spec.attr))
@@ -169,7 +169,7 @@ class XlwingsStore(RecordStore):
             if column.header not in headers:
                 headers.append(column.header)
         first = layout.first_data_row
-        contents = [_content(r) for r in records]
+        contents = [content_digest(r) for r in records]
         unchanged = self._unchanged(spec, first, contents) if headers == old_headers else 0
         if headers != old_headers:
             header_cell = sheet.range((layout.header_row, layout.first_col), (layout.header_row, layout.first_col + len(headers) - 1))

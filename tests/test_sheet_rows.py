@@ -1,0 +1,258 @@
+"""The ledger store's fast path: rows nobody changed are copied, not rewritten (io/sheet_rows.py).
+
+The byte-level tests build sheet XML by hand; the store tests write real ledgers, change
+them the way commands do, and read the result back with openpyxl and LibreOffice's own
+reader is exercised in test_package/test_libreoffice. Expected values are literals.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+
+from xl_duban.domain.findings import Finding, Level
+from xl_duban.domain.models import ChangeLogEntry, Feedback
+from xl_duban.io.ledger_store import HIGHLIGHT, LedgerError, LedgerStore, create_ledger
+from xl_duban.io.sheet_rows import SheetRows, UnusualSheet, formula_cells, splice
+
+NOW = datetime(2024, 5, 6, 10, 0)
+MAIN = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+
+def sheet(rows: str, *, root: str = f"<worksheet {MAIN}>", dimension: str = "A1:C3") -> bytes:
+    return (f'{root}<dimension ref="{dimension}"/><sheetData>{rows}</sheetData>'
+            f"<pageMargins/></worksheet>").encode()
+
+
+def row(n: int, text: str = "x", extra: str = "") -> str:
+    return f'<row r="{n}"{extra}><c r="A{n}" t="inlineStr"><is><t>{text}{n}</t></is></c></row>'
+
+
+# -- bytes --------------------------------------------------------------------------------------------
+def test_rows_are_cut_and_put_back_in_place():
+    original = SheetRows(sheet("".join(row(n) for n in range(1, 8))))
+    stub = SheetRows(original.stub(1, 6))
+    assert stub.numbers == [1, 6, 7]
+
+    written = sheet(row(1, "H") + row(6, "new") + row(7, "new") + row(8, "new"), dimension="A1:A8")
+    out = splice(written, original, 1, 6)
+    numbers = SheetRows(out).numbers
+    assert numbers == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert b"<t>H1</t>" in out and b"<t>new6</t>" in out  # head and tail as openpyxl wrote them
+    assert all(f"<t>x{n}</t>".encode() in out for n in (2, 3, 4, 5))  # the middle as it was
+    assert b"<t>x6</t>" not in out
+    assert b'<dimension ref="A1:C8"/>' in out  # rows of both, columns of the wider
+
+
+def test_splice_declares_the_namespaces_excel_rows_use():
+    root = (f'<worksheet {MAIN} xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+            'xmlns:x14ac="http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac" mc:Ignorable="x14ac">')
+    original = SheetRows(sheet("".join(row(n, extra=' x14ac:dyDescent="0.25"') for n in range(1, 5)), root=root))
+    out = splice(sheet(row(1) + row(4)), original, 1, 4)
+    parsed = openpyxl.xml.functions.fromstring(out)  # well-formed: the prefix is declared
+    assert parsed is not None
+    assert b'mc:Ignorable="x14ac"' in out and b'x14ac:dyDescent="0.25"' in out
+
+
+def test_nothing_to_put_back_leaves_what_openpyxl_wrote():
+    original = SheetRows(sheet(row(1) + row(2)))
+    written = sheet(row(1, "H") + row(2, "y"))
+    assert splice(written, original, 1, 2) is written
+
+
+@pytest.mark.parametrize("xml", [
+    b'<x:worksheet xmlns:x="m"><x:sheetData><x:row r="1"/></x:sheetData></x:worksheet>',  # prefixed
+    sheet('<row><c r="A1"/></row>'),  # a row without its number
+    sheet(row(2) + row(1)),  # out of order
+])
+def test_unusual_sheets_are_not_taken_apart(xml: bytes):
+    with pytest.raises(UnusualSheet):
+        SheetRows(xml)
+
+
+def test_empty_sheet_data():
+    rows = SheetRows(sheet("").replace(b"<sheetData></sheetData>", b"<sheetData/>"))
+    assert rows.numbers == [] and rows.stub(1, 2).count(b"<sheetData>") == 1
+
+
+def test_formula_cells_expand_shared_formulas():
+    xml = sheet('<row r="2"><c r="D2"><f t="shared" ref="D2:D4" si="0">B2*2</f><v>4</v></c>'
+                '<c r="E2"><f>SUM(A1:A2)&amp;"件"</f><v>3件</v></c></row>'
+                '<row r="3"><c r="D3"><f t="shared" si="0"/><v>6</v></c></row>'
+                '<row r="4"><c r="D4"><f t="shared" si="0"/><v>8</v></c><c r="E4"><v>1</v></c></row>')
+    assert formula_cells(xml) == {(2, 4): "=B2*2", (2, 5): '=SUM(A1:A2)&"件"', (3, 4): "=B3*2", (4, 4): "=B4*2"}
+    assert formula_cells(sheet(row(1))) == {}
+
+
+# -- the store ---------------------------------------------------------------------------------------
+def log(i: int) -> ChangeLogEntry:
+    return ChangeLogEntry(time=f"2024-05-06 10:{i % 60:02d}", action="测试", object=f"对象{i}", field="字段", old="",
+                          new=str(i), source="test")
+
+
+@pytest.fixture
+def long_ledger(tmp_path: Path) -> Path:
+    """A ledger with 60 变更日志 rows, one of them formatted by the clerk."""
+    path = tmp_path / "台账.xlsx"
+    create_ledger(path, 2024, now=NOW)
+    store = LedgerStore(path)
+    led, _ = store.load()
+    led.changelog = [log(i) for i in range(60)]
+    store.save(led, now=NOW)
+    wb = openpyxl.load_workbook(path)
+    wb["变更日志"]["B10"].font = Font(bold=True, color="FFC00000")  # the clerk marks a row
+    wb["变更日志"]["J10"] = "备查"  # and writes beside the table
+    wb.save(path)
+    # rows as Excel writes them, with an attribute openpyxl would not write back
+    part = sheet_part(path, "变更日志")
+    rewrite_part(path, part, re.sub(rb'<row r="(\d+)"', rb'<row r="\1" spans="1:7"', read_part(path, part)))
+    return path
+
+
+def sheet_part(path: Path, name: str) -> str:
+    with zipfile.ZipFile(path) as zf:
+        book, rels = zf.read("xl/workbook.xml").decode(), zf.read("xl/_rels/workbook.xml.rels").decode()
+    rid = re.search(rf'<sheet [^>]*name="{name}"[^>]*r:id="(rId\d+)"', book).group(1)
+    target = re.search(rf'<Relationship [^>]*Id="{rid}"[^>]*/>', rels).group(0)
+    target = re.search(r'Target="([^"]+)"', target).group(1).lstrip("/")
+    return target if target.startswith("xl/") else "xl/" + target
+
+
+def read_part(path: Path, part: str) -> bytes:
+    with zipfile.ZipFile(path) as zf:
+        return zf.read(part)
+
+
+def rewrite_part(path: Path, part: str, data: bytes) -> None:
+    with zipfile.ZipFile(path) as zf:
+        parts = {i.filename: zf.read(i) for i in zf.infolist()}
+    parts[part] = data
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, body in parts.items():
+            zf.writestr(name, body)
+
+
+def sheet_xml(path: Path, name: str) -> bytes:
+    return read_part(path, sheet_part(path, name))
+
+
+def test_appending_keeps_every_earlier_row_byte_for_byte(long_ledger: Path):
+    before = SheetRows(sheet_xml(long_ledger, "变更日志"))
+    assert before.between(2, 62).count(b'spans="1:7"') == 60
+    store = LedgerStore(long_ledger)
+    led, _ = store.load()
+    led.changelog.append(log(60))
+    store.save(led, now=NOW)
+
+    after = SheetRows(sheet_xml(long_ledger, "变更日志"))
+    assert after.between(2, 62) == before.between(2, 62)  # rows 2–61 (60 records) untouched
+    assert after.last_row == 62
+    ws = openpyxl.load_workbook(long_ledger)["变更日志"]
+    assert ws["B10"].font.bold and ws["B10"].font.color.rgb == "FFC00000"
+    assert ws["J10"].value == "备查"
+    assert ws["C62"].value == "对象60"
+    assert ws.tables["tblChangeLog"].ref == "A1:G62"
+    assert LedgerStore(long_ledger).load()[0].changelog[-1].new == "60"
+
+
+def test_a_changed_row_in_the_middle_is_rewritten_with_what_follows(long_ledger: Path):
+    store = LedgerStore(long_ledger)
+    led, _ = store.load()
+    led.changelog[30].new = "改过"
+    del led.changelog[45]
+    store.save(led, now=NOW)
+
+    ws = openpyxl.load_workbook(long_ledger)["变更日志"]
+    assert ws["F32"].value == "改过"  # record 30 stands in row 32
+    assert [ws.cell(r, 3).value for r in (46, 47, 60)] == ["对象44", "对象46", "对象59"]
+    assert ws["C61"].value is None  # the last row moved up, nothing left behind
+    assert ws["J10"].value == "备查"
+    assert [c.new for c in LedgerStore(long_ledger).load()[0].changelog][44:47] == ["44", "46", "47"]
+
+
+def test_highlights_in_untouched_rows_are_set_and_cleared(long_ledger: Path):
+    store = LedgerStore(long_ledger)
+    led, _ = store.load()
+    finding = Finding(level=Level.error, code="t", message="第40行有误", sheet="变更日志", row=40, column="对象")
+    store.save(led, highlights=[finding], now=NOW)
+    ws = openpyxl.load_workbook(long_ledger)["变更日志"]
+    assert ws["C40"].fill.fgColor.rgb == HIGHLIGHT and ws["C40"].comment.author == "督办校验"
+    assert ws["B10"].font.bold  # rows before the highlight were not disturbed
+
+    store = LedgerStore(long_ledger)
+    led, _ = store.load()
+    store.save(led, highlights=[], now=NOW)
+    ws = openpyxl.load_workbook(long_ledger)["变更日志"]
+    assert ws["C40"].fill.fill_type is None and ws["C40"].comment is None
+    assert ws["C40"].value == "对象38"
+
+
+def test_user_comments_and_fills_in_copied_rows_survive(long_ledger: Path):
+    wb = openpyxl.load_workbook(long_ledger)
+    wb["变更日志"]["E20"].comment = Comment("请核实", "王科长")
+    wb["变更日志"]["E21"].fill = PatternFill("solid", fgColor="FFFFFF00")
+    wb.save(long_ledger)
+    store = LedgerStore(long_ledger)
+    led, _ = store.load()
+    led.changelog.append(log(99))
+    store.save(led, highlights=[], now=NOW)
+    ws = openpyxl.load_workbook(long_ledger)["变更日志"]
+    assert ws["E20"].comment.text == "请核实"
+    assert ws["E21"].fill.fgColor.rgb == "FFFFFF00"
+
+
+def test_a_file_changed_since_it_was_read_is_not_overwritten(long_ledger: Path, tmp_path: Path):
+    store = LedgerStore(long_ledger)
+    led, _ = store.load()
+    other = tmp_path / "other.xlsx"
+    shutil.copy(long_ledger, other)
+    wb = openpyxl.load_workbook(other)
+    wb["设置"]["B30"] = "别人的修改"
+    wb.save(long_ledger)  # another program saved the ledger meanwhile
+    changed = long_ledger.read_bytes()
+    led.changelog.append(log(61))
+    with pytest.raises(LedgerError, match="被改动过"):
+        store.save(led, now=NOW)
+    assert long_ledger.read_bytes() == changed
+
+
+def test_saving_twice_through_one_store(long_ledger: Path):
+    store = LedgerStore(long_ledger)
+    led, _ = store.load()
+    led.changelog.append(log(70))
+    store.save(led, now=NOW)
+    led.changelog.append(log(71))
+    store.save(led, now=NOW)
+    assert [c.new for c in LedgerStore(long_ledger).load()[0].changelog][-3:] == ["59", "70", "71"]
+
+
+def test_feedback_formula_in_a_user_column_is_kept(tmp_path: Path):
+    path = tmp_path / "台账.xlsx"
+    create_ledger(path, 2024, now=NOW)
+    store = LedgerStore(path)
+    led, _ = store.load()
+    led.feedback = [Feedback(task_id="2024-ZD-001", period="2024Q1", unit="区教育局", completion="未完成",
+                             progress=f"进展{i}") for i in range(5)]
+    store.save(led, now=NOW)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["反馈记录"]
+    ws["M1"] = "字数"
+    for r in range(2, 7):
+        ws[f"M{r}"] = f"=LEN(E{r})"
+    wb.save(path)
+
+    store = LedgerStore(path)
+    led, _ = store.load()
+    assert led.feedback[0].extras["字数"] == "=LEN(E2)"
+    led.feedback[4].progress = "改过的进展"  # row 6 is rewritten; rows 2–5 are copied
+    store.save(led, now=NOW)
+    ws = openpyxl.load_workbook(path)["反馈记录"]
+    assert [ws[f"M{r}"].value for r in range(2, 7)] == [f"=LEN(E{r})" for r in range(2, 7)]

@@ -1,0 +1,186 @@
+"""A worksheet's rows as byte ranges of its XML: the ledger store's fast path.
+
+A year's ledger at province scale holds ~500k cells, almost all in rows no command touches:
+变更日志 only grows at the end, 反馈记录 gains a quarter's rows. Parsing every cell into
+openpyxl objects and writing it back costs 10–20 s per command. The store instead hands
+openpyxl a *stub* of each sheet — its header rows and the rows that will change — and splices
+the untouched rows back into what openpyxl writes, byte for byte (:func:`splice`). Cell
+styles stay valid because openpyxl keeps the workbook's cell-format table in its original
+order and only appends to it; shared strings stay valid because the original string table is
+put back (:mod:`.ledger_store`).
+
+Adapters only; nothing here knows about records.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from typing import Iterable
+
+from lxml import etree
+from openpyxl.formula.translate import Translator
+from openpyxl.utils import column_index_from_string, get_column_letter
+
+SHEET_DATA = re.compile(rb"<sheetData\s*(/?)>")
+SHEET_DATA_END = b"</sheetData>"
+ROW_START = re.compile(rb'<row\b[^>]*?\br="(\d+)"')
+ROOT = re.compile(rb"<worksheet\b[^>]*>")
+NS_DECL = re.compile(rb'\sxmlns:([\w.-]+)="[^"]*"')
+IGNORABLE = re.compile(rb'\smc:Ignorable="[^"]*"')
+DIMENSION = re.compile(rb'<dimension\s+ref="([^"]*)"\s*/>')
+CELL_REF = re.compile(r"\$?([A-Z]{1,3})\$?(\d+)")
+FORMULA = re.compile(rb"<f[\s>/]")
+CELL_WITH_FORMULA = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*>(?:(?!</c>).){0,4000}?<f[\s>/]', re.S)
+MAIN_NS = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+END = 1 << 21  # past Excel's last row (1,048,576)
+
+
+class UnusualSheet(ValueError):
+    """Sheet XML this module does not take apart (prefixed elements, rows without numbers);
+    the store then gives openpyxl the whole sheet."""
+
+
+class SheetRows:
+    """One worksheet part split into what precedes its rows, the rows, and what follows."""
+
+    def __init__(self, xml: bytes) -> None:
+        self.xml = xml
+        m = SHEET_DATA.search(xml)
+        if m is None:
+            raise UnusualSheet("no <sheetData>")
+        if m.group(1):  # <sheetData/>: no rows
+            self.head, self.tail = xml[:m.start()] + b"<sheetData>", SHEET_DATA_END + xml[m.end():]
+            self.starts, self.numbers = [m.end()], []
+            return
+        end = xml.find(SHEET_DATA_END, m.end())
+        if end < 0:
+            raise UnusualSheet("unterminated <sheetData>")
+        self.head, self.tail = xml[:m.end()], xml[end:]
+        found = [(int(r.group(1)), r.start()) for r in ROW_START.finditer(xml, m.end(), end)]
+        if len(found) != xml.count(b"<row", m.end(), end):
+            raise UnusualSheet("a row without its number")
+        self.numbers = [n for n, _ in found]
+        if any(a >= b for a, b in zip(self.numbers, self.numbers[1:])):
+            raise UnusualSheet("rows out of order")
+        self.starts = [s for _, s in found] + [end]  # offsets in ``xml``; the last one ends the rows
+
+    def between(self, first: int, stop: int) -> bytes:
+        """The rows numbered ``first`` ≤ r < ``stop``, as they stand in the XML."""
+        i, j = bisect_left(self.numbers, first), bisect_left(self.numbers, stop)
+        return self.xml[self.starts[i]:self.starts[j]] if i < j else b""
+
+    def row_at(self, offset: int) -> int:
+        """The number of the row whose XML contains byte ``offset``."""
+        return self.numbers[max(bisect_left(self.starts, offset + 1) - 1, 0)]
+
+    @property
+    def last_row(self) -> int:
+        return self.numbers[-1] if self.numbers else 0
+
+    def stub(self, keep_head: int, tail_start: int) -> bytes:
+        """The sheet with only rows ≤ ``keep_head`` and rows ≥ ``tail_start``."""
+        return b"".join((self.head, self.between(1, keep_head + 1), self.between(tail_start, END), self.tail))
+
+    def first_row_with(self, pattern: re.Pattern) -> int | None:
+        """The first row holding a match of ``pattern`` (e.g. a cell of a given format)."""
+        m = pattern.search(self.xml, self.starts[0], self.starts[-1])
+        return self.row_at(m.start()) if m else None
+
+
+def splice(written: bytes, original: SheetRows, keep_head: int, tail_start: int) -> bytes:
+    """``written`` (what openpyxl wrote from the stub) with the original's rows between
+    ``keep_head`` and ``tail_start`` put back in place, its namespaces declared and its
+    ``<dimension>`` widened to cover them."""
+    middle = original.between(keep_head + 1, tail_start)
+    if not middle:
+        return written
+    out = SheetRows(written)
+    head = _declare_namespaces(out.head, original.head)
+    head = _widen_dimension(head, original.head, max(out.last_row, _last_number(middle)))
+    return b"".join((head, out.between(1, keep_head + 1), middle, out.between(tail_start, END), out.tail))
+
+
+def _last_number(rows: bytes) -> int:
+    """The number of the last row in ``rows`` (whole rows of XML)."""
+    start = rows.rfind(b"<row")
+    m = ROW_START.match(rows, start) if start >= 0 else None
+    return int(m.group(1)) if m else 0
+
+
+def _declare_namespaces(head: bytes, original_head: bytes) -> bytes:
+    """Copy namespace declarations (and ``mc:Ignorable``) of the original root the written
+    root lacks: Excel's rows carry ``x14ac:dyDescent`` and would not parse without them."""
+    root, orig = ROOT.search(head), ROOT.search(original_head)
+    if root is None or orig is None:
+        raise UnusualSheet("no <worksheet> root")
+    tag = root.group(0)
+    have = set(NS_DECL.findall(tag))
+    extra = b"".join(m.group(0) for m in NS_DECL.finditer(orig.group(0)) if m.group(1) not in have)
+    ignorable = IGNORABLE.search(orig.group(0))
+    if ignorable and not IGNORABLE.search(tag):
+        extra += ignorable.group(0)
+    if not extra:
+        return head
+    new_tag = tag[:-2] + extra + b"/>" if tag.endswith(b"/>") else tag[:-1] + extra + b">"
+    return head[:root.start()] + new_tag + head[root.end():]
+
+
+def _widen_dimension(head: bytes, original_head: bytes, last_row: int) -> bytes:
+    m = DIMENSION.search(head)
+    if m is None:
+        return head
+    cols = [_last_column(m.group(1))]
+    orig = DIMENSION.search(original_head)
+    if orig is not None:
+        cols.append(_last_column(orig.group(1)))
+    ref = f"A1:{get_column_letter(max(cols))}{max(last_row, 1)}".encode()
+    return head[:m.start()] + b'<dimension ref="' + ref + b'"/>' + head[m.end():]
+
+
+def _last_column(ref: bytes) -> int:
+    cells = CELL_REF.findall(ref.decode("ascii", "replace"))
+    return max((column_index_from_string(col) for col, _ in cells), default=1)
+
+
+# -- formulas, for the reading side ---------------------------------------------------------------------
+def formula_cells(xml: bytes) -> dict[tuple[int, int], str]:
+    """(row, column) → formula text (``=…``) of every formula cell of a worksheet part.
+
+    The fast reader (calamine) gives a formula cell's cached value; a user column that holds
+    a formula must be written back as that formula. Shared formulas are expanded from their
+    anchor cell the way Excel and openpyxl do."""
+    if not FORMULA.search(xml):
+        return {}
+    out: dict[tuple[int, int], str] = {}
+    anchors: dict[str, tuple[str, str]] = {}
+    for m in CELL_WITH_FORMULA.finditer(xml):
+        end = xml.find(b"</c>", m.end())
+        cell = _parse_cell(xml[m.start():end + 4] if end >= 0 else b"")
+        f = cell.find(f"{{{MAIN_NS.decode()}}}f") if cell is not None else None
+        if f is None:
+            continue
+        ref = (m.group(1) + m.group(2)).decode()
+        text = f.text or ""
+        if f.get("t") == "shared" and f.get("si") is not None:
+            if text:
+                anchors[f.get("si")] = (ref, text)
+            elif f.get("si") in anchors:
+                origin, anchor_text = anchors[f.get("si")]
+                text = Translator("=" + anchor_text, origin=origin).translate_formula(ref)[1:]
+        if text:
+            out[(int(m.group(2)), column_index_from_string(m.group(1).decode()))] = "=" + text
+    return out
+
+
+def _parse_cell(xml: bytes):
+    try:
+        return etree.fromstring(b'<x xmlns="' + MAIN_NS + b'">' + xml + b"</x>")[0]
+    except (etree.XMLSyntaxError, IndexError):
+        return None
+
+
+def style_pattern(indexes: Iterable[int]) -> re.Pattern | None:
+    """A pattern matching a cell whose format is one of ``indexes`` (None when there are none)."""
+    alternatives = b"|".join(str(i).encode() for i in sorted(set(indexes)))
+    return re.compile(rb'<c\b[^>]*?\bs="(?:' + alternatives + rb')"') if alternatives else None
