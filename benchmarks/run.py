@@ -89,6 +89,19 @@ def reset_peak() -> bool:
         return False
 
 
+def trim_heap() -> bool:
+    """Give the memory earlier stages freed back to the OS (glibc ``malloc_trim``), as the end
+    of their process would: each ``duban`` command is a process of its own, while this
+    benchmark plays them in one. What earlier stages still hold (imported modules, caches)
+    stays, so the peaks remain on the high side. False where there is no glibc."""
+    try:
+        import ctypes
+
+        return bool(ctypes.CDLL("libc.so.6").malloc_trim(0))
+    except (OSError, AttributeError):
+        return False
+
+
 def peak_mb() -> float:
     """Peak RSS since the last :func:`reset_peak` (VmHWM), else since the process started."""
     kb = _status_kb("VmHWM")
@@ -105,22 +118,24 @@ def children_peak_mb() -> float:
 
 
 class ReaderPeak:
-    """The collect reader process's own peak RSS (VmHWM of its /proc entry, read just before
-    :meth:`ReadWorker.close` ends it); falls back to :func:`children_peak_mb`."""
+    """The collect reader processes' own peak RSS (VmHWM of their /proc entries, read as the
+    pool is left, before it tells them to end); falls back to :func:`children_peak_mb`."""
 
     def __init__(self) -> None:
         self.peaks: list[float] = []
         self._saved = None
 
     def __enter__(self) -> "ReaderPeak":
-        from xl_duban.io.guard import ReadWorker
+        from xl_duban.io.guard import ReadPool
 
-        original = self._saved = ReadWorker.close
+        original = self._saved = ReadPool.__exit__
         peaks = self.peaks
 
-        def close(worker) -> None:
-            proc = getattr(worker, "_proc", None)
-            if proc is not None:
+        def leave(pool, *exc) -> None:
+            for worker in pool.workers:
+                proc = getattr(worker, "_proc", None)
+                if proc is None:
+                    continue
                 try:
                     with open(f"/proc/{proc.pid}/status", encoding="ascii") as fh:
                         kb = next((int(line.split()[1]) for line in fh if line.startswith("VmHWM:")), None)
@@ -128,15 +143,15 @@ class ReaderPeak:
                         peaks.append(round(kb / 1024, 1))
                 except OSError:
                     pass
-            return original(worker)
+            return original(pool, *exc)
 
-        ReadWorker.close = close
+        ReadPool.__exit__ = leave
         return self
 
     def __exit__(self, *exc) -> None:
-        from xl_duban.io.guard import ReadWorker
+        from xl_duban.io.guard import ReadPool
 
-        ReadWorker.close = self._saved
+        ReadPool.__exit__ = self._saved
 
     @property
     def peaks_mb(self) -> list[float]:
@@ -210,8 +225,9 @@ class Recorder:
     @contextmanager
     def stage(self, name: str, probes: list[tuple[Any, str, str]] = ()) -> Iterator[dict]:
         gc.collect()
+        trim_heap()
         reset_peak()
-        entry: dict = {"counts": {}}
+        entry: dict = {"counts": {}, "rss_start_mb": round((_status_kb("VmRSS") or 0) / 1024, 1)}
         profiler = cProfile.Profile() if self.profile_dir else None
         with Probe(list(probes)) as probe:
             t0 = time.perf_counter()

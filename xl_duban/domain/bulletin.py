@@ -142,6 +142,10 @@ def build_bulletin(ledger: Ledger, period: Period, number: int, similarity: floa
     previous_records = [r.light for r in ledger.lights
                         if r.period == str(period.previous()) and r.light and r.task_id in tasks]
     units_of = {task_id: tuple(lead_units_of(tasks[task_id], directory)) for task_id in records}
+    feedback: dict[str, list] = {}  # task → this period's feedback rows, gathered in one pass
+    for fb in ledger.feedback:
+        if fb.period == str(period) and fb.task_id in records:
+            feedback.setdefault(fb.task_id, []).append(fb)
     bulletin = Bulletin(period=period, kind=kind, number=number, counts=_counts([r.light for r in records.values()]),
                         previous=_counts(previous_records) if previous_records else None)
     bulletin.by_unit = _table(records, lambda task_id: units_of[task_id])
@@ -155,7 +159,7 @@ def build_bulletin(ledger: Ledger, period: Period, number: int, similarity: floa
         elif record.light == LightColor.yellow.value:
             bulletin.yellow.append(item)
         if record.self_light and record.self_light != record.light:
-            for fb in _period_feedback(ledger, task_id, str(period)):
+            for fb in feedback.get(task_id, ()):
                 if fb.self_light and fb.self_light != record.light:
                     bulletin.disagreements.append(Disagreement(task_id, fb.unit, fb.self_light, record.light))
     submissions = [s for s in ledger.submissions if s.period == str(period) and s.issued_at]
@@ -176,10 +180,6 @@ def _table(records: dict, names_of) -> list[Row]:
             lights.setdefault(name, []).append(record.light)
     rows = [Row(name, _counts(values)) for name, values in lights.items()]
     return sorted(rows, key=lambda r: (-r.counts.red, -r.counts.yellow, -r.counts.total, r.name))
-
-
-def _period_feedback(ledger: Ledger, task_id: str, period: str):
-    return [f for f in ledger.feedback if f.task_id == task_id and f.period == period]
 
 
 def copied_progress(ledger: Ledger, period: Period, task_ids: set[str], threshold: float) -> list[Copied]:

@@ -15,6 +15,7 @@ import io
 import os
 import zipfile
 from dataclasses import dataclass
+from sys import intern
 import shutil
 import tempfile
 from datetime import date, datetime
@@ -279,19 +280,28 @@ def records_from_grid(rows: Sequence[Sequence[Any]], spec: SheetSpec, file: str,
                                   hint=f"在表头行恢复列名“{column.header}”（列名需一字不差）。"))
     records = []
     first, last = layout.first_col - 1, layout.first_col - 1 + len(headers)
+    # per column: (contract field and kind) or (None, extras key); a year's ledger has 400k cells
+    plan = [(by_header[h].field, by_header[h].kind) if h in by_header and k == h else (None, k)
+            for h, k in zip(headers, keys)]
     for row_index in range(layout.first_data_row, len(rows) + 1):
         values = list(rows[row_index - 1][first:last])
         values += [None] * (len(headers) - len(values))
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-            continue
+        for v in values:
+            if v is not None and v != "" and (type(v) is not str or v.strip()):
+                break
+        else:
+            continue  # a blank row
         data: dict[str, Any] = {}
         extras: dict[str, Any] = {}
-        for col, (header, key, value) in enumerate(zip(headers, keys, values), layout.first_col):
-            column = by_header.get(header)
-            if column and key == header:
-                data[column.field] = _from_cell(column.kind, value)
+        for col, (field, kind), value in zip(range(layout.first_col, last + 1), plan, values):
+            if field is not None:
+                if type(value) is str and kind == "text":
+                    value = value.strip()  # short texts repeat (units, periods, actions): one copy of each
+                    data[field] = intern(value) if len(value) <= 40 else value
+                else:
+                    data[field] = _from_cell(kind, value)
             elif value is not None and value != "":
-                extras[key] = Formula(value) if (row_index, col) in formulas else value
+                extras[kind] = Formula(value) if (row_index, col) in formulas else value
         records.append(spec.record(row=row_index, extras=extras, **data))
     return records, findings
 
@@ -387,7 +397,8 @@ def content_digest(record: Record) -> bytes:
     A save compares each record with what was read to skip the rows that did not change;
     keeping a digest per record instead of a copy of its values keeps a year's ledger
     (50k records) from costing its size twice in memory."""
-    return hashlib.blake2b(repr(record.model_dump(exclude={"row"})).encode(), digest_size=16).digest()
+    values = [v for k, v in record.__dict__.items() if k != "row"]  # the fields, in the model's order
+    return hashlib.blake2b(repr(values).encode(), digest_size=16).digest()
 
 
 # -- the stores -------------------------------------------------------------------------------------------
@@ -463,7 +474,6 @@ class LedgerStore(RecordStore):
         super().__init__()
         self.path = Path(path)
         self._original: bytes | None = None  # the file as loaded
-        self._package = None  # its parts (package.Package)
         self._layouts: dict[str, Layout] = {}
 
     @property
@@ -497,8 +507,11 @@ class LedgerStore(RecordStore):
             self._sheets = SheetSource(pkg, CalamineWorkbook.from_filelike(io.BytesIO(data)))
         except Exception as exc:
             raise LedgerError(broken.format(type(exc).__name__)) from exc
-        self._original, self._package = data, pkg
-        return self._load_records()
+        self._original = data
+        try:
+            return self._load_records()
+        finally:
+            self._sheets = None  # the parsed parts (~15× the file) are parsed again when saving
 
     def _read_sheet(self, spec: SheetSpec) -> tuple[list[Record], list[Finding]] | None:
         try:
@@ -539,11 +552,10 @@ class LedgerStore(RecordStore):
         contents = {spec.name: [content_digest(r) for r in getattr(ledger, spec.attr)] for spec in specs}
         keep = {spec.name: self._first_data_row(spec) + self._unchanged(spec, self._first_data_row(spec), contents[spec.name])
                 for spec in specs}
-        if self._package is None:
-            from .package import Package
+        from .package import Package
 
-            self._package = Package(self._original)
-        stub = Stub(self._package)
+        pkg = Package(self._original)  # the file as loaded (checked above to be the file on disk)
+        stub = Stub(pkg)
         marked = stub.highlight_styles() if highlights is not None else None
         for spec in specs:
             tail = keep[spec.name]
@@ -572,11 +584,11 @@ class LedgerStore(RecordStore):
             render(wb)
         redrawn = {ws.title for ws in wb.worksheets if before.get(ws.title) is not ws}
         backups, _ = int_setting(ledger, "备份保留份数", 10)  # a bad value is reported by validate
-        atomic_save(wb, self.path, now=now, keep_backups=backups, original=self._package,
+        atomic_save(wb, self.path, now=now, keep_backups=backups, original=pkg,
                     finish=lambda data: stub.splice(data, skip=redrawn))
         self._as_read.update(written)  # the file now holds exactly these records
         self._layouts.update({spec.name: find_layout(wb[spec.name], spec) for spec in specs})
-        self._original, self._package = self.path.read_bytes(), None  # parsed again if saved again
+        self._original = self.path.read_bytes()
 
 
 class SheetSource:
@@ -675,14 +687,14 @@ class Stub:
         from .package import Package
 
         out = Package(written)
-        spliced = False
+        pieces: dict[str, list[bytes]] = {}
         for name, (part, _type) in out.sheets().items():
             if name in skip or name not in self.cuts or part not in out.parts:
                 continue
-            data = splice(out.parts[part], self.rows[name], *self.cuts[name])
-            spliced |= data is not out.parts[part]
-            out.parts[part] = data
-        if not spliced:
+            spliced = splice(out.parts[part], self.rows[name], *self.cuts[name])
+            if len(spliced) > 1:
+                pieces[part] = spliced
+        if not pieces:
             return written
         wb = self.pkg.workbook() or ""
         sst = next((t for _r, t in self.pkg.targets(wb, OD_SHARED_STRINGS) if t in self.pkg.parts), None)
@@ -695,7 +707,7 @@ class Stub:
             out.add_rel(out_wb, OD_SHARED_STRINGS, name)
             out.overrides[name] = CT_SHARED_STRINGS
             out.types_changed = True
-        return out.to_bytes()
+        return out.to_bytes(pieces)
 
 
 OD_STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"

@@ -39,6 +39,7 @@ from __future__ import annotations
 import io
 import posixpath
 import re
+import time
 import zipfile
 from copy import deepcopy
 from dataclasses import dataclass, field
@@ -265,6 +266,7 @@ class Package:
                     self.overrides[unquote(el.get("PartName")).lstrip("/")] = el.get("ContentType")
         self._rels: dict[str, list[Rel]] = {}
         self._trees: dict[str, etree._Element] = {}
+        self.outlines: dict[str, bytes] = {}  # sheet part → its XML without the rows
         self.types_changed = False
 
     # content types
@@ -346,14 +348,23 @@ class Package:
                 out[el.get("name")] = (resolve(wb, rel.target), rel.type)
         return out
 
-    def to_bytes(self) -> bytes:
+    def to_bytes(self, pieces: dict[str, list[bytes]] | None = None) -> bytes:
+        """The package as a zip; ``pieces`` gives parts as lists of byte strings, written one
+        after the other (a big sheet is never joined into one more copy of itself)."""
         if self.types_changed:
             self.parts[CT_PART] = self._types_xml()
+        pieces = pieces or {}
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
             names = [CT_PART] + [n for n in self.parts if n != CT_PART]
             for name in names:
-                if name in self.parts:
+                if name in pieces:
+                    info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    with zf.open(info, "w") as fh:
+                        for piece in pieces[name]:
+                            fh.write(piece)
+                elif name in self.parts:
                     zf.writestr(name, self.parts[name])
         return buf.getvalue()
 
@@ -485,21 +496,30 @@ SHEET_MARKERS = (b"drawing", b"Drawing", b"picture", b"oleObjects", b"controls",
 
 def _sheet_elements(pkg: Package, part: str) -> list[etree._Element]:
     """The top-level elements of a sheet, when it may hold any we look at (parsing a big sheet costs)."""
-    if not any(marker in pkg.parts[part] for marker in SHEET_MARKERS):
+    outline = _outline_bytes(pkg, part)
+    if not any(marker in outline for marker in SHEET_MARKERS):
         return []
     return [el for el in sheet_outline(pkg, part) if isinstance(el.tag, str)]
 
 
-def sheet_outline(pkg: Package, part: str) -> etree._Element:
-    """A sheet's root element without its rows: everything this module looks at in a sheet
-    is outside ``<sheetData>``, which is nearly all of a big sheet's bytes."""
+def _outline_bytes(pkg: Package, part: str) -> bytes:
+    """A sheet part without its rows: everything this module looks at in a sheet is outside
+    ``<sheetData>``, which is nearly all of a big sheet's bytes."""
     key = "outline:" + part
-    if key not in pkg._trees:
+    if key not in pkg.outlines:
         data = pkg.parts[part]
         start, end = data.find(b"<sheetData"), data.find(b"</sheetData>")
         if start >= 0 and end > start:
             data = data[:start] + b"<sheetData/>" + data[end + len(b"</sheetData>"):]
-        pkg._trees[key] = _xml(data)
+        pkg.outlines[key] = data
+    return pkg.outlines[key]
+
+
+def sheet_outline(pkg: Package, part: str) -> etree._Element:
+    """A sheet's root element without its rows (see :func:`_outline_bytes`)."""
+    key = "outline:" + part
+    if key not in pkg._trees:
+        pkg._trees[key] = _xml(_outline_bytes(pkg, part))
     return pkg._trees[key]
 
 

@@ -88,17 +88,18 @@ class SheetRows:
         return self.row_at(m.start()) if m else None
 
 
-def splice(written: bytes, original: SheetRows, keep_head: int, tail_start: int) -> bytes:
+def splice(written: bytes, original: SheetRows, keep_head: int, tail_start: int) -> list[bytes]:
     """``written`` (what openpyxl wrote from the stub) with the original's rows between
     ``keep_head`` and ``tail_start`` put back in place, its namespaces declared and its
-    ``<dimension>`` widened to cover them."""
+    ``<dimension>`` widened to cover them; as pieces to write one after the other (a big
+    sheet's rows are not joined into one more copy). ``[written]`` when nothing is put back."""
     middle = original.between(keep_head + 1, tail_start)
     if not middle:
-        return written
+        return [written]
     out = SheetRows(written)
     head = _declare_namespaces(out.head, original.head)
     head = _widen_dimension(head, original.head, max(out.last_row, _last_number(middle)))
-    return b"".join((head, out.between(1, keep_head + 1), middle, out.between(tail_start, END), out.tail))
+    return [head, out.between(1, keep_head + 1), middle, out.between(tail_start, END), out.tail]
 
 
 def _last_number(rows: bytes) -> int:
