@@ -167,6 +167,33 @@ def test_libreoffice_resaved_ledger_loads_back(lo_xlsx: Path, tmp_path: Path):
     assert [t.model_dump() for t in led.tasks] == [t.model_dump() for t in TASKS]
 
 
+def test_libreoffice_saved_ledger_takes_a_change_and_opens_again(office: Office, lo_xlsx: Path, tmp_path: Path):
+    """LibreOffice's file keeps its texts in a shared-string table and its own cell formats;
+    the store copies the rows it does not change as they are, so both must still fit."""
+    copy = tmp_path / "resaved.xlsx"
+    shutil.copy2(lo_xlsx, copy)
+    with zipfile.ZipFile(copy) as zf:
+        assert "xl/sharedStrings.xml" in zf.namelist()  # the premise: rows point into the table
+    store = LedgerStore(copy)
+    led, _ = store.load()
+    added = TASKS[0].model_copy(update={"id": "2024-ZD-009", "content": "新增的任务"})
+    led.tasks.append(added)
+    store.save(led, now=datetime(2024, 2, 1, 9, 0))
+
+    texts = task_texts_from_rows(CalamineWorkbook.from_path(str(copy)).get_sheet_by_name("任务台账").to_python())
+    assert list(texts) == ["2024-ZD-001", "2024-ZD-002", "2024-MS-03-2", "2024-ZD-009"]
+    for task_id, expected in EXPECTED_TEXT.items():
+        for header, text in expected.items():
+            assert texts[task_id][header] == text, (task_id, header)
+    date_format = openpyxl.load_workbook(lo_xlsx)["任务台账"]["I2"].number_format  # LibreOffice's own
+    ws = openpyxl.load_workbook(copy)["任务台账"]
+    assert ws["I2"].value == datetime(2024, 12, 31) and ws["I2"].number_format == date_format
+    assert [t.model_dump(exclude={"row"}) for t in LedgerStore(copy).load()[0].tasks] == \
+        [t.model_dump(exclude={"row"}) for t in [*TASKS, added]]
+    pdf = office.convert(copy, "pdf", tmp_path / "pdf", ".pdf")  # LibreOffice opens the result
+    assert pdf.read_bytes().startswith(b"%PDF-")
+
+
 def test_task_sheet_renders_to_pdf_and_png(office: Office, filled_ledger: Path, poppler: dict[str, str],
                                            tmp_path: Path):
     # only the first page: the 任务台账 sheet is the first sheet and fits one page wide

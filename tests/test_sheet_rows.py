@@ -21,7 +21,7 @@ from openpyxl.styles import Font, PatternFill
 from xl_duban.domain.findings import Finding, Level
 from xl_duban.domain.models import ChangeLogEntry, Feedback
 from xl_duban.io.ledger_store import HIGHLIGHT, LedgerError, LedgerStore, create_ledger
-from xl_duban.io.sheet_rows import SheetRows, UnusualSheet, formula_cells, splice
+from xl_duban.io.sheet_rows import SheetRows, UnusualSheet, cell_style, formula_cells, restyle, set_styles, splice
 
 NOW = datetime(2024, 5, 6, 10, 0)
 MAIN = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
@@ -66,6 +66,22 @@ def test_nothing_to_put_back_leaves_what_openpyxl_wrote():
     original = SheetRows(sheet(row(1) + row(2)))
     written = sheet(row(1, "H") + row(2, "y"))
     assert splice(written, original, 1, 2) == [written]
+
+
+def test_formats_are_set_in_copied_rows_where_the_cells_stand():
+    rows = ('<row r="2"><c r="A2" s="3" t="inlineStr"><is><t>a</t></is></c><c r="D2"><v>1</v></c></row>'
+            '<row r="3" spans="1:4"/>'
+            '<row r="5"><c r="B5" s="7"><v>2</v></c></row>').encode()
+    out = set_styles(rows, {(2, 1): 9, (2, 3): 9, (3, 2): 9, (4, 1): 9, (5, 2): 9})
+    assert out == ('<row r="2"><c r="A2" s="9" t="inlineStr"><is><t>a</t></is></c><c r="C2" s="9"/>'
+                   '<c r="D2"><v>1</v></c></row>'
+                   '<row r="3" spans="1:4"><c r="B3" s="9"/></row>'
+                   '<row r="4"><c r="A4" s="9"/></row>'
+                   '<row r="5"><c r="B5" s="9"><v>2</v></c></row>').encode()
+    assert restyle(out, {9: 0, 7: 1}) == out.replace(b's="9"', b's="0"')
+    assert cell_style(SheetRows(sheet(rows.decode())), 5, 2) == 7
+    assert cell_style(SheetRows(sheet(rows.decode())), 2, 4) == 0  # there, without a format
+    assert cell_style(SheetRows(sheet(rows.decode())), 4, 1) is None
 
 
 @pytest.mark.parametrize("xml", [
@@ -185,14 +201,21 @@ def test_highlights_in_untouched_rows_are_set_and_cleared(long_ledger: Path):
     store.save(led, highlights=[finding], now=NOW)
     ws = openpyxl.load_workbook(long_ledger)["变更日志"]
     assert ws["C40"].fill.fgColor.rgb == HIGHLIGHT and ws["C40"].comment.author == "督办校验"
-    assert ws["B10"].font.bold  # rows before the highlight were not disturbed
+    assert ws["C40"].number_format == "@"  # the cell keeps its own format under the fill
+    assert ws["H40"].fill.fgColor.rgb != HIGHLIGHT and ws["B10"].font.bold  # nothing else disturbed
+
+    store = LedgerStore(long_ledger)  # the same finding again: still marked, one comment
+    led, _ = store.load()
+    store.save(led, highlights=[finding], now=NOW)
+    ws = openpyxl.load_workbook(long_ledger)["变更日志"]
+    assert ws["C40"].fill.fgColor.rgb == HIGHLIGHT and ws["C40"].comment.text.count("第40行有误") == 1
 
     store = LedgerStore(long_ledger)
     led, _ = store.load()
     store.save(led, highlights=[], now=NOW)
     ws = openpyxl.load_workbook(long_ledger)["变更日志"]
     assert ws["C40"].fill.fill_type is None and ws["C40"].comment is None
-    assert ws["C40"].value == "对象38"
+    assert ws["C40"].value == "对象38" and ws["C40"].number_format == "@"
 
 
 def test_user_comments_and_fills_in_copied_rows_survive(long_ledger: Path):

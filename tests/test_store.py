@@ -7,7 +7,6 @@ values are literals taken from DESIGN §3, never computed by the code under test
 
 from __future__ import annotations
 
-import io
 import zipfile
 from datetime import date, datetime
 from pathlib import Path

@@ -13,13 +13,14 @@ import glob
 import hashlib
 import io
 import os
-import zipfile
-from dataclasses import dataclass
-from sys import intern
 import shutil
 import tempfile
+import zipfile
+from copy import copy
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from sys import intern
 from typing import Any, Callable, Collection, Iterable, Sequence
 
 from openpyxl import Workbook, load_workbook
@@ -27,6 +28,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.cell.rich_text import CellRichText
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.filters import AutoFilter
@@ -36,14 +38,15 @@ from ..domain.findings import Finding, error
 from ..domain.models import Ledger, Record, Setting
 from ..domain.rules import int_setting
 from ..domain.units import split_list
-from .sheet_rows import END, SheetRows, UnusualSheet, formula_cells, splice, style_pattern
 from ..domain.schema import DATA_SHEETS, DEFAULT_SETTINGS, OVERVIEW_SHEET, SETTINGS, SHEET_ORDER, SheetSpec
+from .sheet_rows import END, SheetRows, UnusualSheet, cell_style, formula_cells, restyle, set_styles, splice, style_pattern
 
 HIGHLIGHT = "FFFF9DA7"  # fill of cells a finding points at (not Excel's "Bad" style colour); cleared on the next validate
 HEADER_FILL = PatternFill("solid", fgColor="FF1F4E78")
 HEADER_FONT = Font(bold=True, color="FFFFFFFF")
 THIN = Side(style="thin", color="FFBFBFBF")
 DV_TITLE = "请从下拉列表中选择"
+NOTE_AUTHOR = "督办校验"  # author of the comments findings leave on the cells they point at
 BACKUP_DIR = "台账备份"
 
 
@@ -328,15 +331,24 @@ def write_records(ws, spec: SheetSpec, records: Iterable[Record], *, unchanged: 
     old_max = ws.max_row
     wrap = Alignment(vertical="top", wrap_text=True)
     columns = [by_header.get(header) if key == header else None for header, key in zip(headers, keys)]
+    fresh_styles: dict[int, StyleArray] = {}  # column → the format its unformatted cells get
     for r, record in enumerate(records[unchanged:], layout.first_data_row + unchanged):
         for col, (column, value) in enumerate(zip(columns, row_values(record, headers, keys, by_header)), layout.first_col):
             cell = ws.cell(r, col)
             if column is not None:
+                # a cell without a format of its own (a new row) gets a copy of the column's:
+                # setting format attributes one by one costs ~50 µs a cell in openpyxl
+                fresh = not cell.has_style and not isinstance(value, date)
                 write_cell(cell, value)
+                if fresh and col in fresh_styles:
+                    cell._style = copy(fresh_styles[col])
+                    continue
                 if column.kind in ("text", "list"):
                     cell.number_format = "@"  # 2024-03 typed later stays text, not a date
                 if column.width >= 20 or column.kind == "list":
                     cell.alignment = wrap
+                if fresh:
+                    fresh_styles[col] = copy(cell._style)
             else:
                 write_cell(cell, value, as_text=not isinstance(value, Formula))
     for r in range(layout.first_data_row + len(records), old_max + 1):
@@ -361,34 +373,46 @@ def row_values(record: Record, headers: list[str], keys: list[str], by_header: d
     return out
 
 
+def _highlight_fills(wb) -> set[int]:
+    return {i for i, fill in enumerate(wb._fills)
+            if getattr(fill, "fill_type", None) == "solid" and fill.fgColor is not None and fill.fgColor.rgb == HIGHLIGHT}
+
+
+def highlight_formats(wb) -> set[int]:
+    """Indexes of the workbook's cell formats that carry the finding highlight fill."""
+    fills = _highlight_fills(wb)
+    return {i for i, style in enumerate(wb._cell_styles) if style.fillId in fills}
+
+
 def clear_highlights(ws) -> None:
     """Remove the finding highlight from every cell (user fills of other colours stay).
 
-    Cells are matched by the index of their fill in the workbook's fill table, not by
-    building each cell's style objects: a year's ledger has 10⁵–10⁶ cells and only a few
-    dozen carry the highlight."""
-    fills = ws.parent._fills
-    marked = {i for i, fill in enumerate(fills)
-              if getattr(fill, "fill_type", None) == "solid" and fill.fgColor is not None and fill.fgColor.rgb == HIGHLIGHT}
+    Cells are matched by the index of their fill, not by building each cell's style
+    objects: a year's ledger has 10⁵–10⁶ cells and only a few dozen carry the highlight."""
+    marked = _highlight_fills(ws.parent)
     if not marked:
         return
     for cell in list(ws._cells.values()):
         if cell.has_style and cell._style.fillId in marked:
             cell.fill = PatternFill(fill_type=None)
-            if cell.comment is not None and cell.comment.author == "督办校验":
+            if cell.comment is not None and cell.comment.author == NOTE_AUTHOR:
                 cell.comment = None
 
 
-def highlight(ws, spec: SheetSpec, findings: Iterable[Finding]) -> None:
-    """Fill the cells findings point at and attach the message as a comment."""
+def highlight(ws, spec: SheetSpec, findings: Iterable[Finding]) -> list[tuple[int, int]]:
+    """Fill the cells findings point at and attach the message as a comment; returns the
+    (row, column) of each cell marked."""
     layout = find_layout(ws, spec)
     headers = _header_cells(ws, layout)
+    marked = []
     for f in findings:
         if f.row is None or f.row < layout.first_data_row or f.column not in headers:
             continue
         cell = ws.cell(f.row, layout.first_col + headers.index(f.column))
         cell.fill = PatternFill("solid", fgColor=HIGHLIGHT)
-        cell.comment = Comment(f.text(), "督办校验", width=300, height=90)
+        cell.comment = Comment(f.text(), NOTE_AUTHOR, width=300, height=90)
+        marked.append((cell.row, cell.column))
+    return marked
 
 
 def content_digest(record: Record) -> bytes:
@@ -556,14 +580,8 @@ class LedgerStore(RecordStore):
 
         pkg = Package(self._original)  # the file as loaded (checked above to be the file on disk)
         stub = Stub(pkg)
-        marked = stub.highlight_styles() if highlights is not None else None
         for spec in specs:
-            tail = keep[spec.name]
-            if highlights is not None:
-                rows = [f.row for f in highlights if f.sheet == spec.name and f.row]
-                first_marked = stub.first_row_with(spec.name, marked)
-                tail = min([tail, *rows, *([first_marked] if first_marked else [])])
-            stub.plan(spec.name, self._layouts.get(spec.name, Layout()).header_row, tail)
+            stub.plan(spec.name, self._layouts.get(spec.name, Layout()).header_row, keep[spec.name])
         try:
             wb = load_workbook(io.BytesIO(stub.bytes()), keep_vba=_is_macro(self.path), rich_text=True)
         except Exception as exc:
@@ -576,9 +594,12 @@ class LedgerStore(RecordStore):
             write_records(ws, spec, getattr(ledger, spec.attr), unchanged=keep[spec.name] - first)
             written[spec.name] = [(first + i, c) for i, c in enumerate(contents[spec.name])]
         if highlights is not None:
+            marked = highlight_formats(wb)
             for spec in specs:
                 clear_highlights(wb[spec.name])
-                highlight(wb[spec.name], spec, [f for f in highlights if f.sheet == spec.name])
+                stub.clear_marks(spec.name, wb, marked)
+                cells = highlight(wb[spec.name], spec, [f for f in highlights if f.sheet == spec.name])
+                stub.set_marks(spec.name, wb, cells)
         before = {ws.title: ws for ws in wb.worksheets}
         for render in views:
             render(wb)
@@ -641,6 +662,8 @@ class Stub:
         self.pkg = pkg
         self.rows: dict[str, SheetRows] = {}
         self.cuts: dict[str, tuple[int, int]] = {}  # sheet → (rows kept at the top, first row of the tail)
+        self.restyles: dict[str, dict[int, int]] = {}  # sheet → format swaps in the copied rows
+        self.marks: dict[str, dict[tuple[int, int], int]] = {}  # sheet → (row, column) → format, copied rows
         for name, (part, rel_type) in pkg.sheets().items():
             if rel_type != RT_WORKSHEET or part not in pkg.parts:
                 continue
@@ -655,22 +678,43 @@ class Stub:
         if name in self.cuts:
             self.cuts[name] = (keep_head, tail_start)
 
-    def highlight_styles(self) -> set[int]:
-        """Indexes of the cell formats that carry the finding highlight fill."""
-        from .package import MAIN_NS
+    def _middle(self, name: str) -> tuple[int, int] | None:
+        """(first, stop) of the rows of ``name`` copied rather than given to openpyxl."""
+        if name not in self.cuts:
+            return None
+        keep_head, tail_start = self.cuts[name]
+        return (keep_head + 1, tail_start) if self.rows[name].between(keep_head + 1, tail_start) else None
 
-        styles = next((t for _r, t in self.pkg.targets(self.pkg.workbook() or "", OD_STYLES) if t in self.pkg.parts), None)
-        if styles is None:
-            return set()
-        root = self.pkg.tree(styles)
-        ns = {"m": MAIN_NS}
-        fills = {i for i, fill in enumerate(root.findall("m:fills/m:fill", ns))
-                 if any((fg.get("rgb") or "").upper() == HIGHLIGHT for fg in fill.findall("m:patternFill/m:fgColor", ns))}
-        return {i for i, xf in enumerate(root.findall("m:cellXfs/m:xf", ns)) if int(xf.get("fillId") or 0) in fills}
+    def clear_marks(self, name: str, wb, marked: set[int]) -> None:
+        """Clear the finding highlight in the copied rows too (:func:`clear_highlights` does
+        the rows openpyxl holds): their formats are swapped for the same without the fill,
+        and the findings' comments on them are removed."""
+        middle = self._middle(name)
+        pattern = style_pattern(marked)
+        if middle is None or pattern is None or not pattern.search(self.rows[name].between(*middle)):
+            return
+        no_fill = wb._fills.add(PatternFill(fill_type=None))
+        self.restyles[name] = {index: _with_fill(wb, index, no_fill) for index in marked}
+        for cell in list(wb[name]._cells.values()):  # cells openpyxl made to hang a comment on
+            if (middle[0] <= cell.row < middle[1] and cell.comment is not None and cell.comment.author == NOTE_AUTHOR
+                    and cell_style(self.rows[name], cell.row, cell.column) in marked):
+                cell.comment = None
 
-    def first_row_with(self, name: str, styles: set[int] | None) -> int | None:
-        pattern = style_pattern(styles or ())
-        return self.rows[name].first_row_with(pattern) if pattern is not None and name in self.rows else None
+    def set_marks(self, name: str, wb, cells: list[tuple[int, int]]) -> None:
+        """Give the cells of the copied rows that findings point at the highlight fill (their
+        comments are on the cells :func:`highlight` made, which openpyxl writes)."""
+        middle = self._middle(name)
+        cells = [(r, c) for r, c in cells if middle is not None and middle[0] <= r < middle[1]]
+        if not cells:
+            return
+        fill = wb._fills.add(PatternFill("solid", fgColor=HIGHLIGHT))
+        self.marks[name] = {(r, c): _with_fill(wb, cell_style(self.rows[name], r, c) or 0, fill) for r, c in cells}
+
+    def _edit(self, name: str) -> Callable[[bytes], bytes] | None:
+        restyles, marks = self.restyles.get(name, {}), self.marks.get(name, {})
+        if not restyles and not marks:
+            return None
+        return lambda rows: set_styles(restyle(rows, restyles), marks)
 
     def bytes(self) -> bytes:
         """The cut-down package, uncompressed (only openpyxl reads it, from memory)."""
@@ -678,7 +722,11 @@ class Stub:
         for name, (part, _type) in self.pkg.sheets().items():
             if name in self.cuts:
                 parts[part] = self.rows[name].stub(*self.cuts[name])
-        return _zip(parts, compression=zipfile.ZIP_STORED)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+            for name, data in parts.items():
+                zf.writestr(name, data)
+        return buf.getvalue()
 
     def splice(self, written: bytes, *, skip: Collection[str]) -> bytes:
         """The package openpyxl wrote from the stub, with every sheet's uncut rows put back
@@ -691,7 +739,7 @@ class Stub:
         for name, (part, _type) in out.sheets().items():
             if name in skip or name not in self.cuts or part not in out.parts:
                 continue
-            spliced = splice(out.parts[part], self.rows[name], *self.cuts[name])
+            spliced = splice(out.parts[part], self.rows[name], *self.cuts[name], edit=self._edit(name))
             if len(spliced) > 1:
                 pieces[part] = spliced
         if not pieces:
@@ -710,19 +758,15 @@ class Stub:
         return out.to_bytes(pieces)
 
 
-OD_STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
+def _with_fill(wb, index: int, fill: int) -> int:
+    """The index of cell format ``index`` with fill ``fill`` instead (added when new)."""
+    style = copy(wb._cell_styles[index] if index < len(wb._cell_styles) else wb._cell_styles[0])
+    style.fillId = fill
+    return wb._cell_styles.add(style)
+
+
 OD_SHARED_STRINGS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
 CT_SHARED_STRINGS = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
-CT_PART = "[Content_Types].xml"
-
-
-def _zip(parts: dict[str, bytes], *, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    """A zip of ``parts``, content types first (as office suites write it)."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression) as zf:
-        for name in sorted(parts, key=lambda n: n != CT_PART):
-            zf.writestr(name, parts[name])
-    return buf.getvalue()
 
 
 def atomic_save(wb: Workbook, path: Path, *, now: datetime, keep_backups: int = 10, original=None,

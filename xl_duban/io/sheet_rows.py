@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from typing import Iterable
+from typing import Callable, Iterable
 
 from lxml import etree
 from openpyxl.formula.translate import Translator
@@ -70,10 +70,6 @@ class SheetRows:
         i, j = bisect_left(self.numbers, first), bisect_left(self.numbers, stop)
         return self.xml[self.starts[i]:self.starts[j]] if i < j else b""
 
-    def row_at(self, offset: int) -> int:
-        """The number of the row whose XML contains byte ``offset``."""
-        return self.numbers[max(bisect_left(self.starts, offset + 1) - 1, 0)]
-
     @property
     def last_row(self) -> int:
         return self.numbers[-1] if self.numbers else 0
@@ -82,20 +78,19 @@ class SheetRows:
         """The sheet with only rows ≤ ``keep_head`` and rows ≥ ``tail_start``."""
         return b"".join((self.head, self.between(1, keep_head + 1), self.between(tail_start, END), self.tail))
 
-    def first_row_with(self, pattern: re.Pattern) -> int | None:
-        """The first row holding a match of ``pattern`` (e.g. a cell of a given format)."""
-        m = pattern.search(self.xml, self.starts[0], self.starts[-1])
-        return self.row_at(m.start()) if m else None
 
-
-def splice(written: bytes, original: SheetRows, keep_head: int, tail_start: int) -> list[bytes]:
+def splice(written: bytes, original: SheetRows, keep_head: int, tail_start: int,
+           edit: Callable[[bytes], bytes] | None = None) -> list[bytes]:
     """``written`` (what openpyxl wrote from the stub) with the original's rows between
-    ``keep_head`` and ``tail_start`` put back in place, its namespaces declared and its
-    ``<dimension>`` widened to cover them; as pieces to write one after the other (a big
-    sheet's rows are not joined into one more copy). ``[written]`` when nothing is put back."""
+    ``keep_head`` and ``tail_start`` put back in place (through ``edit``, if given), its
+    namespaces declared and its ``<dimension>`` widened to cover them; as pieces to write one
+    after the other (a big sheet's rows are not joined into one more copy). ``[written]``
+    when nothing is put back."""
     middle = original.between(keep_head + 1, tail_start)
     if not middle:
         return [written]
+    if edit is not None:
+        middle = edit(middle)
     out = SheetRows(written)
     head = _declare_namespaces(out.head, original.head)
     head = _widen_dimension(head, original.head, max(out.last_row, _last_number(middle)))
@@ -179,6 +174,72 @@ def _parse_cell(xml: bytes):
         return etree.fromstring(b'<x xmlns="' + MAIN_NS + b'">' + xml + b"</x>")[0]
     except (etree.XMLSyntaxError, IndexError):
         return None
+
+
+# -- cell formats in rows that are copied, not rewritten ---------------------------------------------
+CELL_TAG = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*?(/?)>')
+STYLE_ATTR = re.compile(rb'\bs="(\d+)"')
+STYLED_CELL = re.compile(rb'(<c\b[^>]*?\bs=")(\d+)(")')
+
+
+def cell_style(rows: SheetRows, row: int, col: int) -> int | None:
+    """The format index of a cell as it stands in the XML (0 when it has none); None when
+    the cell is not there."""
+    ref = f"{get_column_letter(col)}{row}".encode()
+    for m in CELL_TAG.finditer(rows.between(row, row + 1)):
+        if m.group(1) + m.group(2) == ref:
+            found = STYLE_ATTR.search(m.group(0))
+            return int(found.group(1)) if found else 0
+    return None
+
+
+def restyle(rows: bytes, mapping: dict[int, int]) -> bytes:
+    """``rows`` with every cell of format ``old`` given format ``mapping[old]``."""
+    if not mapping:
+        return rows
+
+    def swap(m: re.Match) -> bytes:
+        old = int(m.group(2))
+        return m.group(1) + str(mapping[old]).encode() + m.group(3) if old in mapping else m.group(0)
+
+    return STYLED_CELL.sub(swap, rows)
+
+
+def set_styles(rows: bytes, styles: dict[tuple[int, int], int]) -> bytes:
+    """``rows`` (whole ``<row>`` elements) with the cells at (row, column) given those formats;
+    a cell or row that is not there is added, in its place, empty but formatted."""
+    out = rows
+    for (row, col), style in sorted(styles.items()):
+        out = _set_style(out, row, col, style)
+    return out
+
+
+def _set_style(rows: bytes, row: int, col: int, style: int) -> bytes:
+    ref = f"{get_column_letter(col)}{row}".encode()
+    new_cell = b'<c r="' + ref + b'" s="' + str(style).encode() + b'"/>'
+    found = None
+    for m in ROW_START.finditer(rows):
+        if int(m.group(1)) >= row:
+            found = m
+            break
+    if found is None or int(found.group(1)) != row:  # no such row: add one before the next
+        at = found.start() if found else len(rows)
+        return rows[:at] + b'<row r="' + str(row).encode() + b'">' + new_cell + b"</row>" + rows[at:]
+    open_end = rows.index(b">", found.end())
+    if rows[open_end - 1:open_end] == b"/":  # <row …/>: give it a body
+        return rows[:open_end - 1] + b">" + new_cell + b"</row>" + rows[open_end + 1:]
+    close = rows.index(b"</row>", open_end)
+    for m in CELL_TAG.finditer(rows, open_end, close):
+        cell_col = column_index_from_string(m.group(1).decode())
+        if cell_col == col:
+            tag = m.group(0)
+            attr = STYLE_ATTR.search(tag)
+            tag = (tag[:attr.start()] + b's="' + str(style).encode() + b'"' + tag[attr.end():] if attr
+                   else b'<c s="' + str(style).encode() + b'"' + tag[2:])
+            return rows[:m.start()] + tag + rows[m.end():]
+        if cell_col > col:
+            return rows[:m.start()] + new_cell + rows[m.start():]
+    return rows[:close] + new_cell + rows[close:]
 
 
 def style_pattern(indexes: Iterable[int]) -> re.Pattern | None:
