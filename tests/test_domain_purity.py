@@ -156,3 +156,25 @@ def test_subprocess_probe_can_detect_a_loaded_library():
                           cwd=DOMAIN.parents[1])
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) is True
+
+
+def test_reading_processes_do_not_load_the_workbook_writers():
+    """collect's reader processes import only what reading a return needs: openpyxl (with
+    numpy) would cost each of them ~25 MB, and two run beside the command."""
+    from xl_duban.io.guard import PRELOAD
+
+    code = ("import importlib, json, sys\n"
+            f"for name in {list(PRELOAD)!r}: importlib.import_module(name)\n"
+            "print(json.dumps(sorted(m for m in ('openpyxl', 'numpy', 'docx', 'pandas') if m in sys.modules)))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=DOMAIN.parents[1])
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+@pytest.mark.parametrize("index, letters", [(1, "A"), (26, "Z"), (27, "AA"), (52, "AZ"), (703, "AAA"), (16384, "XFD")])
+def test_column_letters(index: int, letters: str):
+    from xl_duban.domain.cells import column_index, column_letter
+
+    assert column_letter(index) == letters
+    assert column_index(letters) == index

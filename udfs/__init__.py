@@ -46,7 +46,8 @@ from xl_duban.domain.periods import Period
 from xl_duban.domain.rules import choice_setting, int_setting
 from xl_duban.domain.schema import HOLIDAYS, SETTING_CHOICES, UNITS, SheetSpec, setting_default
 from xl_duban.domain.units import UnitDirectory, split_list
-from xl_duban.io.ledger_store import cell_text, grid_layout, records_from_grid
+from xl_duban.domain.cells import cell_text
+from xl_duban.io.ledger_store import grid_layout, records_from_grid
 from xl_duban.services import DueDates, light_rules
 
 __all__ = ["DUBAN_DUE", "DUBAN_LIGHT", "DUBAN_SIMILAR", "DUBAN_STREAK", "DUBAN_UNIT", "DUBAN_WORKDAY",

@@ -111,3 +111,34 @@ def _day(year: int, month: int, day: int) -> date | None:
         return date(year, month, day)
     except ValueError:
         return None
+
+
+def cell_text(value: object) -> str:
+    """A cell value as the text a clerk sees: integral floats without .0, dates in ISO form."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def column_letter(index: int) -> str:
+    """Excel's letters for column ``index`` (1 → A, 27 → AA). Here rather than openpyxl's so
+    that the processes reading returned files need not import openpyxl (and numpy with it)."""
+    letters = ""
+    while index > 0:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def column_index(letters: str) -> int:
+    """The column number of Excel's ``letters`` (A → 1, AA → 27)."""
+    index = 0
+    for ch in letters.upper():
+        index = index * 26 + ord(ch) - 64
+    return index

@@ -111,7 +111,8 @@ def _latest_per_unit(feedback: list[Feedback]) -> list[Feedback]:
         unit = normalize_name(f.unit)
         if unit not in latest or when(f) >= when(latest[unit]):
             latest[unit] = f
-    return [f for f in feedback if latest.get(normalize_name(f.unit)) is f]
+    chosen = {id(f) for f in latest.values()}
+    return [f for f in feedback if id(f) in chosen]
 
 
 def _combined(feedback: list[Feedback]) -> Completion | None:
@@ -162,7 +163,8 @@ def light_task(
         reports = _latest_per_unit(feedback.get(period, []))
         completion = _combined(reports)
         name = period_name(period)
-        late = any(_is_late(f, due(period)) for f in reports)
+        due_day = due(period) if reports else None
+        late = any(_is_late(f, due_day) for f in reports)
         missing = not reports
         if missing:
             computed, basis = rules.missing_as, f"{name}未报送"

@@ -30,7 +30,7 @@ from ..domain.cells import date_text
 from ..domain.bulletin import Bulletin, Item, leaders_of, task_short
 from ..domain.models import LightColor
 from .ledger_store import HEADER_FILL, print_setup, write_cell
-from .views import LIGHT_FILLS, _fresh_sheet, fit_row_height
+from .views import LIGHT_FILLS, Stamps, _fresh_sheet, fit_row_height
 
 RED = RGBColor(0xC0, 0x00, 0x00)
 TITLE_FONT, BODY_FONT, HEADING_FONT, KAI_FONT = "方正小标宋简体", "仿宋_GB2312", "黑体", "楷体_GB2312"
@@ -43,6 +43,12 @@ CJK_FONTS = ("Microsoft YaHei", "SimHei", "SimSun", "Noto Sans CJK SC", "Noto Se
 
 
 CHART_UNITS = 30  # bars that fit the picture's page; the table beside it lists every unit
+
+
+def chart_title(bulletin: Bulletin) -> str:
+    """The chart's title, saying when it shows only the units most behind."""
+    shown = f"（红灯、黄灯较多的前{CHART_UNITS}个单位）" if len(bulletin.by_unit) > CHART_UNITS else ""
+    return f"{bulletin.period.label}各牵头单位亮灯情况{shown}"
 
 
 def chart_png(bulletin: Bulletin) -> tuple[bytes, bool]:
@@ -74,8 +80,7 @@ def chart_png(bulletin: Bulletin) -> tuple[bytes, bool]:
     ax.set_yticks(range(len(names)), names, fontsize=7, **font)
     ax.tick_params(axis="x", labelsize=7)
     ax.set_xlabel("任务数", fontsize=8, **font)
-    shown = f"（红灯、黄灯较多的前{CHART_UNITS}个单位）" if len(bulletin.by_unit) > CHART_UNITS else ""
-    ax.set_title(f"{bulletin.period.label}各牵头单位亮灯情况{shown}", fontsize=10, **font)
+    ax.set_title(chart_title(bulletin), fontsize=10, **font)
     ax.legend(prop={"family": family, "size": 7} if family else {"size": 7}, loc="lower right")
     ax.grid(axis="x", linestyle=":", linewidth=0.5)
     ax.set_axisbelow(True)
@@ -95,6 +100,21 @@ def _official_document() -> Document:
     style, twice over with stylesWithEffects.xml) that each document would parse and
     compress again; a bulletin writes one notice per unit behind."""
     return Document(io.BytesIO(_official_template()))
+
+
+@functools.lru_cache(maxsize=1)
+def _notice_document() -> Document:
+    """One document every notice of a run is written into in turn (:func:`_emptied`): a
+    notice only adds paragraphs, and a province bulletin writes 170 of them."""
+    return _official_document()
+
+
+def _emptied(doc) -> Document:
+    """``doc`` with its body emptied (the page setup, its last child, stays)."""
+    body = doc.element.body
+    for child in list(body)[:-1] if len(body) and body[-1].tag == qn("w:sectPr") else list(body):
+        body.remove(child)
+    return doc
 
 
 @functools.lru_cache(maxsize=1)
@@ -354,7 +374,7 @@ def _list(doc, items: list[Item], empty: str, closing: str) -> None:
 def write_notice_docx(path: Path, unit: str, items: list[Item], bulletin: Bulletin, *, office: str, issued_on: date,
                       rectify_by: date, number: str) -> Path:
     """督查整改通知书 to one unit: its yellow and red items, the deadline, cc its 分管领导."""
-    doc = _official_document()
+    doc = _emptied(_notice_document())
     _para(doc, "督查整改通知书", font=TITLE_FONT, size=22, align=WD_ALIGN_PARAGRAPH.CENTER, color=RED, spacing=None)
     _para(doc, number, size=16, align=WD_ALIGN_PARAGRAPH.CENTER)
     _red_rule(doc.paragraphs[-1])
@@ -404,6 +424,7 @@ def write_bulletin_sheet(wb, bulletin: Bulletin, *, masthead: str, office: str, 
     """通报-P / 月报-P in the ledger: the same content as the document, print-ready A4 portrait,
     with a native Excel chart of lights by unit."""
     ws = _fresh_sheet(wb, bulletin.sheet_name)
+    stamps = Stamps()
     for col, width in SHEET_WIDTHS.items():
         ws.column_dimensions[chr(64 + col)].width = width
     row = 1
@@ -431,9 +452,10 @@ def write_bulletin_sheet(wb, bulletin: Bulletin, *, masthead: str, office: str, 
             for col, value in enumerate(values, 1):
                 cell = ws.cell(row, col)
                 write_cell(cell, value) if isinstance(value, str) else setattr(cell, "value", value)
-                cell.border, cell.alignment = _BORDER, _WRAP
                 if fills and col in (3, 4, 5) and value:
-                    cell.fill = LIGHT_FILLS[headers[col - 1]]
+                    stamps.apply(cell, headers[col - 1], border=_BORDER, alignment=_WRAP, fill=LIGHT_FILLS[headers[col - 1]])
+                else:
+                    stamps.apply(cell, "text", border=_BORDER, alignment=_WRAP)
             row += 1
         row += 1
         return first, row - 2
@@ -481,7 +503,8 @@ def write_bulletin_sheet(wb, bulletin: Bulletin, *, masthead: str, office: str, 
     if bulletin.by_unit:
         chart = BarChart()
         chart.type, chart.grouping, chart.overlap = "bar", "stacked", 100
-        chart.title = f"{bulletin.period.label}各牵头单位亮灯情况"
+        chart.title = chart_title(bulletin)
+        last = min(last, first + CHART_UNITS)  # the rows are sorted: the units most behind first
         data = Reference(ws, min_col=3, max_col=5, min_row=first, max_row=last)
         chart.add_data(data, titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=1, min_row=first + 1, max_row=last))

@@ -29,8 +29,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 from xml.etree import ElementTree
 
-from openpyxl.utils import column_index_from_string
-
+from ..domain.cells import column_index
 from .read_worker import HEADER, read_exactly
 from .readers import UnreadableFile
 
@@ -119,7 +118,7 @@ def _formula_cells(parts: dict[str, bytes]) -> dict[str, list[tuple[int, int]]]:
         path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
         body = parts.get(path, b"")
         if FORMULA.search(body):
-            out[name] = [(int(row), column_index_from_string(col.decode())) for col, row in CELL_WITH_FORMULA.findall(body)]
+            out[name] = [(int(row), column_index(col.decode())) for col, row in CELL_WITH_FORMULA.findall(body)]
     return out
 
 

@@ -34,6 +34,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
+from ..domain.cells import cell_text
 from ..domain.findings import Finding, error
 from ..domain.models import Ledger, Record, Setting
 from ..domain.rules import int_setting
@@ -70,19 +71,6 @@ def _is_macro(path: Path) -> bool:
 
 
 # -- cell conversion -------------------------------------------------------------------------------
-def cell_text(value: Any) -> str:
-    """A cell value as the text a clerk sees: integral floats without .0, dates in ISO form."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value).strip()
-
-
 def _from_cell(kind: str, value: Any) -> Any:
     if isinstance(value, CellRichText):  # contract columns hold plain text; runs of fonts are not data
         value = str(value)

@@ -10,8 +10,8 @@ import csv
 import io
 from pathlib import Path
 
+from ..domain.cells import cell_text
 from ..domain.importing import RawProse, RawRow, RawTable
-from .ledger_store import cell_text
 
 
 class UnreadableFile(Exception):

@@ -16,11 +16,10 @@ from email import policy
 from email.utils import parseaddr
 from pathlib import Path
 
+from ..domain.cells import cell_text, column_letter
 from ..domain.collecting import META_SHEET, ReturnedFile, ReturnedRow
-from openpyxl.utils import get_column_letter
 
 from .guard import inspect_package
-from .ledger_store import cell_text
 from .readers import UnreadableFile
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
@@ -129,7 +128,7 @@ def read_returned(incoming: Incoming, file_hash: str, sheet_names: tuple[str, ..
                 columns.setdefault(h, c)
         rows = [ReturnedRow(row=r + 1, values={h: (row[c] if c < len(row) else "") for h, c in columns.items()})
                 for r, row in enumerate(texts[header + 1:], header + 1) if any(row)]
-        label = lambda c: headers[c] if c < len(headers) and headers[c] else get_column_letter(c + 1)  # noqa: E731  0-based
+        label = lambda c: headers[c] if c < len(headers) and headers[c] else column_letter(c + 1)  # noqa: E731  0-based
         formulas = [(r, label(c - 1)) for r, c in inspection.formulas.get(name, []) if r > header + 1]
         merged = [(r0 + 1, r1 + 1, tuple(label(c) for c in range(c0, c1 + 1)))
                   for (r0, c0), (r1, c1) in _merged_ranges(sheets[name]) if r1 > header]

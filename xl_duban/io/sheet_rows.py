@@ -207,39 +207,54 @@ def restyle(rows: bytes, mapping: dict[int, int]) -> bytes:
 
 def set_styles(rows: bytes, styles: dict[tuple[int, int], int]) -> bytes:
     """``rows`` (whole ``<row>`` elements) with the cells at (row, column) given those formats;
-    a cell or row that is not there is added, in its place, empty but formatted."""
-    out = rows
-    for (row, col), style in sorted(styles.items()):
-        out = _set_style(out, row, col, style)
-    return out
+    a cell or row that is not there is added, in its place, empty but formatted. One pass
+    over ``rows``, however many cells change."""
+    if not styles:
+        return rows
+    found = [(int(m.group(1)), m.start()) for m in ROW_START.finditer(rows)]
+    numbers, starts = [n for n, _ in found], [s for _, s in found] + [len(rows)]
+    by_row: dict[int, dict[int, int]] = {}
+    for (row, col), style in styles.items():
+        by_row.setdefault(row, {})[col] = style
+    pieces, done = [], 0
+    for row in sorted(by_row):
+        i = bisect_left(numbers, row)
+        if i < len(numbers) and numbers[i] == row:
+            xml = rows[starts[i]:starts[i + 1]]
+            for col, style in sorted(by_row[row].items()):
+                xml = _set_style(xml, row, col, style)
+            pieces += [rows[done:starts[i]], xml]
+            done = starts[i + 1]
+        else:  # no such row: add one before the next
+            cells = b"".join(_empty_cell(row, col, style) for col, style in sorted(by_row[row].items()))
+            pieces += [rows[done:starts[i]], b'<row r="' + str(row).encode() + b'">' + cells + b"</row>"]
+            done = starts[i]
+    pieces.append(rows[done:])
+    return b"".join(pieces)
 
 
-def _set_style(rows: bytes, row: int, col: int, style: int) -> bytes:
-    ref = f"{get_column_letter(col)}{row}".encode()
-    new_cell = b'<c r="' + ref + b'" s="' + str(style).encode() + b'"/>'
-    found = None
-    for m in ROW_START.finditer(rows):
-        if int(m.group(1)) >= row:
-            found = m
-            break
-    if found is None or int(found.group(1)) != row:  # no such row: add one before the next
-        at = found.start() if found else len(rows)
-        return rows[:at] + b'<row r="' + str(row).encode() + b'">' + new_cell + b"</row>" + rows[at:]
-    open_end = rows.index(b">", found.end())
-    if rows[open_end - 1:open_end] == b"/":  # <row …/>: give it a body
-        return rows[:open_end - 1] + b">" + new_cell + b"</row>" + rows[open_end + 1:]
-    close = rows.index(b"</row>", open_end)
-    for m in CELL_TAG.finditer(rows, open_end, close):
+def _empty_cell(row: int, col: int, style: int) -> bytes:
+    return b'<c r="' + f"{get_column_letter(col)}{row}".encode() + b'" s="' + str(style).encode() + b'"/>'
+
+
+def _set_style(xml: bytes, row: int, col: int, style: int) -> bytes:
+    """One ``<row>`` element's XML with the cell at ``col`` given format ``style``."""
+    new_cell = _empty_cell(row, col, style)
+    open_end = xml.index(b">")
+    if xml[open_end - 1:open_end] == b"/":  # <row …/>: give it a body
+        return xml[:open_end - 1] + b">" + new_cell + b"</row>" + xml[open_end + 1:]
+    close = xml.index(b"</row>", open_end)
+    for m in CELL_TAG.finditer(xml, open_end, close):
         cell_col = column_index_from_string(m.group(1).decode())
         if cell_col == col:
             tag = m.group(0)
             attr = STYLE_ATTR.search(tag)
             tag = (tag[:attr.start()] + b's="' + str(style).encode() + b'"' + tag[attr.end():] if attr
                    else b'<c s="' + str(style).encode() + b'"' + tag[2:])
-            return rows[:m.start()] + tag + rows[m.end():]
+            return xml[:m.start()] + tag + xml[m.end():]
         if cell_col > col:
-            return rows[:m.start()] + new_cell + rows[m.start():]
-    return rows[:close] + new_cell + rows[close:]
+            return xml[:m.start()] + new_cell + xml[m.start():]
+    return xml[:close] + new_cell + xml[close:]
 
 
 def style_pattern(indexes: Iterable[int]) -> re.Pattern | None:
