@@ -15,6 +15,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 
@@ -279,3 +280,55 @@ def test_feedback_formula_in_a_user_column_is_kept(tmp_path: Path):
     store.save(led, now=NOW)
     ws = openpyxl.load_workbook(path)["反馈记录"]
     assert [ws[f"M{r}"].value for r in range(2, 7)] == [f"=LEN(E{r})" for r in range(2, 7)]
+
+
+# -- any sequence of changes --------------------------------------------------------------------------
+TEXTS = st.text(alphabet=st.sampled_from(list("督查变更日志ABCxyz019 &<>\"'=+-@\n") + ["🎉", "。", "\t"]), max_size=12)
+STEPS = st.lists(st.one_of(
+    st.tuples(st.just("append"), TEXTS),
+    st.tuples(st.just("edit"), st.integers(0, 40), TEXTS),
+    st.tuples(st.just("delete"), st.integers(0, 40)),
+    st.tuples(st.just("mark"), st.integers(0, 40)),
+), min_size=1, max_size=5)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(STEPS, min_size=1, max_size=3))
+def test_any_changes_read_back_exactly(tmp_path_factory, steps):
+    """Saves of appended, edited and deleted rows and of highlights, in any order: a fresh
+    store and openpyxl (an independent reader) both read back exactly what was saved, and
+    exactly the cells findings point at carry the highlight."""
+    path = tmp_path_factory.mktemp("prop") / "台账.xlsx"
+    create_ledger(path, 2024, now=NOW)
+    store = LedgerStore(path)
+    led, _ = store.load()
+    led.changelog = [log(i) for i in range(30)]
+    store.save(led, now=NOW)
+    for save in steps:
+        store = LedgerStore(path)
+        led, _ = store.load()
+        marks = []
+        for step in save:
+            if step[0] == "append":
+                led.changelog.append(log(len(led.changelog)).model_copy(update={"new": step[1]}))
+            elif step[0] == "edit" and step[1] < len(led.changelog):
+                led.changelog[step[1]].old = step[2]
+            elif step[0] == "delete" and step[1] < len(led.changelog):
+                del led.changelog[step[1]]
+            elif step[0] == "mark" and step[1] < len(led.changelog):
+                marks.append(step[1])
+        store.renumber(led)
+        findings = [Finding(level=Level.error, code="t", message="核对", sheet="变更日志", row=led.changelog[i].row, column="旧值")
+                    for i in marks]
+        store.save(led, highlights=findings, now=NOW)
+        expected = [{k: v.strip() if isinstance(v, str) else v for k, v in c.model_dump(exclude={"row"}).items()}
+                    for c in led.changelog]  # texts read back trimmed, as the store reads any sheet
+
+        assert [c.model_dump(exclude={"row"}) for c in LedgerStore(path).load()[0].changelog] == expected
+        ws = openpyxl.load_workbook(path)["变更日志"]
+        olds = [(ws.cell(r, 5).value or "").strip() for r in range(2, len(expected) + 2)]
+        assert olds == [e["old"] for e in expected]
+        assert all(ws.cell(r, c).value is None for r in range(len(expected) + 2, ws.max_row + 1) for c in range(1, 8))
+        marked = {r for r in range(2, ws.max_row + 1) for c in range(1, 8)
+                  if ws.cell(r, c).fill.fgColor.rgb == HIGHLIGHT and ws.cell(r, c).fill.fill_type == "solid"}
+        assert marked == {led.changelog[i].row for i in marks}
