@@ -276,3 +276,20 @@ def test_chart_keeps_to_one_page_for_many_units(units: int, pixels: int):
     png, _font = chart_png(bulletin)
     height = struct.unpack(">I", png[20:24])[0]  # IHDR height
     assert height == pixels
+
+
+def test_table_cells_keep_line_breaks_and_edge_spaces():
+    """Bulletin tables copy their first row for speed; texts a copy cannot hold as they are
+    (a clerk's two-line 核定说明, a leading space) are written the long way."""
+    from docx.oxml.ns import qn
+
+    from xl_duban.io.bulletin_docs import _official_document, _table
+
+    doc = _official_document()
+    _table(doc, ["编号", "依据"], [["1", "第一行\n第二行"], ["2", " 前导空格"], ["3", "普通"]], [2.0, 8.0])
+    cells = [[c.text for c in row.cells] for row in doc.tables[0].rows]
+    assert cells == [["编号", "依据"], ["1", "第一行\n第二行"], ["2", " 前导空格"], ["3", "普通"]]
+    second = doc.tables[0].rows[1].cells[1]._tc
+    assert second.find(".//" + qn("w:br")) is not None  # a real line break, not a raw newline
+    spaced = doc.tables[0].rows[2].cells[1]._tc.find(".//" + qn("w:t"))
+    assert spaced.get("{http://www.w3.org/XML/1998/namespace}space") == "preserve"  # Word keeps the space

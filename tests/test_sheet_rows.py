@@ -22,7 +22,8 @@ from openpyxl.styles import Font, PatternFill
 from xl_duban.domain.findings import Finding, Level
 from xl_duban.domain.models import ChangeLogEntry, Feedback
 from xl_duban.io.ledger_store import HIGHLIGHT, LedgerError, LedgerStore, create_ledger
-from xl_duban.io.sheet_rows import SheetRows, UnusualSheet, cell_style, formula_cells, restyle, set_styles, splice
+from xl_duban.io.sheet_rows import (SheetRows, UnusualSheet, cell_style, error_cells, formula_cells, formula_groups, restyle,
+                                    safe_tail, set_styles, splice)
 
 NOW = datetime(2024, 5, 6, 10, 0)
 MAIN = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
@@ -61,6 +62,14 @@ def test_splice_declares_the_namespaces_excel_rows_use():
     parsed = openpyxl.xml.functions.fromstring(out)  # well-formed: the prefix is declared
     assert parsed is not None
     assert b'mc:Ignorable="x14ac"' in out and b'x14ac:dyDescent="0.25"' in out
+
+
+def test_prefixes_to_ignore_are_merged_when_both_roots_list_some():
+    mc = 'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
+    original = SheetRows(sheet(row(1) + row(2) + row(3), root=f'<worksheet {MAIN} {mc} xmlns:xr="urn:xr" mc:Ignorable="x14ac xr">'))
+    written = sheet(row(1) + row(3), root=f'<worksheet {MAIN} {mc} xmlns:x14ac="urn:x14ac" mc:Ignorable="x14ac">')
+    out = b"".join(splice(written, original, 1, 3))
+    assert b'mc:Ignorable="x14ac xr"' in out and out.count(b"mc:Ignorable") == 1 and b'xmlns:xr="urn:xr"' in out
 
 
 def test_nothing_to_put_back_leaves_what_openpyxl_wrote():
@@ -332,3 +341,93 @@ def test_any_changes_read_back_exactly(tmp_path_factory, steps):
         marked = {r for r in range(2, ws.max_row + 1) for c in range(1, 8)
                   if ws.cell(r, c).fill.fgColor.rgb == HIGHLIGHT and ws.cell(r, c).fill.fill_type == "solid"}
         assert marked == {led.changelog[i].row for i in marks}
+
+
+@pytest.mark.parametrize("groups, cut, moved", [
+    ([(3, 5)], (1, 9), 9),  # wholly copied
+    ([(10, 12)], (1, 9), 9),  # wholly given to openpyxl
+    ([(4, 12)], (1, 9), 4),  # would be split between copied rows and openpyxl's: openpyxl gets it whole
+    ([(1, 6)], (1, 9), 1),  # from the header row into the copied rows: nothing is copied
+    ([(4, 12), (2, 5)], (1, 9), 2),  # moving for one group splits another
+])
+def test_a_cut_never_splits_a_formula_group(groups, cut, moved):
+    assert safe_tail(groups, *cut) == moved
+
+
+def test_shared_formulas_across_the_cut_stay_whole(tmp_path: Path):
+    """Excel stores a formula filled down as one shared formula: the dependents hold only the
+    anchor's number. A change in the middle of the group must not leave them without it."""
+    path = tmp_path / "台账.xlsx"
+    create_ledger(path, 2024, now=NOW)
+    store = LedgerStore(path)
+    led, _ = store.load()
+    led.feedback = [Feedback(task_id="2024-ZD-001", period="2024Q1", unit="区教育局", completion="未完成",
+                             progress=f"进展{i}") for i in range(5)]
+    store.save(led, now=NOW)
+    wb = openpyxl.load_workbook(path)
+    wb["反馈记录"]["M1"] = "字数"
+    for r in range(2, 7):
+        wb["反馈记录"][f"M{r}"] = f"=LEN(E{r})"
+    wb.save(path)
+    part = sheet_part(path, "反馈记录")
+    xml = read_part(path, part)
+    xml = xml.replace(b"<f>LEN(E2)</f>", b'<f t="shared" ref="M2:M6" si="0">LEN(E2)</f>')
+    for r in range(3, 7):
+        xml = xml.replace(f"<f>LEN(E{r})</f>".encode(), b'<f t="shared" si="0"/>')
+    rewrite_part(path, part, xml)
+    assert formula_groups(read_part(path, part)) == [(2, 6)]
+
+    store = LedgerStore(path)
+    led, _ = store.load()
+    assert [f.extras["字数"] for f in led.feedback] == [f"=LEN(E{r})" for r in range(2, 7)]
+    led.feedback[2].progress = "改过"  # row 4: inside the group
+    store.save(led, now=NOW)
+    ws = openpyxl.load_workbook(path)["反馈记录"]
+    assert [ws[f"M{r}"].value for r in range(2, 7)] == [f"=LEN(E{r})" for r in range(2, 7)]
+    assert b'si="0"' not in read_part(path, part)  # no member left pointing at an anchor that is gone
+
+
+def test_a_formula_after_an_empty_cell_is_found():
+    """Excel and LibreOffice write an empty formatted cell as <c …/>: the formula of the next
+    cell is that cell's, not the empty one's."""
+    xml = sheet('<row r="2"><c r="L2" s="4"/><c r="M2" s="4"><f>LEN(E2)</f><v>3</v></c>'
+                '<c r="N2" t="e"><v>#N/A</v></c><c r="O2" t="e"><f>1/0</f><v>#DIV/0!</v></c></row>')
+    assert formula_cells(xml) == {(2, 13): "=LEN(E2)", (2, 15): "=1/0"}
+    assert error_cells(xml) == {(2, 14): "#N/A"}
+
+
+def test_error_values_and_formulas_of_user_columns_survive_a_rewrite(long_ledger: Path):
+    part = sheet_part(long_ledger, "变更日志")
+    xml = read_part(long_ledger, part)
+    rows = SheetRows(xml)
+    row2 = rows.between(2, 3)
+    new_row2 = row2.replace(b"</row>", b'<c r="H2" s="0"/><c r="I2"><f>ROW()*2</f><v>4</v></c><c r="J2" t="e"><v>#N/A</v></c></row>')
+    rewrite_part(long_ledger, part, xml.replace(row2, new_row2))
+    wb = openpyxl.load_workbook(long_ledger)
+    wb["变更日志"]["H1"], wb["变更日志"]["I1"], wb["变更日志"]["J1"] = "空列", "公式", "核对"
+    wb.save(long_ledger)  # openpyxl keeps H2's empty cell, I2's formula and J2's error
+
+    store = LedgerStore(long_ledger)
+    led, _ = store.load()
+    assert led.changelog[0].extras == {"公式": "=ROW()*2", "核对": "#N/A"}
+    led.changelog[0].new = "改过"  # row 2 is rewritten
+    store.save(led, now=NOW)
+    ws = openpyxl.load_workbook(long_ledger)["变更日志"]
+    assert (ws["F2"].value, ws["I2"].value, ws["J2"].value) == ("改过", "=ROW()*2", "#N/A")
+
+
+def test_a_column_the_save_adds_is_text_in_every_row(long_ledger: Path):
+    wb = openpyxl.load_workbook(long_ledger)
+    ws = wb["变更日志"]
+    ws.delete_cols(7)  # 来源, not a required column: the next save puts it back
+    ws.tables["tblChangeLog"].ref = "A1:F61"
+    ws.tables["tblChangeLog"].tableColumns = ws.tables["tblChangeLog"].tableColumns[:6]
+    ws.tables["tblChangeLog"].autoFilter.ref = "A1:F61"
+    wb.save(long_ledger)
+    store = LedgerStore(long_ledger)
+    led, _ = store.load()
+    led.changelog.append(log(60))
+    store.save(led, now=NOW)
+    ws = openpyxl.load_workbook(long_ledger)["变更日志"]
+    assert ws["G1"].value == "来源"
+    assert {ws.cell(r, 7).number_format for r in range(2, 63)} == {"@"}  # 2024-03 typed in later stays text

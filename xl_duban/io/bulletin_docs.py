@@ -262,11 +262,22 @@ def _table(doc, headers: list[str], rows: list[list[str]], widths: list[float]) 
     template = table.rows[-1]._tr
     table._tbl.remove(template)
     for values in rows:
-        tr = copy.deepcopy(template)
-        for t, value in zip(tr.iter(qn("w:t")), values):
-            t.text = str(value)
-        table._tbl.append(tr)
+        texts = [str(value) for value in values]
+        if all(_plain(text) for text in texts):
+            tr = copy.deepcopy(template)
+            for t, text in zip(tr.iter(qn("w:t")), texts):
+                t.text = text
+            table._tbl.append(tr)
+        else:  # line breaks, tabs or edge spaces: python-docx writes them as Word has them
+            for cell, text, width in zip(table.add_row().cells, texts, widths):
+                cell.width = Cm(width)
+                _cell_text(cell, text)
     _repeat_header(table.rows[0])
+
+
+def _plain(text: str) -> bool:
+    """Text a ``<w:t>`` holds as it is: no line break or tab, no space at either end."""
+    return text == text.strip() and not any(ch in text for ch in "\n\r\t")
 
 
 def _cell_text(cell, text: str, bold: bool = False) -> None:

@@ -43,7 +43,9 @@ READ_MEMORY = 2 * 2**30  # address-space ceiling of the reading process (where t
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
 FORMULA = re.compile(rb"<f[\s>/]")
-CELL_WITH_FORMULA = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*>(?:(?!</c>).){0,4000}?<f[\s>/]', re.S)
+# a cell (not an empty <c …/>) whose own content holds an <f>: the search stops at its </c> or
+# at the next cell, so an empty cell before a formula cell is not taken for it
+CELL_WITH_FORMULA = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*(?<!/)>(?:(?!</c>|<c\b).){0,4000}?<f[\s>/]', re.S)
 NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
 

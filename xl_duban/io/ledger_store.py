@@ -40,7 +40,8 @@ from ..domain.models import Ledger, Record, Setting
 from ..domain.rules import int_setting
 from ..domain.units import split_list
 from ..domain.schema import DATA_SHEETS, DEFAULT_SETTINGS, OVERVIEW_SHEET, SETTINGS, SHEET_ORDER, SheetSpec
-from .sheet_rows import END, SheetRows, UnusualSheet, cell_style, formula_cells, restyle, set_styles, splice, style_pattern
+from .sheet_rows import (END, SheetRows, UnusualSheet, cell_style, error_cells, formula_cells, formula_groups, restyle,
+                         safe_tail, set_styles, splice, style_pattern)
 
 HIGHLIGHT = "FFFF9DA7"  # fill of cells a finding points at (not Excel's "Bad" style colour); cleared on the next validate
 HEADER_FILL = PatternFill("solid", fgColor="FF1F4E78")
@@ -487,6 +488,7 @@ class LedgerStore(RecordStore):
         self.path = Path(path)
         self._original: bytes | None = None  # the file as loaded
         self._layouts: dict[str, Layout] = {}
+        self._new_columns: set[str] = set()  # data sheets lacking a contract column, which a save adds
 
     @property
     def file(self) -> str:
@@ -536,6 +538,9 @@ class LedgerStore(RecordStore):
         rows, formulas = grid
         layout = self._sheets.table_layout(spec) or grid_layout(rows, spec)
         self._layouts[spec.name] = layout
+        headers = grid_headers(rows, layout)
+        if any(c.header not in headers for c in spec.columns):
+            self._new_columns.add(spec.name)  # the save adds them: every row gets a cell in them
         return records_from_grid(rows, spec, self.file, layout, formulas)
 
     def _first_data_row(self, spec: SheetSpec) -> int:
@@ -569,7 +574,9 @@ class LedgerStore(RecordStore):
         pkg = Package(self._original)  # the file as loaded (checked above to be the file on disk)
         stub = Stub(pkg)
         for spec in specs:
-            stub.plan(spec.name, self._layouts.get(spec.name, Layout()).header_row, keep[spec.name])
+            layout = self._layouts.get(spec.name, Layout())
+            tail = layout.first_data_row if spec.name in self._new_columns else keep[spec.name]
+            stub.plan(spec.name, layout.header_row, tail)
         try:
             wb = load_workbook(io.BytesIO(stub.bytes()), keep_vba=_is_macro(self.path), rich_text=True)
         except Exception as exc:
@@ -597,6 +604,7 @@ class LedgerStore(RecordStore):
                     finish=lambda data: stub.splice(data, skip=redrawn))
         self._as_read.update(written)  # the file now holds exactly these records
         self._layouts.update({spec.name: find_layout(wb[spec.name], spec) for spec in specs})
+        self._new_columns -= {spec.name for spec in specs}
         self._original = self.path.read_bytes()
 
 
@@ -615,8 +623,10 @@ class SheetSource:
         # a whole number reads as an int, as openpyxl (and the records' extras) have it
         rows = [[int(v) if type(v) is float and v.is_integer() else v for v in row]
                 for row in self.calamine.get_sheet_by_name(name).to_python(skip_empty_area=False)]
-        formulas = formula_cells(self.pkg.parts.get(self.parts[name], b""))
-        for (r, c), text in formulas.items():  # a formula cell reads as its formula, as openpyxl gives it
+        xml = self.pkg.parts.get(self.parts[name], b"")
+        formulas = formula_cells(xml)
+        # a formula cell reads as its formula and an error cell as its error text, as openpyxl gives them
+        for (r, c), text in [*error_cells(xml).items(), *formulas.items()]:
             while len(rows) < r:
                 rows.append([])
             rows[r - 1] += [None] * (c - len(rows[r - 1]))
@@ -624,12 +634,17 @@ class SheetSource:
         return rows, formulas
 
     def table_layout(self, spec: SheetSpec) -> Layout | None:
-        """Where the sheet's table starts (the table named for it, else its first table)."""
-        from .package import RT_TABLE
+        """Where the sheet's table starts: the table named for it, else its first table in the
+        sheet's own order (openpyxl's, which the save goes by)."""
+        from .package import MAIN_NS, R_ID, resolve, sheet_outline
 
         part = self.parts.get(spec.name)
+        if part is None or part not in self.pkg.parts:
+            return None
         tables = []
-        for _rel, target in self.pkg.targets(part, RT_TABLE) if part else ():
+        for el in sheet_outline(self.pkg, part).iter(f"{{{MAIN_NS}}}tablePart"):
+            rel = self.pkg.rel_by_id(part, el.get(R_ID))
+            target = resolve(part, rel.target) if rel is not None and not rel.external else None
             root = self.pkg.tree(target) if target in self.pkg.parts else None
             if root is not None and root.get("ref"):
                 tables.append((root.get("displayName") == spec.table, root.get("ref")))
@@ -662,9 +677,11 @@ class Stub:
             self.cuts[name] = (0, END)  # sheets no data sheet plan touches are copied whole
 
     def plan(self, name: str, keep_head: int, tail_start: int) -> None:
-        """Give openpyxl rows ≤ ``keep_head`` and rows ≥ ``tail_start`` of sheet ``name``."""
+        """Give openpyxl rows ≤ ``keep_head`` and rows ≥ ``tail_start`` of sheet ``name``
+        (earlier, when a shared or array formula would be cut: :func:`.sheet_rows.safe_tail`)."""
         if name in self.cuts:
-            self.cuts[name] = (keep_head, tail_start)
+            groups = formula_groups(self.rows[name].xml)
+            self.cuts[name] = (keep_head, safe_tail(groups, keep_head, tail_start) if groups else tail_start)
 
     def _middle(self, name: str) -> tuple[int, int] | None:
         """(first, stop) of the rows of ``name`` copied rather than given to openpyxl."""

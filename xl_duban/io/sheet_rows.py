@@ -22,6 +22,8 @@ from lxml import etree
 from openpyxl.formula.translate import Translator
 from openpyxl.utils import column_index_from_string, get_column_letter
 
+from .guard import CELL_WITH_FORMULA, FORMULA
+
 SHEET_DATA = re.compile(rb"<sheetData\s*(/?)>")
 SHEET_DATA_END = b"</sheetData>"
 ROW_START = re.compile(rb'<row\b[^>]*?\br="(\d+)"')
@@ -30,8 +32,7 @@ NS_DECL = re.compile(rb'\sxmlns:([\w.-]+)="[^"]*"')
 IGNORABLE = re.compile(rb'\smc:Ignorable="[^"]*"')
 DIMENSION = re.compile(rb'<dimension\s+ref="([^"]*)"\s*/>')
 CELL_REF = re.compile(r"\$?([A-Z]{1,3})\$?(\d+)")
-FORMULA = re.compile(rb"<f[\s>/]")
-CELL_WITH_FORMULA = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*>(?:(?!</c>).){0,4000}?<f[\s>/]', re.S)
+ERROR_CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*?\bt="e"[^>]*(?<!/)>(?:(?!</c>|<c\b).)*?<v>([^<]*)</v>', re.S)
 MAIN_NS = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 END = 1 << 21  # past Excel's last row (1,048,576)
 
@@ -60,6 +61,8 @@ class SheetRows:
         found = [(int(r.group(1)), r.start()) for r in ROW_START.finditer(xml, m.end(), end)]
         if len(found) != xml.count(b"<row", m.end(), end):
             raise UnusualSheet("a row without its number")
+        if xml.count(b"<c ", m.end(), end) + xml.count(b"<c>", m.end(), end) != xml.count(b'<c r="', m.end(), end):
+            raise UnusualSheet("a cell without its reference first")  # cells are found by r="…"
         self.numbers = [n for n, _ in found]
         if any(a >= b for a, b in zip(self.numbers, self.numbers[1:])):
             raise UnusualSheet("rows out of order")
@@ -77,6 +80,37 @@ class SheetRows:
     def stub(self, keep_head: int, tail_start: int) -> bytes:
         """The sheet with only rows ≤ ``keep_head`` and rows ≥ ``tail_start``."""
         return b"".join((self.head, self.between(1, keep_head + 1), self.between(tail_start, END), self.tail))
+
+
+FORMULA_RANGE = re.compile(rb'<f\b[^>]*?\bt="(?:shared|array)"[^>]*?\bref="\$?[A-Z]{1,3}\$?(\d+)(?::\$?[A-Z]{1,3}\$?(\d+))?"'
+                           rb'|<f\b[^>]*?\bref="\$?[A-Z]{1,3}\$?(\d+)(?::\$?[A-Z]{1,3}\$?(\d+))?"[^>]*?\bt="(?:shared|array)"')
+
+
+def formula_groups(xml: bytes) -> list[tuple[int, int]]:
+    """(first row, last row) of every shared or array formula of a worksheet part.
+
+    A group's cells only make sense together: the dependents of a shared formula carry no
+    formula of their own, only the anchor's number. A cut must not pass through one
+    (see :func:`safe_tail`)."""
+    if b't="shared"' not in xml and b't="array"' not in xml:
+        return []
+    out = []
+    for m in FORMULA_RANGE.finditer(xml):
+        first, last = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        out.append((int(first), int(last or first)))
+    return out
+
+
+def safe_tail(groups: list[tuple[int, int]], keep_head: int, tail_start: int) -> int:
+    """``tail_start`` moved up so that no formula group is split between the rows openpyxl
+    gets and the rows that are copied (openpyxl turns a group it holds into single formulas,
+    which orphans copied members, and cannot read members whose anchor it does not hold)."""
+    moved = tail_start
+    for first, last in groups:
+        inside = [keep_head < first < moved, keep_head < last < moved]
+        if any(inside) and not all(inside) or (first <= keep_head and last > keep_head and moved > keep_head + 1):
+            moved = min(moved, first)
+    return moved if moved == tail_start else safe_tail(groups, keep_head, moved)
 
 
 def splice(written: bytes, original: SheetRows, keep_head: int, tail_start: int,
@@ -113,13 +147,23 @@ def _declare_namespaces(head: bytes, original_head: bytes) -> bytes:
     tag = root.group(0)
     have = set(NS_DECL.findall(tag))
     extra = b"".join(m.group(0) for m in NS_DECL.finditer(orig.group(0)) if m.group(1) not in have)
-    ignorable = IGNORABLE.search(orig.group(0))
-    if ignorable and not IGNORABLE.search(tag):
-        extra += ignorable.group(0)
-    if not extra:
+    ignorable, have_ignorable = IGNORABLE.search(orig.group(0)), IGNORABLE.search(tag)
+    if ignorable:
+        tokens = _ignorable_tokens(ignorable.group(0))
+        if have_ignorable:  # both list prefixes to ignore: the written root lists them all
+            merged = _ignorable_tokens(have_ignorable.group(0))
+            merged += [t for t in tokens if t not in merged]
+            tag = tag[:have_ignorable.start()] + b' mc:Ignorable="' + b" ".join(merged) + b'"' + tag[have_ignorable.end():]
+        else:
+            extra += ignorable.group(0)
+    if not extra and tag == root.group(0):
         return head
     new_tag = tag[:-2] + extra + b"/>" if tag.endswith(b"/>") else tag[:-1] + extra + b">"
     return head[:root.start()] + new_tag + head[root.end():]
+
+
+def _ignorable_tokens(attribute: bytes) -> list[bytes]:
+    return attribute.split(b'"')[1].split()
 
 
 def _widen_dimension(head: bytes, original_head: bytes, last_row: int) -> bytes:
@@ -167,6 +211,15 @@ def formula_cells(xml: bytes) -> dict[tuple[int, int], str]:
         if text:
             out[(int(m.group(2)), column_index_from_string(m.group(1).decode()))] = "=" + text
     return out
+
+
+def error_cells(xml: bytes) -> dict[tuple[int, int], str]:
+    """(row, column) → the error shown (#N/A, #REF!, …) of cells holding an error value and no
+    formula. calamine reads them as empty; a rewritten row must keep them, as text."""
+    if b't="e"' not in xml:
+        return {}
+    return {(int(m.group(2)), column_index_from_string(m.group(1).decode())): m.group(3).decode("utf-8", "replace")
+            for m in ERROR_CELL.finditer(xml) if not FORMULA.search(m.group(0))}
 
 
 def _parse_cell(xml: bytes):
