@@ -586,7 +586,7 @@ class LedgerStore(RecordStore):
         for spec in specs:
             ws = wb[spec.name] if spec.name in wb.sheetnames else wb.create_sheet(spec.name)
             first = find_layout(ws, spec).first_data_row
-            write_records(ws, spec, getattr(ledger, spec.attr), unchanged=keep[spec.name] - first)
+            write_records(ws, spec, getattr(ledger, spec.attr), unchanged=max(keep[spec.name] - first, 0))
             written[spec.name] = [(first + i, c) for i, c in enumerate(contents[spec.name])]
         if highlights is not None:
             marked = highlight_formats(wb)
