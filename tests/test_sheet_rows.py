@@ -267,7 +267,9 @@ def test_saving_twice_through_one_store(long_ledger: Path):
     assert [c.new for c in LedgerStore(long_ledger).load()[0].changelog][-3:] == ["59", "70", "71"]
 
 
-def test_feedback_formula_in_a_user_column_is_kept(tmp_path: Path):
+@pytest.fixture
+def counted_feedback(tmp_path: Path) -> Path:
+    """A ledger with 5 反馈记录 rows and a user column 字数 of formulas =LEN(E2)…=LEN(E6)."""
     path = tmp_path / "台账.xlsx"
     create_ledger(path, 2024, now=NOW)
     store = LedgerStore(path)
@@ -281,7 +283,11 @@ def test_feedback_formula_in_a_user_column_is_kept(tmp_path: Path):
     for r in range(2, 7):
         ws[f"M{r}"] = f"=LEN(E{r})"
     wb.save(path)
+    return path
 
+
+def test_feedback_formula_in_a_user_column_is_kept(counted_feedback: Path):
+    path = counted_feedback
     store = LedgerStore(path)
     led, _ = store.load()
     assert led.feedback[0].extras["字数"] == "=LEN(E2)"
@@ -354,21 +360,10 @@ def test_a_cut_never_splits_a_formula_group(groups, cut, moved):
     assert safe_tail(groups, *cut) == moved
 
 
-def test_shared_formulas_across_the_cut_stay_whole(tmp_path: Path):
+def test_shared_formulas_across_the_cut_stay_whole(counted_feedback: Path):
     """Excel stores a formula filled down as one shared formula: the dependents hold only the
     anchor's number. A change in the middle of the group must not leave them without it."""
-    path = tmp_path / "台账.xlsx"
-    create_ledger(path, 2024, now=NOW)
-    store = LedgerStore(path)
-    led, _ = store.load()
-    led.feedback = [Feedback(task_id="2024-ZD-001", period="2024Q1", unit="区教育局", completion="未完成",
-                             progress=f"进展{i}") for i in range(5)]
-    store.save(led, now=NOW)
-    wb = openpyxl.load_workbook(path)
-    wb["反馈记录"]["M1"] = "字数"
-    for r in range(2, 7):
-        wb["反馈记录"][f"M{r}"] = f"=LEN(E{r})"
-    wb.save(path)
+    path = counted_feedback
     part = sheet_part(path, "反馈记录")
     xml = read_part(path, part)
     xml = xml.replace(b"<f>LEN(E2)</f>", b'<f t="shared" ref="M2:M6" si="0">LEN(E2)</f>')

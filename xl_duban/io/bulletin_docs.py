@@ -29,8 +29,8 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from ..domain.cells import date_text
 from ..domain.bulletin import Bulletin, Item, leaders_of, task_short
 from ..domain.models import LightColor
-from .ledger_store import HEADER_FILL, print_setup, write_cell
-from .views import LIGHT_FILLS, Stamps, _fresh_sheet, fit_row_height
+from .ledger_store import HEADER_FILL, Stamps, print_setup, write_cell
+from .views import LIGHT_FILLS, _fresh_sheet, fit_row_height
 
 RED = RGBColor(0xC0, 0x00, 0x00)
 TITLE_FONT, BODY_FONT, HEADING_FONT, KAI_FONT = "方正小标宋简体", "仿宋_GB2312", "黑体", "楷体_GB2312"

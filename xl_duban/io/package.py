@@ -349,24 +349,30 @@ class Package:
         return out
 
     def to_bytes(self, pieces: dict[str, list[bytes]] | None = None) -> bytes:
-        """The package as a zip; ``pieces`` gives parts as lists of byte strings, written one
-        after the other (a big sheet is never joined into one more copy of itself)."""
+        """The package as a zip (see :func:`zip_parts`)."""
         if self.types_changed:
             self.parts[CT_PART] = self._types_xml()
-        pieces = pieces or {}
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-            names = [CT_PART] + [n for n in self.parts if n != CT_PART]
-            for name in names:
-                if name in pieces:
-                    info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
-                    info.compress_type = zipfile.ZIP_DEFLATED
-                    with zf.open(info, "w") as fh:
-                        for piece in pieces[name]:
-                            fh.write(piece)
-                elif name in self.parts:
-                    zf.writestr(name, self.parts[name])
-        return buf.getvalue()
+        return zip_parts(self.parts, pieces=pieces)
+
+
+def zip_parts(parts: dict[str, bytes], *, pieces: dict[str, list[bytes]] | None = None,
+              compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """``parts`` as a zip, content types first (as office suites write it). ``pieces`` gives
+    parts as lists of byte strings, written one after the other (a big sheet is never joined
+    into one more copy of itself)."""
+    pieces = pieces or {}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression) as zf:
+        for name in [CT_PART] + [n for n in parts if n != CT_PART]:
+            if name in pieces:
+                info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+                info.compress_type = compression
+                with zf.open(info, "w") as fh:
+                    for piece in pieces[name]:
+                        fh.write(piece)
+            elif name in parts:
+                zf.writestr(name, parts[name])
+    return buf.getvalue()
 
 
 def _load(source: Source) -> bytes:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from copy import copy
-
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
@@ -11,7 +9,7 @@ from openpyxl.utils import get_column_letter
 from ..domain.models import LightColor, LightRecord, Task, TaskKind
 from ..domain.periods import periods_of_year
 from ..domain.schema import OVERVIEW_SHEET
-from .ledger_store import HEADER_FILL, HEADER_FONT, print_setup, write_cell
+from .ledger_store import HEADER_FILL, HEADER_FONT, Stamps, print_setup, write_cell
 
 LIGHT_FILLS = {
     LightColor.green.value: PatternFill("solid", fgColor="FFC6EFCE"),
@@ -39,26 +37,6 @@ def fit_row_height(ws, row: int, widths: dict[int, float], line_height: float = 
     """Set a row's height to fit its wrapped cells (office suites do not re-measure on open)."""
     lines = max((text_lines(str(ws.cell(row, col).value or ""), width) for col, width in widths.items()), default=1)
     ws.row_dimensions[row].height = line_height * max(lines, 1) + 2
-
-
-class Stamps:
-    """Cell formats made once and stamped on many cells. openpyxl looks every format
-    attribute up in the workbook's tables when it is set (~30 µs a cell); a province's
-    亮灯总览 has 20,000 cells in a handful of formats."""
-
-    def __init__(self) -> None:
-        self._made: dict = {}
-
-    def apply(self, cell, key, **formats) -> None:
-        """Give ``cell`` (not formatted yet) the formats named ``key``: ``formats`` the first
-        time, a copy of what they made afterwards."""
-        made = self._made.get(key)
-        if made is not None:
-            cell._style = copy(made)
-            return
-        for name, value in formats.items():
-            setattr(cell, name, value)
-        self._made[key] = copy(cell._style)
 
 
 def _fresh_sheet(wb: Workbook, name: str):
