@@ -124,15 +124,21 @@ def log(i: int) -> ChangeLogEntry:
                           new=str(i), source="test")
 
 
-@pytest.fixture
-def long_ledger(tmp_path: Path) -> Path:
-    """A ledger with 60 变更日志 rows, one of them formatted by the clerk."""
-    path = tmp_path / "台账.xlsx"
+def ledger_with(path: Path, **records) -> Path:
+    """A new ledger at ``path`` holding ``records`` (sheet attribute → records), saved once."""
     create_ledger(path, 2024, now=NOW)
     store = LedgerStore(path)
     led, _ = store.load()
-    led.changelog = [log(i) for i in range(60)]
+    for attr, rows in records.items():
+        setattr(led, attr, rows)
     store.save(led, now=NOW)
+    return path
+
+
+@pytest.fixture
+def long_ledger(tmp_path: Path) -> Path:
+    """A ledger with 60 变更日志 rows, one of them formatted by the clerk."""
+    path = ledger_with(tmp_path / "台账.xlsx", changelog=[log(i) for i in range(60)])
     wb = openpyxl.load_workbook(path)
     wb["变更日志"]["B10"].font = Font(bold=True, color="FFC00000")  # the clerk marks a row
     wb["变更日志"]["J10"] = "备查"  # and writes beside the table
@@ -270,13 +276,9 @@ def test_saving_twice_through_one_store(long_ledger: Path):
 @pytest.fixture
 def counted_feedback(tmp_path: Path) -> Path:
     """A ledger with 5 反馈记录 rows and a user column 字数 of formulas =LEN(E2)…=LEN(E6)."""
-    path = tmp_path / "台账.xlsx"
-    create_ledger(path, 2024, now=NOW)
-    store = LedgerStore(path)
-    led, _ = store.load()
-    led.feedback = [Feedback(task_id="2024-ZD-001", period="2024Q1", unit="区教育局", completion="未完成",
-                             progress=f"进展{i}") for i in range(5)]
-    store.save(led, now=NOW)
+    path = ledger_with(tmp_path / "台账.xlsx", feedback=[
+        Feedback(task_id="2024-ZD-001", period="2024Q1", unit="区教育局", completion="未完成", progress=f"进展{i}")
+        for i in range(5)])
     wb = openpyxl.load_workbook(path)
     ws = wb["反馈记录"]
     ws["M1"] = "字数"
@@ -313,12 +315,7 @@ def test_any_changes_read_back_exactly(tmp_path_factory, steps):
     """Saves of appended, edited and deleted rows and of highlights, in any order: a fresh
     store and openpyxl (an independent reader) both read back exactly what was saved, and
     exactly the cells findings point at carry the highlight."""
-    path = tmp_path_factory.mktemp("prop") / "台账.xlsx"
-    create_ledger(path, 2024, now=NOW)
-    store = LedgerStore(path)
-    led, _ = store.load()
-    led.changelog = [log(i) for i in range(30)]
-    store.save(led, now=NOW)
+    path = ledger_with(tmp_path_factory.mktemp("prop") / "台账.xlsx", changelog=[log(i) for i in range(30)])
     for save in steps:
         store = LedgerStore(path)
         led, _ = store.load()

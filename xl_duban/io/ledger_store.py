@@ -25,7 +25,6 @@ from typing import Any, Callable, Collection, Iterable, Sequence
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.cell.rich_text import CellRichText
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, range_boundaries
@@ -72,8 +71,6 @@ def _is_macro(path: Path) -> bool:
 
 # -- cell conversion -------------------------------------------------------------------------------
 def _from_cell(kind: str, value: Any) -> Any:
-    if isinstance(value, CellRichText):  # contract columns hold plain text; runs of fonts are not data
-        value = str(value)
     if kind == "text":
         return cell_text(value)
     if kind == "list":
@@ -264,21 +261,10 @@ def _ensure_table(ws, spec: SheetSpec, headers: list[str], nrows: int, layout: L
 
 
 # -- records -----------------------------------------------------------------------------------------------
-def read_records(ws, spec: SheetSpec, file: str) -> tuple[list[Record], list[Finding]]:
-    """Records of one openpyxl sheet (see :func:`records_from_grid`)."""
-    layout = find_layout(ws, spec)
-    rows: list[list[Any]] = []
-    formulas: set[tuple[int, int]] = set()
-    for r, cells in enumerate(ws.iter_rows(min_row=1), 1):
-        rows.append([c.value for c in cells])
-        formulas.update((r, col) for col, c in enumerate(cells, 1) if c.data_type == "f")
-    return records_from_grid(rows, spec, file, layout, formulas)
-
-
 def records_from_grid(rows: Sequence[Sequence[Any]], spec: SheetSpec, file: str, layout: Layout,
                       formulas: Collection[tuple[int, int]] = ()) -> tuple[list[Record], list[Finding]]:
-    """Records of one data sheet given as values (row 1 first; any reader: openpyxl, calamine,
-    a live Excel book): contract columns by header, the rest kept as extras. ``formulas`` are
+    """Records of one data sheet given as values (row 1 first; any reader: calamine for the
+    file, a live Excel book, a worksheet function's range): contract columns by header, the rest kept as extras. ``formulas`` are
     the (row, column) cells holding a formula, kept as formulas in user columns."""
     headers = grid_headers(rows, layout)
     keys = _extra_keys(headers)
