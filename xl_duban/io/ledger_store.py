@@ -692,7 +692,8 @@ class Stub:
         if name not in self.cuts:
             return None
         keep_head, tail_start = self.cuts[name]
-        return (keep_head + 1, tail_start) if self.rows[name].between(keep_head + 1, tail_start) else None
+        start, end = self.rows[name].span(keep_head + 1, tail_start)
+        return (keep_head + 1, tail_start) if start < end else None
 
     def clear_marks(self, name: str, wb, marked: set[int]) -> None:
         """Clear the finding highlight in the copied rows too (:func:`clear_highlights` does
@@ -700,7 +701,7 @@ class Stub:
         and the findings' comments on them are removed."""
         middle = self._middle(name)
         pattern = style_pattern(marked)
-        if middle is None or pattern is None or not pattern.search(self.rows[name].between(*middle)):
+        if middle is None or pattern is None or not pattern.search(self.rows[name].xml, *self.rows[name].span(*middle)):
             return
         no_fill = wb._fills.add(PatternFill(fill_type=None))
         self.restyles[name] = {index: _with_fill(wb, index, no_fill) for index in marked}

@@ -68,10 +68,15 @@ class SheetRows:
             raise UnusualSheet("rows out of order")
         self.starts = [s for _, s in found] + [end]  # offsets in ``xml``; the last one ends the rows
 
+    def span(self, first: int, stop: int) -> tuple[int, int]:
+        """Offsets in the XML of the rows numbered ``first`` ≤ r < ``stop`` (equal when none)."""
+        i, j = bisect_left(self.numbers, first), bisect_left(self.numbers, stop)
+        return (self.starts[i], self.starts[j]) if i < j else (0, 0)
+
     def between(self, first: int, stop: int) -> bytes:
         """The rows numbered ``first`` ≤ r < ``stop``, as they stand in the XML."""
-        i, j = bisect_left(self.numbers, first), bisect_left(self.numbers, stop)
-        return self.xml[self.starts[i]:self.starts[j]] if i < j else b""
+        start, end = self.span(first, stop)
+        return self.xml[start:end]
 
     @property
     def last_row(self) -> int:
