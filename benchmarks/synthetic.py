@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Callable
 
 from xl_duban.domain.bulletin import Bulletin, build_bulletin
-from xl_duban.domain.collecting import FEEDBACK_FIELDS, Checked, ReturnedFile, merge_returns
+from xl_duban.domain.collecting import FEEDBACK_FIELDS, Checked, ReturnedFile, SubmissionIndex, merge_returns
 from xl_duban.domain.importing import RawRow, RawTable, map_task_table, map_unit_table, merge_tasks, merge_units
 from xl_duban.domain.issuing import (Form, IssuedWorkbook, IssueRow, file_name as issue_file_name, make_issue_id, recipients,
                                      target_columns, targets_label)
@@ -251,8 +251,9 @@ def _import(ledger: Ledger, scale: Scale, now: datetime) -> dict:
 
 
 def _issue_records(ledger: Ledger, label: str, units, issued_at: datetime, due_day: date) -> None:
+    submissions = SubmissionIndex(ledger.submissions)
     for unit in units:
-        _record_issue(ledger, label, unit, issued_at, due_day)
+        _record_issue(ledger, submissions, label, unit, issued_at, due_day)
     for row in ledger.submissions:
         if row.period == label and row.issued_at == issued_at:
             row.send_status = "已生成邮件"  # duban send --eml

@@ -116,6 +116,23 @@ def test_accepts_exactly_the_typed_values_and_a_second_run_changes_nothing(issue
     assert ledger.read_bytes() == before
 
 
+def test_typed_line_breaks_are_unified_and_stray_control_characters_dropped(issued, tmp_path):
+    """Text pasted from other programs brings \\r line ends and control characters (C0, DEL,
+    C1); the ledger keeps what a clerk sees: \\n line breaks, no invisible characters, no
+    spaces at either end. Plain answers in the same file are kept exactly."""
+    ledger, workbook, ids = issued
+    answers = answers_for(ids)
+    answers[ids[0]]["进展情况"] = "  第一行\r\n第二行\r第三行\x7f  "
+    answers[ids[1]]["存在问题及原因分析"] = "审批\x85周期\x9f长\t（待省厅）"
+    back = received(fill_return(workbook, tmp_path / "收件" / workbook.name, answers), ON_TIME)
+    outcome = collect_returns(ledger, [back.parent], now=COLLECT_AT)
+    assert outcome.summary["accepted"] == 1, [f.text() for f in outcome.findings if f.level.value == "错误"]
+    rows = {r[0]: r for r in feedback_rows(ledger)}
+    assert rows[ids[0]][3] == "第一行\n第二行\n第三行"
+    assert rows[ids[1]][4] == "审批周期长\t（待省厅）"
+    assert rows[ids[1]][3] == "园区规划已报批，尚未批复。"
+
+
 def test_a_newer_return_replaces_the_older_and_the_old_values_are_logged(issued, tmp_path):
     ledger, workbook, ids = issued
     first, second = answers_for(ids), answers_for(ids)

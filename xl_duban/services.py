@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -20,8 +21,8 @@ from typing import Callable, Iterable, Protocol
 
 from .domain.findings import Finding, count_by_level, error, has_errors, info, warning
 from .domain.cells import parse_cell_date
-from .domain.collecting import (Checked, CollectContext, ReturnedFile, check_return, merge_returns, missing_returns,
-                                submission_of)
+from .domain.collecting import (Checked, CollectContext, ReturnedFile, SubmissionIndex, check_return, merge_returns,
+                                missing_returns)
 from .domain.importing import RawTable, map_prose, map_task_table, map_unit_table, merge_tasks, merge_units, detect_year
 from .domain.lights import LightRules, light_tasks
 from .domain.issuing import (Form, IssueIndex, build_issue, build_targets_issue, file_name as issue_file_name, file_safe, recipients,
@@ -477,6 +478,7 @@ def issue_workbooks(ledger_path: Path, period_text: str, out_dir: Path, *, now: 
     directory = UnitDirectory(ledger.units)
     written: list[dict] = []
     index = IssueIndex.of(ledger) if period is not None else None  # feedback forms only
+    submissions = SubmissionIndex(ledger.submissions)
     for n, (unit, tasks) in enumerate(by_unit.items(), 1):
         if progress:
             progress(f"生成 {unit}", n - 1, len(by_unit))
@@ -492,7 +494,7 @@ def issue_workbooks(ledger_path: Path, period_text: str, out_dir: Path, *, now: 
         archived.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, archived)  # send attaches the archived copy, wherever --out was
         written.append({"unit": unit, "file": str(path), "tasks": len(tasks), "issue_id": issue.issue_id})
-        _record_issue(ledger, label, unit, now, due_day)
+        _record_issue(ledger, submissions, label, unit, now, due_day)
     if progress:
         progress("保存台账", len(by_unit), len(by_unit))
     if not by_unit:
@@ -746,10 +748,7 @@ def _collect(store: Store, inboxes: list[Path], now: datetime, only: str | None,
             continue
         seen.add(digest)
         fresh.append((item, digest))
-    report_read = (lambda done: progress("读取并检查反馈表", done, len(fresh))) if progress else None
-    read = pool.map(read_returned, [(item, digest, COLLECT_SHEETS) for item, digest in fresh], report_read)
-    for (item, digest), (ok, value) in zip(fresh, read):
-        result = check_return(value, ctx) if ok else _unreadable(item, digest, value)
+    for (item, _digest), result in zip(fresh, read_and_check(fresh, ctx, pool, progress)):
         if only and result.issue is not None and result.issue.period != only:
             skipped += 1  # left for the collect of its own period
             continue
@@ -789,6 +788,20 @@ def _collect(store: Store, inboxes: list[Path], now: datetime, only: str | None,
     ledger.validation = _findings_to_rows(findings)
     store.save(ledger, now=now, views=[lambda wb: write_collection_report(wb, title, report)])
     return Outcome(summary=summary, findings=findings)
+
+
+def read_and_check(fresh: list[tuple[Incoming, str]], ctx: CollectContext, pool: ReadPool,
+                   progress: Progress | None = None) -> list[Checked]:
+    """The verdict on each (file, hash), in order: read behind the readers' wall, then checked
+    here, each file as soon as it is read while the readers go on with the next ones."""
+    results: list[Checked] = [None] * len(fresh)  # type: ignore[list-item]  # every slot is filled below
+    with closing(pool.completed(read_returned, [(item, digest, COLLECT_SHEETS) for item, digest in fresh])) as read:
+        for done, (index, (ok, value)) in enumerate(read, 1):
+            item, digest = fresh[index]
+            results[index] = check_return(value, ctx) if ok else _unreadable(item, digest, value)
+            if progress:
+                progress("读取并检查反馈表", done, len(fresh))
+    return results
 
 
 def _unreadable(item: Incoming, digest: str, exc: UnreadableFile) -> Checked:
@@ -938,12 +951,13 @@ def publish_bulletin(ledger_path: Path, period_text: str, out_dir: Path, *, now:
     return Outcome(summary=summary, findings=[*findings, *f1, *f2])
 
 
-def _record_issue(ledger: Ledger, period: str, unit: str, now: datetime, due_day: date) -> None:
+def _record_issue(ledger: Ledger, submissions: SubmissionIndex, period: str, unit: str, now: datetime,
+                  due_day: date) -> None:
     """Create or refresh the 报送情况 row of (period, unit): issued now, not yet sent or returned."""
-    row = submission_of(ledger, period, unit)
+    row = submissions.get(period, unit)
     if row is None:
         row = Submission(period=period, unit=unit)
-        ledger.submissions.append(row)
+        submissions.add(row)
     elif row.issued_at:
         ledger.changelog.append(ChangeLogEntry(time=now, action="下发", object=unit, field=f"{period}下发时间",
                                                old=str(row.issued_at), new=now.isoformat(sep=" "), source="duban issue"))

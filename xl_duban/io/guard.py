@@ -6,8 +6,9 @@ Two layers, both adapters:
 * :func:`inspect_package` looks at a file's container without parsing any cell: a zip whose
   parts would inflate past :data:`MAX_UNPACKED` or by more than :data:`MAX_RATIO` (a zip
   bomb), an XML part declaring a DOCTYPE (entity expansion, external entities — Office never
-  writes one), an encrypted Office file. It also lists the cells holding a formula, so collect
-  can refuse them by location rather than trust a cached value nobody can see.
+  writes one), an encrypted Office file. Asked for a sheet, it then finds the cells holding a
+  formula, so collect can refuse them by location rather than trust a cached value nobody
+  can see.
 * :class:`ReadWorker` parses in a separate process with a memory ceiling and a time limit per
   file, so a workbook crafted to exhaust memory or CPU (a sheet declaring a million rows of
   cells, a parser bug) costs one quarantined file, never the collect run.
@@ -21,13 +22,16 @@ import pickle
 import posixpath
 import queue
 import re
+import struct
 import subprocess
 import sys
 import threading
 import zipfile
+import zlib
+from contextlib import closing
 from dataclasses import dataclass, field
-from typing import Callable
-from xml.etree import ElementTree
+from typing import Callable, Iterator
+from xml.parsers import expat
 
 from ..domain.cells import column_index
 from .read_worker import HEADER, read_exactly
@@ -46,18 +50,43 @@ FORMULA = re.compile(rb"<f[\s>/]")
 # a cell (not an empty <c …/>) whose own content holds an <f>: the search stops at its </c> or
 # at the next cell, so an empty cell before a formula cell is not taken for it
 CELL_WITH_FORMULA = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*(?<!/)>(?:(?!</c>|<c\b).){0,4000}?<f[\s>/]', re.S)
-NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+UNZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, zlib.error)
 
 
 @dataclass
 class Inspection:
-    """What the container says before any cell is parsed."""
+    """What the container says before any cell is parsed; the formula cells of a sheet are
+    looked up when asked for (:meth:`formula_cells`)."""
 
-    formulas: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # sheet name → (row, col), 1-based
+    archive: zipfile.ZipFile | None = None  # an .xlsx/.xlsm package; None for other formats
+    data: bytes = b""
+    _sheets: dict[str, str] | None = field(default=None, repr=False)  # sheet name → part
+
+    def formula_cells(self, sheet: str) -> list[tuple[int, int]]:
+        """``(row, col)``, 1-based, of the cells of ``sheet`` holding a formula.
+
+        Only that sheet's XML is inflated (collect asks for the one holding the table), in
+        full and never past its declared size. Raises :class:`UnreadableFile`."""
+        if self.archive is None:
+            return []
+        if self._sheets is None:
+            self._sheets = _sheet_parts(self.archive, self.data)
+        try:
+            member = self.archive.getinfo(self._sheets.get(sheet, ""))
+        except KeyError:
+            return []
+        try:
+            body = _read_member(self.archive, member, self.data)
+        except UNZIP_ERRORS as exc:
+            raise UnreadableFile(f"文件已损坏，无法解压（{type(exc).__name__}）") from exc
+        if not FORMULA.search(body):
+            return []
+        return [(int(row), column_index(col.decode())) for col, row in CELL_WITH_FORMULA.findall(body)]
 
 
 def inspect_package(data: bytes) -> Inspection:
-    """Refuse containers that are dangerous to parse; list formula cells of an .xlsx/.xlsm.
+    """Refuse containers that are dangerous to parse, before any parser sees them.
 
     Raises :class:`UnreadableFile` with the reason in Chinese. Files that are neither a zip
     nor an OLE container are left to the parser, which refuses them itself.
@@ -81,47 +110,127 @@ def inspect_package(data: bytes) -> Inspection:
     for m in members:
         if m.file_size > RATIO_FLOOR and m.file_size > MAX_RATIO * max(m.compress_size, 1):
             raise UnreadableFile(f"文件部件“{m.filename}”压缩比异常（{m.file_size // max(m.compress_size, 1)} 倍），疑似压缩炸弹")
-    parts: dict[str, bytes] = {}
     try:
         for m in members:
-            if m.filename.endswith((".xml", ".rels", ".vml")):
-                body = _read_member(archive, m)
-                if b"<!" in body and DOCTYPE.search(body):  # anywhere: a long comment may come before it
-                    raise UnreadableFile(f"文件部件“{m.filename}”含有 XML 实体声明（DOCTYPE），正常的 Excel 文件不会包含，已拒收")
-                parts[m.filename] = body
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
+            if m.filename.endswith((".xml", ".rels", ".vml")) and _declares_doctype(archive, m, data):
+                raise UnreadableFile(f"文件部件“{m.filename}”含有 XML 实体声明（DOCTYPE），正常的 Excel 文件不会包含，已拒收")
+    except UNZIP_ERRORS as exc:
         raise UnreadableFile(f"文件已损坏，无法解压（{type(exc).__name__}）") from exc
-    return Inspection(formulas=_formula_cells(parts))
+    return Inspection(archive, data)
 
 
-def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
+# the prolog of an XML document: byte-order mark, declaration, processing instructions, comments
+PROLOG = re.compile(rb"(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.S)
+HEAD = 1024
+
+
+def _declares_doctype(archive: zipfile.ZipFile, member: zipfile.ZipInfo, data: bytes) -> bool:
+    """Whether the part declares a DOCTYPE (the door to entity expansion and external entities).
+
+    XML allows a DOCTYPE only in the prolog, before the root element, so only that much of
+    the part is inflated: its first kilobyte, or all of it when comments or processing
+    instructions run on past that. Anything after the root element's start is content,
+    which no parser takes for a declaration."""
+    head = _head(archive, member, data)
+    verdict = _prolog_verdict(head, complete=len(head) < HEAD)
+    if verdict is None:
+        verdict = _prolog_verdict(_read_member(archive, member, data), complete=True)
+    return verdict
+
+
+def _prolog_verdict(text: bytes, *, complete: bool) -> bool | None:
+    """True for a DOCTYPE after the prolog, False for anything else; None when ``text`` (not
+    the whole part) ends before the prolog does."""
+    rest = text[PROLOG.match(text).end():][:16]
+    if DOCTYPE.match(rest):
+        return True
+    if not complete and (len(rest) < 16 or rest.startswith((b"<!--", b"<?"))):
+        return None
+    return False
+
+
+def _head(archive: zipfile.ZipFile, member: zipfile.ZipInfo, data: bytes) -> bytes:
+    """The first :data:`HEAD` bytes of a member (fewer when it is shorter)."""
+    raw = _plain_raw(member, data)
+    if raw is None:
+        with archive.open(member) as fh:
+            return fh.read(HEAD)
+    if member.compress_type == zipfile.ZIP_STORED:
+        return raw[:HEAD]
+    return zlib.decompressobj(-zlib.MAX_WBITS).decompress(raw, HEAD)
+
+
+def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, data: bytes) -> bytes:
     """A member's bytes, never more than its declared size (a lying header cannot inflate us)."""
-    with archive.open(member) as fh:
-        body = fh.read(member.file_size + 1)
+    raw = _plain_raw(member, data)
+    if raw is None:
+        with archive.open(member) as fh:
+            body = fh.read(member.file_size + 1)
+    elif member.compress_type == zipfile.ZIP_STORED:
+        body = raw
+    else:
+        body = zlib.decompressobj(-zlib.MAX_WBITS).decompress(raw, member.file_size + 1)
+        if len(body) < member.file_size:
+            raise EOFError(f"member {member.filename!r} ends before its declared size")
+        if len(body) == member.file_size and zlib.crc32(body) != member.CRC:
+            raise zipfile.BadZipFile(f"Bad CRC-32 for file {member.filename!r}")
     if len(body) > member.file_size:
         raise ValueError("member larger than declared")
     return body
 
 
-def _formula_cells(parts: dict[str, bytes]) -> dict[str, list[tuple[int, int]]]:
-    """Sheet name → cells holding a formula, for an .xlsx/.xlsm package (empty for others)."""
-    workbook, rels = parts.get("xl/workbook.xml"), parts.get("xl/_rels/workbook.xml.rels")
-    if not workbook or not rels:
-        return {}
+LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # signature, version … crc, sizes, name and extra lengths
+
+
+def _plain_raw(member: zipfile.ZipInfo, data: bytes) -> bytes | None:
+    """The compressed bytes of a plain member — stored or deflated, not encrypted, its local
+    header agreeing with the directory — to inflate straight from ``data`` (zipfile's own
+    reader costs more than the inflating, on the small parts of a unit's form). None for any
+    other member, which is then read through zipfile: it raises on what it cannot read."""
+    if member.flag_bits & 0x1 or member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return None
+    offset = member.header_offset
+    if offset < 0 or offset + LOCAL_HEADER.size > len(data):
+        return None
+    signature, *_fields, name_length, extra_length = LOCAL_HEADER.unpack_from(data, offset)
+    name = member.orig_filename.encode("utf-8" if member.flag_bits & 0x800 else "cp437", "replace")
+    if signature != b"PK\x03\x04" or data[offset + LOCAL_HEADER.size:offset + LOCAL_HEADER.size + name_length] != name:
+        return None
+    start = offset + LOCAL_HEADER.size + name_length + extra_length
+    raw = data[start:start + member.compress_size]
+    return raw if len(raw) == member.compress_size else None
+
+
+def _sheet_parts(archive: zipfile.ZipFile, data: bytes) -> dict[str, str]:
+    """Sheet name → its part in the package (empty when the workbook part is missing)."""
     try:
-        targets = {r.get("Id"): r.get("Target", "") for r in ElementTree.fromstring(rels)}
-        sheets = [(s.get("name", ""), s.get(NS_REL)) for s in ElementTree.fromstring(workbook).iter()
-                  if s.tag.endswith("}sheet")]
-    except ElementTree.ParseError as exc:
+        workbook = _read_member(archive, archive.getinfo("xl/workbook.xml"), data)
+        rels = _read_member(archive, archive.getinfo("xl/_rels/workbook.xml.rels"), data)
+    except KeyError:
+        return {}
+    except UNZIP_ERRORS as exc:
+        raise UnreadableFile(f"文件已损坏，无法解压（{type(exc).__name__}）") from exc
+    try:
+        targets = {r.get("Id"): r.get("Target", "") for r in _elements(rels, "Relationship")}
+        sheets = [(s.get("name", ""), s.get(NS_REL)) for s in _elements(workbook, "sheet")]
+    except expat.ExpatError as exc:
         raise UnreadableFile("文件已损坏（工作簿结构无法解析）") from exc
-    out: dict[str, list[tuple[int, int]]] = {}
+    out: dict[str, str] = {}
     for name, rid in sheets:
         target = targets.get(rid, "")
-        path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-        body = parts.get(path, b"")
-        if FORMULA.search(body):
-            out[name] = [(int(row), column_index(col.decode())) for col, row in CELL_WITH_FORMULA.findall(body)]
+        out[name] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
     return out
+
+
+def _elements(xml: bytes, local: str) -> list[dict[str, str]]:
+    """The attributes of every element named ``local`` (in any namespace), read with expat
+    directly: building an ElementTree costs several times as much, twice per returned file.
+    A namespaced attribute is keyed ``uri}name``, as :data:`NS_REL`."""
+    found: list[dict[str, str]] = []
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.StartElementHandler = lambda name, attrs: found.append(attrs) if name.rpartition("}")[2] == local else None
+    parser.Parse(xml, True)
+    return found
 
 
 # -- parsing behind a wall ---------------------------------------------------------------------------
@@ -154,46 +263,79 @@ class ReadWorker:
 
     def call(self, fn, *args):
         """``fn(*args)`` in the reading process; its own exceptions (UnreadableFile) pass through."""
-        proc = self._proc or self._start()
-        data = pickle.dumps((fn, args))
+        ((ok, value),) = self.results(fn, [args])
+        if ok:
+            return value
+        raise value
+
+    def results(self, fn, calls: list[tuple]) -> Iterator[tuple[bool, object]]:
+        """``fn(*args)`` for every ``args`` of ``calls``, in order: ``(True, value)``, or
+        ``(False, UnreadableFile)`` for a call that overran its time, crashed the process or
+        ran out of memory; any other exception of ``fn`` is raised.
+
+        The calls go in one request and the process answers each as soon as it is done, so it
+        never waits for this side between files; the time limit still runs per call, from the
+        previous answer. After a failure the calls not yet answered go to a fresh process.
+        """
+        pending = list(calls)
+        answered = 0
         try:
-            proc.stdin.write(HEADER.pack(len(data)) + data)
-            proc.stdin.flush()
+            while pending:
+                answered = 0
+                proc = self._proc or self._start()
+                data = pickle.dumps((fn, pending))
+                try:
+                    proc.stdin.write(HEADER.pack(len(data)) + data)
+                    proc.stdin.flush()
+                except OSError:  # the process is gone; its pump reports the end
+                    pass
+                for _args in pending:
+                    reply = self._answer()
+                    answered += 1
+                    if isinstance(reply, UnreadableFile):
+                        yield False, reply
+                        break
+                    ok, value = pickle.loads(reply)
+                    if ok:
+                        yield True, value
+                    elif isinstance(value, MemoryError):
+                        yield False, UnreadableFile(CRASHED)
+                    elif isinstance(value, UnreadableFile):
+                        yield False, value
+                    else:
+                        raise value
+                pending = pending[answered:]
+        finally:
+            if pending[answered:]:  # stopped early (an error, or the caller gave up): the answers still due are void
+                self._kill()
+
+    def _answer(self) -> bytes | UnreadableFile:
+        """The next answer, or the failure when none comes in time or the process ended."""
+        try:
             reply = self._replies.get(timeout=self.seconds)
         except queue.Empty:
             self._kill()
-            raise UnreadableFile(f"读取超过 {self.seconds:.0f} 秒仍未完成，文件结构异常或过大") from None
-        except OSError:
-            reply = None
+            return UnreadableFile(f"读取超过 {self.seconds:.0f} 秒仍未完成，文件结构异常或过大")
         if reply is None:
             self._kill()
-            raise UnreadableFile(CRASHED)
-        ok, value = pickle.loads(reply)
-        if ok:
-            return value
-        if isinstance(value, MemoryError):
-            raise UnreadableFile(CRASHED)
-        raise value
+            return UnreadableFile(CRASHED)
+        return reply
 
     def _kill(self) -> None:
+        """Stop the process at once; its pump closes the reply pipe when the end reaches it."""
         proc, self._proc = self._proc, None
         if proc is not None:
             proc.kill()
             proc.wait()
-            for stream in (proc.stdin, proc.stdout):
-                stream.close()
+            try:
+                proc.stdin.close()
+            except OSError:  # unsent request bytes meet a closed pipe: nothing is waiting for them
+                pass
 
     def close(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            if not proc.stdin.closed:
-                proc.stdin.close()  # the reader ends when its input ends
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            proc.stdout.close()
+        """End the reading process. It holds nothing worth a clean shutdown (it only ever reads),
+        so it is stopped at once rather than left to unwind its interpreter."""
+        self._kill()
 
 
 class ReadPool:
@@ -202,8 +344,11 @@ class ReadPool:
 
     Started early (:meth:`start`), their start-up (importing the readers, ~0.4 s) overlaps
     with whatever the command does meanwhile, such as loading the ledger; :meth:`map` then
-    keeps every process busy. Each process keeps :class:`ReadWorker`'s limits per file.
+    keeps every process busy, handing each a few files at a time (fewer as the list runs
+    out, so both finish together). Each process keeps :class:`ReadWorker`'s limits per file.
     """
+
+    MAX_BATCH = 16
 
     def __init__(self, size: int | None = None, *, seconds: float = READ_SECONDS, memory: int = READ_MEMORY) -> None:
         self.workers = [ReadWorker(seconds, memory) for _ in range(size or min(2, os.cpu_count() or 1))]
@@ -212,9 +357,6 @@ class ReadPool:
         return self
 
     def __exit__(self, *exc) -> None:
-        for worker in self.workers:  # all told to end first: their interpreters shut down side by side
-            if worker._proc is not None:
-                worker._proc.stdin.close()
         for worker in self.workers:
             worker.close()
 
@@ -229,48 +371,72 @@ class ReadPool:
         ``(False, UnreadableFile)`` per call. ``progress(done)`` is called in the calling
         thread as calls finish (a live Excel object may only be used from its own thread).
         Any other exception of ``fn`` is raised here once every process has stopped."""
-        jobs: queue.Queue = queue.Queue()
-        for index, args in enumerate(calls):
-            jobs.put((index, args))
+        results: list = [None] * len(calls)
+        with closing(self.completed(fn, calls)) as finished:
+            for done, (index, result) in enumerate(finished, 1):
+                results[index] = result
+                if progress:
+                    progress(done)
+        return results
+
+    def completed(self, fn, calls: list[tuple]) -> Iterator[tuple[int, tuple[bool, object]]]:
+        """``(index, result)`` of every call as it finishes, in the calling thread, so the
+        caller can work on one file's result while the processes read the next ones.
+        Close the iterator (``contextlib.closing``) when leaving the loop early: that stops
+        the processes' remaining work before the pool is used again."""
+        jobs = list(enumerate(calls))
+        taken = 0
+        lock = threading.Lock()
         finished: queue.Queue = queue.Queue()  # (index, result) per call; (None, exception) on failure
         stop = threading.Event()
+        threads_count = min(len(self.workers), max(len(calls), 1))
+
+        def take() -> list[tuple[int, tuple]]:
+            nonlocal taken
+            with lock:
+                size = min(self.MAX_BATCH, max(1, -(-(len(jobs) - taken) // (2 * threads_count))))
+                batch = jobs[taken:taken + size]
+                taken += len(batch)
+                return batch
 
         def work(worker: ReadWorker) -> None:
             while not stop.is_set():
-                try:
-                    index, args = jobs.get_nowait()
-                except queue.Empty:
+                batch = take()
+                if not batch:
                     return
+                answers = worker.results(fn, [args for _index, args in batch])
                 try:
-                    finished.put((index, (True, worker.call(fn, *args))))
-                except UnreadableFile as exc:
-                    finished.put((index, (False, exc)))
+                    for (index, _args), result in zip(batch, answers):
+                        finished.put((index, result))
+                        if stop.is_set():
+                            return
                 except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
                     finished.put((None, exc))
                     return
+                finally:
+                    answers.close()  # a batch left half-way stops its process
 
-        threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in self.workers[:max(len(calls), 1)]]
+        threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in self.workers[:threads_count]]
         for thread in threads:
             thread.start()
-        results: list = [None] * len(calls)
         failure: BaseException | None = None
         try:
-            for done in range(1, len(calls) + 1):
+            for _ in range(len(calls)):
                 index, result = finished.get()
                 if index is None:
                     failure = result
                     break
-                results[index] = result
-                if progress:
-                    progress(done)
-        except BaseException as exc:  # the progress callback failed (or Ctrl+C): stop the readers cleanly
+                yield index, result
+        except GeneratorExit:  # the caller left the loop
+            pass
+        except BaseException as exc:  # noqa: BLE001 - stop the readers cleanly, then raise
             failure = exc
-        stop.set()
-        for thread in threads:
-            thread.join()
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
         if failure is not None:
             raise failure
-        return results
 
 
 CRASHED = "读取时超出内存上限或读取程序异常退出，文件结构异常或过大"
@@ -280,10 +446,15 @@ PRELOAD = ("xl_duban.io.returns", "python_calamine")
 
 
 def _pump(stream, replies: queue.Queue) -> None:
-    """Move the reader's replies into a queue, so waiting for one can time out; None at the end."""
-    while True:
-        head = read_exactly(stream, HEADER.size)
-        body = read_exactly(stream, HEADER.unpack(head)[0]) if head else None
-        replies.put(body)
-        if body is None:
-            return
+    """Move the reader's replies into a queue, so waiting for one can time out; None at the
+    end, when the pipe is closed too."""
+    with stream:
+        while True:
+            try:
+                head = read_exactly(stream, HEADER.size)
+                body = read_exactly(stream, HEADER.unpack(head)[0]) if head else None
+            except (OSError, ValueError):
+                body = None
+            replies.put(body)
+            if body is None:
+                return

@@ -1,8 +1,9 @@
 """The reading process behind :class:`xl_duban.io.guard.ReadWorker` (``python -m xl_duban.io.read_worker LIMIT [MODULE…]``).
 
-It reads length-prefixed pickled ``(function, args)`` calls on stdin and answers on stdout,
-until stdin closes — which also happens when the command that started it is killed, so it
-never outlives its parent. Only our own processes speak on these pipes.
+It reads length-prefixed pickled requests ``(function, [args, …])`` on stdin and answers each
+call of a request on stdout as soon as it is done, until stdin closes — which also happens
+when the command that started it is killed, so it never outlives its parent. Only our own
+processes speak on these pipes.
 """
 
 from __future__ import annotations
@@ -48,16 +49,25 @@ def main() -> None:
         if body is None:
             return
         try:
-            fn, args = pickle.loads(body)
-            result = (True, fn(*args))
-        except BaseException as exc:  # noqa: BLE001 - every failure is reported to the caller
-            result = (False, exc)
-        try:
-            data = pickle.dumps(result)
-        except Exception as exc:  # noqa: BLE001 - an exception that cannot travel
-            data = pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
-        replies.write(HEADER.pack(len(data)) + data)
-        replies.flush()
+            fn, calls = pickle.loads(body)
+        except BaseException as exc:  # noqa: BLE001 - e.g. a function this process cannot import
+            reply(replies, (False, exc))
+            continue
+        for args in calls:  # each answered at once: the caller times and blames every call on its own
+            try:
+                result = (True, fn(*args))
+            except BaseException as exc:  # noqa: BLE001 - every failure is reported to the caller
+                result = (False, exc)
+            reply(replies, result)
+
+
+def reply(replies, result: tuple[bool, object]) -> None:
+    try:
+        data = pickle.dumps(result)
+    except Exception as exc:  # noqa: BLE001 - an exception that cannot travel
+        data = pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+    replies.write(HEADER.pack(len(data)) + data)
+    replies.flush()
 
 
 if __name__ == "__main__":

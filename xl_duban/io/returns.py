@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email
 import io
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email import policy
@@ -99,7 +100,8 @@ def read_returned(incoming: Incoming, file_hash: str, sheet_names: tuple[str, ..
     ``sheet_names`` are the names the visible sheet was issued under; a renamed sheet is still
     found as the first visible sheet whose header row holds 任务编号. The container is
     inspected first (:func:`~xl_duban.io.guard.inspect_package`: zip bombs, XML entity
-    declarations, encryption; formula cells are listed). Raises UnreadableFile.
+    declarations, encryption), and the formula cells of the table's sheet are found in its
+    XML. Raises UnreadableFile.
     """
     from python_calamine import CalamineWorkbook, PasswordError
 
@@ -112,12 +114,12 @@ def read_returned(incoming: Incoming, file_hash: str, sheet_names: tuple[str, ..
         raise UnreadableFile("文件设置了打开密码或已加密，无法读取") from exc
     except Exception as exc:
         raise UnreadableFile(f"文件已损坏或不是有效的 Excel 文件（{type(exc).__name__}）") from exc
-    meta, meta_rows = _meta(grids.get(META_SHEET, []))
+    meta, meta_rows = _meta(_texts(grids.get(META_SHEET, [])))
     returned = ReturnedFile(name=incoming.name, file_hash=file_hash, received_at=incoming.received_at,
                             sender=incoming.sender, meta=meta, meta_rows=meta_rows)
     ordered = [n for n in sheet_names if n in grids] + [n for n in grids if n not in sheet_names and n != META_SHEET]
     for name in ordered:
-        texts = [[_text(v) for v in row] for row in grids[name]]
+        texts = _texts(grids[name])
         header = next((r for r, row in enumerate(texts[:HEADER_SCAN_ROWS]) if "任务编号" in row), None)
         if header is None:
             continue
@@ -129,7 +131,7 @@ def read_returned(incoming: Incoming, file_hash: str, sheet_names: tuple[str, ..
         rows = [ReturnedRow(row=r + 1, values={h: (row[c] if c < len(row) else "") for h, c in columns.items()})
                 for r, row in enumerate(texts[header + 1:], header + 1) if any(row)]
         label = lambda c: headers[c] if c < len(headers) and headers[c] else column_letter(c + 1)  # noqa: E731  0-based
-        formulas = [(r, label(c - 1)) for r, c in inspection.formulas.get(name, []) if r > header + 1]
+        formulas = [(r, label(c - 1)) for r, c in inspection.formula_cells(name) if r > header + 1]
         merged = [(r0 + 1, r1 + 1, tuple(label(c) for c in range(c0, c1 + 1)))
                   for (r0, c0), (r1, c1) in _merged_ranges(sheets[name]) if r1 > header]
         return returned.model_copy(update={"sheet": name, "header_row": header + 1, "rows": rows,
@@ -147,14 +149,13 @@ def _merged_ranges(sheet) -> list:
         return []
 
 
-def _meta(grid: list[list]) -> tuple[dict[str, str], list[tuple[str, ...]]]:
+def _meta(texts: list[list[str]]) -> tuple[dict[str, str], list[tuple[str, ...]]]:
     """Identity fields (column A → B) until the 任务编号 header, then one row per task:
     task id, issued row number, locked texts."""
     meta: dict[str, str] = {}
     rows: list[tuple[str, ...]] = []
     in_rows = False
-    for raw in grid:
-        cells = [_text(v) for v in raw]
+    for cells in texts:
         if not any(cells):
             continue
         if in_rows:
@@ -168,11 +169,22 @@ def _meta(grid: list[list]) -> tuple[dict[str, str], list[tuple[str, ...]]]:
 
 # Unicode category Cc (C0 and C1 controls) except tab and line feed: dropped from cell text.
 _CONTROLS = dict.fromkeys(c for c in [*range(0x20), *range(0x7F, 0xA0)] if c not in (0x09, 0x0A))
+_UNUSUAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # the controls above, and \r
 
 
-def _text(value) -> str:
-    """Cell text as typed: line breaks unified, stray control characters dropped."""
-    text = cell_text(value)
+def _texts(grid: list[list]) -> list[list[str]]:
+    """Cell texts as typed: line breaks unified, stray control characters dropped.
+
+    Nearly every cell of a return is a plain string, so the texts are made with ``strip``
+    alone and one search over the whole sheet decides whether any of them needs the slow
+    clean-up (a carriage return, a control character pasted from another program)."""
+    texts = [[v.strip() if v.__class__ is str else cell_text(v) for v in row] for row in grid]
+    if _UNUSUAL.search("\t".join(["\t".join(row) for row in texts])):
+        texts = [[_clean(t) for t in row] for row in texts]
+    return texts
+
+
+def _clean(text: str) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text.translate(_CONTROLS)
