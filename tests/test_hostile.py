@@ -6,13 +6,14 @@ from __future__ import annotations
 import io
 import os
 import threading
+import zipfile
 from datetime import timedelta
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-from xl_duban.io.guard import ReadPool, ReadWorker
+from xl_duban.io.guard import ReadPool, ReadWorker, inspect_package
 from xl_duban.io.readers import UnreadableFile
 from xl_duban.samples import fill_return
 from xl_duban.services import collect_returns, issue_workbooks
@@ -177,3 +178,52 @@ def test_read_pool_reports_progress_in_the_calling_thread_and_never_drops_a_file
         with pytest.raises(RuntimeError, match="状态栏不可用"):
             pool.map(abs, [(-n,) for n in range(7)], fails)
         assert pool.map(abs, [(-5,), (-6,)]) == [(True, 5), (True, 6)]  # the pool still works afterwards
+
+
+def _package(part: bytes, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression) as zf:
+        zf.writestr("[Content_Types].xml", b'<?xml version="1.0"?><Types/>')
+        zf.writestr("xl/workbook.xml", part)
+    return out.getvalue()
+
+
+DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
+ENTITY = b'<!DOCTYPE workbook [<!ENTITY a "ha">]>'
+
+
+@pytest.mark.parametrize("comment", [0, 1000, 1020, 5000])
+@pytest.mark.parametrize("compression", [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED, zipfile.ZIP_BZIP2])
+def test_a_doctype_is_found_past_any_comments_however_the_part_is_stored(comment, compression):
+    """Only the prolog is read, but all of it: a DOCTYPE after a long comment (or one that
+    straddles the first kilobyte) is refused, from a stored, deflated or bzip2 member alike."""
+    prolog = DECLARATION + (b"<!--" + b"x" * comment + b"-->" if comment else b"") + b"\n"
+    with pytest.raises(UnreadableFile, match="DOCTYPE"):
+        inspect_package(_package(prolog + ENTITY + b"<workbook>&a;</workbook>", compression))
+    assert inspect_package(_package(prolog + b"<workbook/>", compression)).formula_cells("x") == []
+
+
+def test_text_after_the_root_element_is_content_not_a_declaration():
+    """XML allows a DOCTYPE only before the root element; the same characters later (here in
+    a comment) declare nothing, and no parser expands anything because of them."""
+    inspect_package(_package(DECLARATION + b"<workbook><!-- <!DOCTYPE x [<!ENTITY a 'b'>]> --></workbook>"))
+
+
+def _flaky(n: int) -> int:
+    if n == 2:
+        import time
+
+        time.sleep(60)
+    if n == 4:
+        os._exit(3)  # the reading process dies in the middle of a batch
+    return n * 10
+
+
+def test_a_file_that_hangs_or_kills_its_reader_costs_that_file_only():
+    """Files go to a reader several at a time; one that overruns its time or ends the process
+    is reported alone, and the rest of its batch is read by a fresh process."""
+    with ReadPool(1, seconds=2) as pool:
+        results = pool.map(_flaky, [(n,) for n in range(7)])
+    assert [ok for ok, _value in results] == [True, True, False, True, False, True, True]
+    assert [v for ok, v in results if ok] == [0, 10, 30, 50, 60]
+    assert "超过 2 秒" in str(results[2][1]) and "异常退出" in str(results[4][1])
