@@ -36,23 +36,39 @@ _COMPLETION_SPELLINGS = {
 E = TypeVar("E", bound=Enum)
 
 
-def _lookup(text: object, spellings: dict[E, tuple[str, ...]]) -> E | None:
-    """The enum value one of whose spellings ``text`` is (NFKC, case and spaces forgiven)."""
-    key = unicodedata.normalize("NFKC", str(text or "")).strip().lower()
+def _key(text: object) -> str:
+    return unicodedata.normalize("NFKC", str(text or "")).strip().lower()
+
+
+def _index(spellings: dict[E, tuple[str, ...]]) -> dict[str, E]:
+    """Spelling → value. Every spelling is its own key (already NFKC, stripped, lower case),
+    so a text found here as typed needs no normalising — the drop-down's own words, which
+    is what nearly every cell holds."""
+    index: dict[str, E] = {}
     for value, words in spellings.items():
-        if key in words:
-            return value
-    return None
+        for word in words:
+            assert _key(word) == word, word
+            index.setdefault(word, value)
+    return index
+
+
+_LIGHTS, _COMPLETIONS = _index(_LIGHT_SPELLINGS), _index(_COMPLETION_SPELLINGS)
+
+
+def _lookup(text: object, index: dict[str, E]) -> E | None:
+    """The enum value one of whose spellings ``text`` is (NFKC, case and spaces forgiven)."""
+    found = index.get(text) if isinstance(text, str) else None
+    return found if found is not None else index.get(_key(text))
 
 
 def normalize_light(text: object) -> LightColor | None:
     """A light from what people type (绿/绿灯/green/G/✓ …); None if blank or unknown."""
-    return _lookup(text, _LIGHT_SPELLINGS)
+    return _lookup(text, _LIGHTS)
 
 
 def normalize_completion(text: object) -> Completion | None:
     """A 完成情况 from what people type (已完成/完成/是/✓ …); None if blank or unknown."""
-    return _lookup(text, _COMPLETION_SPELLINGS)
+    return _lookup(text, _COMPLETIONS)
 
 
 @dataclass(frozen=True)
