@@ -227,3 +227,22 @@ def test_a_file_that_hangs_or_kills_its_reader_costs_that_file_only():
     assert [ok for ok, _value in results] == [True, True, False, True, False, True, True]
     assert [v for ok, v in results if ok] == [0, 10, 30, 50, 60]
     assert "超过 2 秒" in str(results[2][1]) and "异常退出" in str(results[4][1])
+
+
+def test_large_files_go_in_several_requests_and_a_reader_that_ended_while_idle_is_replaced(monkeypatch):
+    """A request carries files up to a few MiB (one at least), so a batch of large returns
+    never lands in a reader at once, while small ones travel together; a reader that died
+    between requests is replaced before the next file is sent, and that file is not blamed."""
+    requests: list[int] = []
+    send = ReadWorker._send
+    monkeypatch.setattr(ReadWorker, "_send", lambda self, request: requests.append(len(request)) or send(self, request))
+    with ReadWorker() as worker:
+        answers = list(worker.results(len, [(bytes([n]) * (3 * 2**20),) for n in range(3)]))
+        assert answers == [(True, 3 * 2**20)] * 3 and len(requests) == 3
+        assert list(worker.results(len, [(b"x" * n,) for n in range(5)])) == [(True, n) for n in range(5)]
+        assert len(requests) == 4
+    with ReadWorker() as worker:
+        assert worker.call(len, b"abc") == 3
+        worker._proc.kill()
+        worker._proc.wait()
+        assert worker.call(len, b"abcd") == 4

@@ -273,26 +273,24 @@ class ReadWorker:
         ``(False, UnreadableFile)`` for a call that overran its time, crashed the process or
         ran out of memory; any other exception of ``fn`` is raised.
 
-        The calls go in one request and the process answers each as soon as it is done, so it
-        never waits for this side between files; the time limit still runs per call, from the
-        previous answer. After a failure the calls not yet answered go to a fresh process.
+        The calls go in as few requests as :data:`REQUEST_BYTES` allows, and the process
+        answers each call as soon as it is done, so it never waits for this side between
+        files; the time limit still runs per call, from the previous answer. After a failure
+        the calls not yet answered go to a fresh process.
         """
-        pending = list(calls)
-        answered = 0
+        packed = [pickle.dumps(args) for args in calls]  # each call's arguments, pickled once
+        done = 0
         try:
-            while pending:
-                answered = 0
-                proc = self._proc or self._start()
-                data = pickle.dumps((fn, pending))
-                try:
-                    proc.stdin.write(HEADER.pack(len(data)) + data)
-                    proc.stdin.flush()
-                except OSError:  # the process is gone; its pump reports the end
-                    pass
-                for _args in pending:
+            while done < len(packed):
+                end, size = done + 1, len(packed[done])
+                while end < len(packed) and size + len(packed[end]) <= REQUEST_BYTES:
+                    size += len(packed[end])
+                    end += 1
+                self._send(pickle.dumps((fn, packed[done:end])))
+                while done < end:
                     reply = self._answer()
-                    answered += 1
-                    if isinstance(reply, UnreadableFile):
+                    done += 1
+                    if isinstance(reply, UnreadableFile):  # the process is gone: the rest in a new request
                         yield False, reply
                         break
                     ok, value = pickle.loads(reply)
@@ -304,10 +302,21 @@ class ReadWorker:
                         yield False, value
                     else:
                         raise value
-                pending = pending[answered:]
         finally:
-            if pending[answered:]:  # stopped early (an error, or the caller gave up): the answers still due are void
+            if done < len(packed):  # stopped early (an error, or the caller gave up): answers still due are void
                 self._kill()
+
+    def _send(self, request: bytes) -> None:
+        """Hand a request to the process, first replacing one that ended while idle (its end
+        would otherwise be blamed on the first call of this request)."""
+        if self._proc is not None and self._proc.poll() is not None:
+            self._kill()
+        proc = self._proc or self._start()
+        try:
+            proc.stdin.write(HEADER.pack(len(request)) + request)
+            proc.stdin.flush()
+        except OSError:  # the process ended just now; its pump reports the end
+            pass
 
     def _answer(self) -> bytes | UnreadableFile:
         """The next answer, or the failure when none comes in time or the process ended."""
@@ -440,6 +449,7 @@ class ReadPool:
 
 
 CRASHED = "读取时超出内存上限或读取程序异常退出，文件结构异常或过大"
+REQUEST_BYTES = 4 * 2**20  # a request holds several files up to this size (one file at least), well inside READ_MEMORY
 # imported by a reading process as it starts, so a pool started early has them ready by the
 # first file (they take ~0.4 s, which would otherwise fall on the first file of each process)
 PRELOAD = ("xl_duban.io.returns", "python_calamine")

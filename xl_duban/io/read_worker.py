@@ -1,6 +1,6 @@
 """The reading process behind :class:`xl_duban.io.guard.ReadWorker` (``python -m xl_duban.io.read_worker LIMIT [MODULE…]``).
 
-It reads length-prefixed pickled requests ``(function, [args, …])`` on stdin and answers each
+It reads length-prefixed pickled requests ``(function, [pickled args, …])`` on stdin and answers each
 call of a request on stdout as soon as it is done, until stdin closes — which also happens
 when the command that started it is killed, so it never outlives its parent. Only our own
 processes speak on these pipes.
@@ -53,9 +53,9 @@ def main() -> None:
         except BaseException as exc:  # noqa: BLE001 - e.g. a function this process cannot import
             reply(replies, (False, exc))
             continue
-        for args in calls:  # each answered at once: the caller times and blames every call on its own
+        for packed in calls:  # each answered at once: the caller times and blames every call on its own
             try:
-                result = (True, fn(*args))
+                result = (True, fn(*pickle.loads(packed)))
             except BaseException as exc:  # noqa: BLE001 - every failure is reported to the caller
                 result = (False, exc)
             reply(replies, result)
