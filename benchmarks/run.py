@@ -7,8 +7,9 @@ through the services the ``duban`` command line uses, on a fresh copy of the cac
 2. The units fill them (``simulation.answers_for`` + ``samples.fill_return``, not timed; the
    filled files are cached beside the ledger and reused while the issues are the same).
 3. 收集 — ``collect_returns`` on the inbox folder of all returns. Timed whole, and split with
-   light wrappers into the ledger load, the ledger save and the rest: reading and checking
-   the returns (plus archiving and merging, which are small).
+   light wrappers into its parts: the ledger load and save, reading and checking the
+   returns (``gather`` + ``collected_hashes`` + ``read_and_check``: what the baselines are
+   compared with), archiving and merging.
 4. 亮灯 — ``light_up`` for 2022Q4 and for 2022-12: each recomputes its cadence's whole
    history, so together they light all 16 periods. The pure domain part
    (``light_tasks`` for both cadences on the loaded ledger) is timed on its own.
