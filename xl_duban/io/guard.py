@@ -151,32 +151,30 @@ def _prolog_verdict(text: bytes, *, complete: bool) -> bool | None:
 
 def _head(archive: zipfile.ZipFile, member: zipfile.ZipInfo, data: bytes) -> bytes:
     """The first :data:`HEAD` bytes of a member (fewer when it is shorter)."""
-    raw = _plain_raw(member, data)
-    if raw is None:
-        with archive.open(member) as fh:
-            return fh.read(HEAD)
-    if member.compress_type == zipfile.ZIP_STORED:
-        return raw[:HEAD]
-    return zlib.decompressobj(-zlib.MAX_WBITS).decompress(raw, HEAD)
+    return _inflate(archive, member, data, HEAD)
 
 
 def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, data: bytes) -> bytes:
     """A member's bytes, never more than its declared size (a lying header cannot inflate us)."""
+    body = _inflate(archive, member, data, member.file_size + 1)
+    if len(body) > member.file_size:
+        raise ValueError("member larger than declared")
+    if len(body) < member.file_size:
+        raise EOFError(f"member {member.filename!r} ends before its declared size")
+    if zlib.crc32(body) != member.CRC:
+        raise zipfile.BadZipFile(f"Bad CRC-32 for file {member.filename!r}")
+    return body
+
+
+def _inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, data: bytes, limit: int) -> bytes:
+    """At most ``limit`` bytes from the start of a member."""
     raw = _plain_raw(member, data)
     if raw is None:
         with archive.open(member) as fh:
-            body = fh.read(member.file_size + 1)
-    elif member.compress_type == zipfile.ZIP_STORED:
-        body = raw
-    else:
-        body = zlib.decompressobj(-zlib.MAX_WBITS).decompress(raw, member.file_size + 1)
-        if len(body) < member.file_size:
-            raise EOFError(f"member {member.filename!r} ends before its declared size")
-        if len(body) == member.file_size and zlib.crc32(body) != member.CRC:
-            raise zipfile.BadZipFile(f"Bad CRC-32 for file {member.filename!r}")
-    if len(body) > member.file_size:
-        raise ValueError("member larger than declared")
-    return body
+            return fh.read(limit)
+    if member.compress_type == zipfile.ZIP_STORED:
+        return raw[:limit]
+    return zlib.decompressobj(-zlib.MAX_WBITS).decompress(raw, limit)
 
 
 LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # signature, version … crc, sizes, name and extra lengths
