@@ -28,7 +28,7 @@ import sys
 import threading
 import zipfile
 import zlib
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 from xml.parsers import expat
@@ -51,7 +51,6 @@ FORMULA = re.compile(rb"<f[\s>/]")
 # at the next cell, so an empty cell before a formula cell is not taken for it
 CELL_WITH_FORMULA = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*(?<!/)>(?:(?!</c>|<c\b).){0,4000}?<f[\s>/]', re.S)
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-UNZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, zlib.error)
 
 
 @dataclass
@@ -76,10 +75,8 @@ class Inspection:
             member = self.archive.getinfo(self._sheets.get(sheet, ""))
         except KeyError:
             return []
-        try:
+        with _unzipping():
             body = _read_member(self.archive, member, self.data)
-        except UNZIP_ERRORS as exc:
-            raise UnreadableFile(f"文件已损坏，无法解压（{type(exc).__name__}）") from exc
         if not FORMULA.search(body):
             return []
         return [(int(row), column_index(col.decode())) for col, row in CELL_WITH_FORMULA.findall(body)]
@@ -110,13 +107,20 @@ def inspect_package(data: bytes) -> Inspection:
     for m in members:
         if m.file_size > RATIO_FLOOR and m.file_size > MAX_RATIO * max(m.compress_size, 1):
             raise UnreadableFile(f"文件部件“{m.filename}”压缩比异常（{m.file_size // max(m.compress_size, 1)} 倍），疑似压缩炸弹")
-    try:
+    with _unzipping():
         for m in members:
             if m.filename.endswith((".xml", ".rels", ".vml")) and _declares_doctype(archive, m, data):
                 raise UnreadableFile(f"文件部件“{m.filename}”含有 XML 实体声明（DOCTYPE），正常的 Excel 文件不会包含，已拒收")
-    except UNZIP_ERRORS as exc:
-        raise UnreadableFile(f"文件已损坏，无法解压（{type(exc).__name__}）") from exc
     return Inspection(archive, data)
+
+
+@contextmanager
+def _unzipping() -> Iterator[None]:
+    """A member that cannot be inflated (bad data, a lying header) makes the file damaged."""
+    try:
+        yield
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, zlib.error) as exc:
+        raise UnreadableFile(f"文件已损坏，无法解压（{type(exc).__name__}）") from exc
 
 
 # the prolog of an XML document: byte-order mark, declaration, processing instructions, comments
@@ -131,7 +135,7 @@ def _declares_doctype(archive: zipfile.ZipFile, member: zipfile.ZipInfo, data: b
     the part is inflated: its first kilobyte, or all of it when comments or processing
     instructions run on past that. Anything after the root element's start is content,
     which no parser takes for a declaration."""
-    head = _head(archive, member, data)
+    head = _inflate(archive, member, data, HEAD)
     verdict = _prolog_verdict(head, complete=len(head) < HEAD)
     if verdict is None:
         verdict = _prolog_verdict(_read_member(archive, member, data), complete=True)
@@ -147,11 +151,6 @@ def _prolog_verdict(text: bytes, *, complete: bool) -> bool | None:
     if not complete and (len(rest) < 16 or rest.startswith((b"<!--", b"<?"))):
         return None
     return False
-
-
-def _head(archive: zipfile.ZipFile, member: zipfile.ZipInfo, data: bytes) -> bytes:
-    """The first :data:`HEAD` bytes of a member (fewer when it is shorter)."""
-    return _inflate(archive, member, data, HEAD)
 
 
 def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, data: bytes) -> bytes:
@@ -202,12 +201,11 @@ def _plain_raw(member: zipfile.ZipInfo, data: bytes) -> bytes | None:
 def _sheet_parts(archive: zipfile.ZipFile, data: bytes) -> dict[str, str]:
     """Sheet name → its part in the package (empty when the workbook part is missing)."""
     try:
-        workbook = _read_member(archive, archive.getinfo("xl/workbook.xml"), data)
-        rels = _read_member(archive, archive.getinfo("xl/_rels/workbook.xml.rels"), data)
+        with _unzipping():
+            workbook = _read_member(archive, archive.getinfo("xl/workbook.xml"), data)
+            rels = _read_member(archive, archive.getinfo("xl/_rels/workbook.xml.rels"), data)
     except KeyError:
         return {}
-    except UNZIP_ERRORS as exc:
-        raise UnreadableFile(f"文件已损坏，无法解压（{type(exc).__name__}）") from exc
     try:
         targets = {r.get("Id"): r.get("Target", "") for r in _elements(rels, "Relationship")}
         sheets = [(s.get("name", ""), s.get(NS_REL)) for s in _elements(workbook, "sheet")]
