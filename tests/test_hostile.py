@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import pickle
 import threading
 import zipfile
 from datetime import timedelta
@@ -13,6 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from xl_duban.io import guard
 from xl_duban.io.guard import ReadPool, ReadWorker, inspect_package
 from xl_duban.io.readers import UnreadableFile
 from xl_duban.samples import fill_return
@@ -160,7 +162,18 @@ def test_the_reading_process_has_a_time_and_a_memory_limit():
         assert worker.call(len, b"still works") == 11  # a fresh process after each failure
 
 
-def test_read_pool_reports_progress_in_the_calling_thread_and_never_drops_a_file():
+@pytest.fixture(params=["select", "threads"])
+def answers(request, monkeypatch):
+    """Both ways the answers of the reading processes arrive: waiting on the pipes (POSIX)
+    and a thread per pipe (Windows, which cannot wait on pipes), tested here alike."""
+    if request.param == "threads":
+        monkeypatch.setattr(guard.Answers, "for_platform", staticmethod(guard.ThreadAnswers))
+    elif os.name != "posix":
+        pytest.skip("waiting on pipes needs POSIX")
+    return request.param
+
+
+def test_read_pool_reports_progress_in_the_calling_thread_and_never_drops_a_file(answers):
     """Progress goes to the thread that called map (a live Excel object may only be used there);
     a failing progress report stops the pool with that error instead of losing files."""
     caller = threading.get_ident()
@@ -219,7 +232,7 @@ def _flaky(n: int) -> int:
     return n * 10
 
 
-def test_a_file_that_hangs_or_kills_its_reader_costs_that_file_only():
+def test_a_file_that_hangs_or_kills_its_reader_costs_that_file_only(answers):
     """Files go to a reader several at a time; one that overruns its time or ends the process
     is reported alone, and the rest of its batch is read by a fresh process."""
     with ReadPool(1, seconds=2) as pool:
@@ -229,18 +242,37 @@ def test_a_file_that_hangs_or_kills_its_reader_costs_that_file_only():
     assert "超过 2 秒" in str(results[2][1]) and "异常退出" in str(results[4][1])
 
 
+def _echo(data: bytes) -> bytes:
+    return data
+
+
+def test_large_answers_and_large_requests_never_wait_for_each_other(answers):
+    """A busy reader writing large answers while the next large request waits to be written:
+    the next request is only queued when the pipe can hold it, so neither side waits forever."""
+    files = [(bytes([n]) * (1536 * 1024),) for n in range(8)]
+    results: list = []
+    with ReadPool(1, seconds=20) as pool:
+        reading = threading.Thread(target=lambda: results.extend(pool.map(_echo, files)), daemon=True)
+        reading.start()
+        reading.join(60)
+        stuck = reading.is_alive()
+    assert not stuck
+    assert results == [(True, data) for (data,) in files]
+
+
 def test_large_files_go_in_several_requests_and_a_reader_that_ended_while_idle_is_replaced(monkeypatch):
     """A request carries files up to a few MiB (one at least), so a batch of large returns
     never lands in a reader at once, while small ones travel together; a reader that died
     between requests is replaced before the next file is sent, and that file is not blamed."""
-    requests: list[int] = []
+    requests: list[int] = []  # the number of files in each request
     send = ReadWorker._send
-    monkeypatch.setattr(ReadWorker, "_send", lambda self, request: requests.append(len(request)) or send(self, request))
+    monkeypatch.setattr(ReadWorker, "_send",
+                        lambda self, request: requests.append(len(pickle.loads(request)[1])) or send(self, request))
     with ReadWorker() as worker:
         answers = list(worker.results(len, [(bytes([n]) * (3 * 2**20),) for n in range(3)]))
-        assert answers == [(True, 3 * 2**20)] * 3 and len(requests) == 3
+        assert answers == [(True, 3 * 2**20)] * 3 and requests == [1, 1, 1]
         assert list(worker.results(len, [(b"x" * n,) for n in range(5)])) == [(True, n) for n in range(5)]
-        assert len(requests) == 4
+        assert sum(requests[3:]) == 5 and max(requests[3:]) > 1
     with ReadWorker() as worker:
         assert worker.call(len, b"abc") == 3
         worker._proc.kill()

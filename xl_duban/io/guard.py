@@ -22,12 +22,15 @@ import pickle
 import posixpath
 import queue
 import re
+import selectors
 import struct
 import subprocess
 import sys
 import threading
+import time
 import zipfile
 import zlib
+from collections import deque
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
@@ -236,13 +239,16 @@ class ReadWorker:
     A file that makes the process run out of memory, crash or overrun its time becomes an
     :class:`UnreadableFile` for that file only; the next call gets a fresh process. The
     process is a plain ``python -m xl_duban.io.read_worker`` (not multiprocessing, which
-    would re-import the command's main module in every reader).
+    would re-import the command's main module in every reader). Its answers arrive through
+    ``answers`` (shared by the workers of a pool), where waiting for them can time out.
     """
 
-    def __init__(self, seconds: float = READ_SECONDS, memory: int = READ_MEMORY) -> None:
+    def __init__(self, seconds: float = READ_SECONDS, memory: int = READ_MEMORY,
+                 answers: "Answers | None" = None) -> None:
         self.seconds, self.memory = seconds, memory
         self._proc: subprocess.Popen | None = None
-        self._replies: queue.Queue = queue.Queue()
+        self._room = 0  # bytes a request may wait in the process's pipe while it is busy
+        self._answers: Answers = answers if answers is not None else Answers.for_platform()
 
     def __enter__(self) -> "ReadWorker":
         return self
@@ -251,11 +257,11 @@ class ReadWorker:
         self.close()
 
     def _start(self) -> subprocess.Popen:
-        self._proc = subprocess.Popen([sys.executable, "-m", "xl_duban.io.read_worker", str(self.memory), *PRELOAD],
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        self._replies = queue.Queue()
-        threading.Thread(target=_pump, args=(self._proc.stdout, self._replies), daemon=True).start()
-        return self._proc
+        proc = subprocess.Popen([sys.executable, "-m", "xl_duban.io.read_worker", str(self.memory), *PRELOAD],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self._room = self._answers.watch(self, proc)
+        self._proc = proc
+        return proc
 
     def call(self, fn, *args):
         """``fn(*args)`` in the reading process; its own exceptions (UnreadableFile) pass through."""
@@ -265,42 +271,8 @@ class ReadWorker:
         raise value
 
     def results(self, fn, calls: list[tuple]) -> Iterator[tuple[bool, object]]:
-        """``fn(*args)`` for every ``args`` of ``calls``, in order: ``(True, value)``, or
-        ``(False, UnreadableFile)`` for a call that overran its time, crashed the process or
-        ran out of memory; any other exception of ``fn`` is raised.
-
-        The calls go in as few requests as :data:`REQUEST_BYTES` allows, and the process
-        answers each call as soon as it is done, so it never waits for this side between
-        files; the time limit still runs per call, from the previous answer. After a failure
-        the calls not yet answered go to a fresh process.
-        """
-        packed = [pickle.dumps(args) for args in calls]  # each call's arguments, pickled once
-        done = 0
-        try:
-            while done < len(packed):
-                end, size = done + 1, len(packed[done])
-                while end < len(packed) and size + len(packed[end]) <= REQUEST_BYTES:
-                    size += len(packed[end])
-                    end += 1
-                self._send(pickle.dumps((fn, packed[done:end])))
-                while done < end:
-                    reply = self._answer()
-                    done += 1
-                    if isinstance(reply, UnreadableFile):  # the process is gone: the rest in a new request
-                        yield False, reply
-                        break
-                    ok, value = pickle.loads(reply)
-                    if ok:
-                        yield True, value
-                    elif isinstance(value, MemoryError):
-                        yield False, UnreadableFile(CRASHED)
-                    elif isinstance(value, UnreadableFile):
-                        yield False, value
-                    else:
-                        raise value
-        finally:
-            if done < len(packed):  # stopped early (an error, or the caller gave up): answers still due are void
-                self._kill()
+        """``fn(*args)`` for every ``args`` of ``calls``, in order (see :func:`_completed`)."""
+        return (result for _index, result in _completed([self], fn, calls, ReadPool.MAX_BATCH))
 
     def _send(self, request: bytes) -> None:
         """Hand a request to the process, first replacing one that ended while idle (its end
@@ -314,20 +286,8 @@ class ReadWorker:
         except OSError:  # the process ended just now; its pump reports the end
             pass
 
-    def _answer(self) -> bytes | UnreadableFile:
-        """The next answer, or the failure when none comes in time or the process ended."""
-        try:
-            reply = self._replies.get(timeout=self.seconds)
-        except queue.Empty:
-            self._kill()
-            return UnreadableFile(f"读取超过 {self.seconds:.0f} 秒仍未完成，文件结构异常或过大")
-        if reply is None:
-            self._kill()
-            return UnreadableFile(CRASHED)
-        return reply
-
     def _kill(self) -> None:
-        """Stop the process at once; its pump closes the reply pipe when the end reaches it."""
+        """Stop the process at once; its pump reports the end, which nobody waits for any more."""
         proc, self._proc = self._proc, None
         if proc is not None:
             proc.kill()
@@ -336,6 +296,7 @@ class ReadWorker:
                 proc.stdin.close()
             except OSError:  # unsent request bytes meet a closed pipe: nothing is waiting for them
                 pass
+            self._answers.forget(proc)
 
     def close(self) -> None:
         """End the reading process. It holds nothing worth a clean shutdown (it only ever reads),
@@ -356,7 +317,8 @@ class ReadPool:
     MAX_BATCH = 16
 
     def __init__(self, size: int | None = None, *, seconds: float = READ_SECONDS, memory: int = READ_MEMORY) -> None:
-        self.workers = [ReadWorker(seconds, memory) for _ in range(size or min(2, os.cpu_count() or 1))]
+        answers = Answers.for_platform()
+        self.workers = [ReadWorker(seconds, memory, answers) for _ in range(size or min(2, os.cpu_count() or 1))]
 
     def __enter__(self) -> "ReadPool":
         return self
@@ -386,81 +348,234 @@ class ReadPool:
 
     def completed(self, fn, calls: list[tuple]) -> Iterator[tuple[int, tuple[bool, object]]]:
         """``(index, result)`` of every call as it finishes, in the calling thread, so the
-        caller can work on one file's result while the processes read the next ones.
-        Close the iterator (``contextlib.closing``) when leaving the loop early: that stops
-        the processes' remaining work before the pool is used again."""
-        jobs = list(enumerate(calls))
-        taken = 0
-        lock = threading.Lock()
-        finished: queue.Queue = queue.Queue()  # (index, result) per call; (None, exception) on failure
-        stop = threading.Event()
-        threads_count = min(len(self.workers), max(len(calls), 1))
+        caller can work on one file's result while the processes read the next ones
+        (see :func:`_completed`). Close the iterator (``contextlib.closing``) when leaving
+        the loop early: that stops the processes' remaining work before the pool is used again."""
+        return _completed(self.workers, fn, calls, self.MAX_BATCH)
 
-        def take() -> list[tuple[int, tuple]]:
-            nonlocal taken
-            with lock:
-                size = min(self.MAX_BATCH, max(1, -(-(len(jobs) - taken) // (2 * threads_count))))
-                batch = jobs[taken:taken + size]
-                taken += len(batch)
-                return batch
 
-        def work(worker: ReadWorker) -> None:
-            while not stop.is_set():
-                batch = take()
-                if not batch:
-                    return
-                answers = worker.results(fn, [args for _index, args in batch])
-                try:
-                    for (index, _args), result in zip(batch, answers):
-                        finished.put((index, result))
-                        if stop.is_set():
-                            return
-                except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-                    finished.put((None, exc))
-                    return
-                finally:
-                    answers.close()  # a batch left half-way stops its process
+def _completed(workers: list[ReadWorker], fn, calls: list[tuple], max_batch: int) -> Iterator[tuple[int, tuple[bool, object]]]:
+    """``(index, result)`` of every ``fn(*args)`` of ``calls`` as the processes answer:
+    ``(True, value)``, or ``(False, UnreadableFile)`` for a call that overran its time,
+    crashed its process or ran out of memory; any other exception of ``fn`` is raised, once
+    every process with work left has been stopped.
 
-        threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in self.workers[:threads_count]]
-        for thread in threads:
-            thread.start()
-        failure: BaseException | None = None
-        try:
-            for _ in range(len(calls)):
-                index, result = finished.get()
-                if index is None:
-                    failure = result
-                    break
-                yield index, result
-        except GeneratorExit:  # the caller left the loop
-            pass
-        except BaseException as exc:  # noqa: BLE001 - stop the readers cleanly, then raise
-            failure = exc
-        finally:
-            stop.set()
-            for thread in threads:
-                thread.join()
-        if failure is not None:
-            raise failure
+    Everything runs in the calling thread (see :class:`Answers`): no hand-off between
+    threads per file. Calls go to a process in requests of a few (at most ``max_batch``, at
+    most :data:`REQUEST_BYTES`, one at least; fewer as the list runs out, so the processes
+    finish together). A busy process's next request is queued in its pipe before it runs dry,
+    so it never waits for this side between files — but only as much as the pipe holds
+    unread: a write that waited for a process busy writing its own answers would wait forever.
+    The process answers each call as soon as it is done; the time limit runs per call, from
+    the previous answer. After a failure, the calls that process had not answered go to a
+    fresh one."""
+    if not calls:
+        return
+    answers = workers[0]._answers
+    packed = [pickle.dumps(args) for args in calls]  # each call's arguments, pickled once
+    pending = deque(range(len(calls)))
+    sent: dict[ReadWorker, deque[int]] = {w: deque() for w in workers}  # sent, not answered, in order
+    unread: dict[ReadWorker, deque[tuple[int, int]]] = {w: deque() for w in workers}  # (first call, bytes) per request
+    deadline: dict[ReadWorker, float] = {}
+    seconds = workers[0].seconds
+
+    def send(worker: ReadWorker) -> None:
+        """The next few calls to ``worker``, if they fit where they must wait."""
+        room = REQUEST_BYTES if not sent[worker] else min(REQUEST_BYTES, worker._room - sum(n for _i, n in unread[worker]))
+        share = min(max_batch, -(-len(pending) // (2 * len(workers))))
+        batch: list[int] = []
+        size = 0
+        while pending and len(batch) < share and (size + len(packed[pending[0]]) <= room or not sent[worker] and not batch):
+            size += len(packed[pending[0]])
+            batch.append(pending.popleft())
+        if not batch:
+            return
+        if not sent[worker]:
+            deadline[worker] = time.monotonic() + seconds
+        request = pickle.dumps((fn, [packed[i] for i in batch]))
+        sent[worker].extend(batch)
+        unread[worker].append((batch[0], len(request) + HEADER.size))
+        worker._send(request)
+
+    def fail(worker: ReadWorker, reason: str) -> tuple[int, tuple[bool, object]]:
+        """The call the process was on fails; the ones after it go back to the front."""
+        worker._kill()
+        index, *rest = sent[worker]
+        sent[worker].clear()
+        unread[worker].clear()
+        pending.extendleft(reversed(rest))
+        return index, (False, UnreadableFile(reason))
+
+    left = len(calls)
+    try:
+        while left:
+            for worker in workers:
+                if pending and len(sent[worker]) <= REFILL:
+                    send(worker)
+            busy = [w for w in workers if sent[w]]
+            due = min(busy, key=deadline.__getitem__)
+            try:
+                worker, proc, body = answers.get(max(deadline[due] - time.monotonic(), 0))
+            except queue.Empty:
+                left -= 1
+                yield fail(due, f"读取超过 {due.seconds:.0f} 秒仍未完成，文件结构异常或过大")
+                continue
+            if proc is not worker._proc or not sent.get(worker):
+                continue  # the end of a process stopped earlier
+            if body is None:
+                left -= 1
+                yield fail(worker, CRASHED)
+                continue
+            index = sent[worker].popleft()
+            if unread[worker] and unread[worker][0][0] == index:  # the process has read that request
+                unread[worker].popleft()
+            deadline[worker] = time.monotonic() + seconds
+            ok, value = pickle.loads(body)
+            if not ok and isinstance(value, MemoryError):
+                value = UnreadableFile(CRASHED)
+            elif not ok and not isinstance(value, UnreadableFile):
+                raise value
+            left -= 1
+            yield index, (ok, value)
+    finally:
+        for worker in workers:
+            if sent[worker]:  # stopped early (an error, or the caller gave up): answers still due are void
+                worker._kill()
 
 
 CRASHED = "读取时超出内存上限或读取程序异常退出，文件结构异常或过大"
 REQUEST_BYTES = 4 * 2**20  # a request holds several files up to this size (one file at least), well inside READ_MEMORY
+REFILL = 4  # a process's next request goes out once it has this few calls left to answer
 # imported by a reading process as it starts, so a pool started early has them ready by the
 # first file (they take ~0.4 s, which would otherwise fall on the first file of each process)
 PRELOAD = ("xl_duban.io.returns", "python_calamine")
 
 
-def _pump(stream, replies: queue.Queue) -> None:
-    """Move the reader's replies into a queue, so waiting for one can time out; None at the
-    end, when the pipe is closed too."""
-    with stream:
+class Answers:
+    """Where the answers of a pool's reading processes arrive, ``(worker, process, answer)``
+    each; the answer is None when the process has ended. Waiting for the next one can time out.
+
+    On POSIX the calling thread waits on every process's pipe at once (:class:`SelectAnswers`);
+    Windows cannot wait on pipes that way, so a thread per process reads its pipe into a
+    queue (:class:`ThreadAnswers`). Both deliver the same answers in the same order per process.
+    """
+
+    @staticmethod
+    def for_platform() -> "Answers":
+        return SelectAnswers() if os.name == "posix" else ThreadAnswers()
+
+    def watch(self, worker: ReadWorker, proc: subprocess.Popen) -> int:
+        """Listen to a new process; returns how many request bytes may wait in its pipe while
+        it is busy (0: send only to an idle process)."""
+        raise NotImplementedError
+
+    def get(self, timeout: float) -> tuple[ReadWorker, subprocess.Popen, bytes | None]:
+        """The next answer of any process; ``queue.Empty`` when none comes within ``timeout``."""
+        raise NotImplementedError
+
+    def forget(self, proc: subprocess.Popen) -> None:
+        """Stop listening to a process that was stopped; its answers no longer matter."""
+
+
+class ThreadAnswers(Answers):
+    def __init__(self) -> None:
+        self._queue: queue.Queue = queue.Queue()
+
+    def watch(self, worker: ReadWorker, proc: subprocess.Popen) -> int:
+        threading.Thread(target=_pump, args=(worker, proc, self._queue), daemon=True).start()
+        return REQUEST_BYTES  # a write that waits for the process never blocks its answers: the pump reads them
+
+    def get(self, timeout: float) -> tuple[ReadWorker, subprocess.Popen, bytes | None]:
+        return self._queue.get(timeout=timeout)
+
+
+def _pump(worker: ReadWorker, proc: subprocess.Popen, answers: queue.Queue) -> None:
+    """Move a process's answers into ``answers``, then None at the end, when the pipe is closed too."""
+    with proc.stdout as stream:
         while True:
             try:
                 head = read_exactly(stream, HEADER.size)
                 body = read_exactly(stream, HEADER.unpack(head)[0]) if head else None
             except (OSError, ValueError):
                 body = None
-            replies.put(body)
+            answers.put((worker, proc, body))
             if body is None:
                 return
+
+
+class SelectAnswers(Answers):
+    def __init__(self) -> None:
+        self._selector = selectors.DefaultSelector()
+        self._ready: deque[tuple[ReadWorker, subprocess.Popen, bytes | None]] = deque()
+        self._buffers: dict[int, bytearray] = {}
+
+    def watch(self, worker: ReadWorker, proc: subprocess.Popen) -> None:
+        fd = proc.stdout.fileno()
+        os.set_blocking(fd, False)
+        self._buffers[fd] = bytearray()
+        self._selector.register(fd, selectors.EVENT_READ, (worker, proc))
+        return _widen(proc.stdin)
+
+    def get(self, timeout: float) -> tuple[ReadWorker, subprocess.Popen, bytes | None]:
+        end = time.monotonic() + timeout
+        while not self._ready:
+            ready = self._selector.select(max(end - time.monotonic(), 0))
+            if not ready and time.monotonic() >= end:
+                raise queue.Empty
+            for key, _events in ready:
+                self._read(key)
+        return self._ready.popleft()
+
+    def _read(self, key: selectors.SelectorKey) -> None:
+        """What the pipe holds: every whole answer in it is ready; the end of the pipe too."""
+        worker, proc = key.data
+        try:
+            data = os.read(key.fd, PIPE_BYTES)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._close(proc)
+            self._ready.append((worker, proc, None))
+            return
+        buffer = self._buffers[key.fd]
+        buffer += data
+        while len(buffer) >= HEADER.size:
+            end = HEADER.size + HEADER.unpack_from(buffer)[0]
+            if len(buffer) < end:
+                break
+            self._ready.append((worker, proc, bytes(buffer[HEADER.size:end])))
+            del buffer[:end]
+
+    def forget(self, proc: subprocess.Popen) -> None:
+        self._close(proc)
+
+    def _close(self, proc: subprocess.Popen) -> None:
+        fd = proc.stdout.fileno() if not proc.stdout.closed else -1
+        if fd in self._buffers:
+            self._selector.unregister(fd)
+            del self._buffers[fd]
+        proc.stdout.close()
+
+
+def _widen(pipe) -> int:
+    """Room for a whole request in the pipe (Linux): the bytes it now holds, or 0 where the
+    size of a pipe is not known."""
+    try:
+        import fcntl
+
+        grow, size = fcntl.F_SETPIPE_SZ, fcntl.F_GETPIPE_SZ
+    except (ImportError, AttributeError):
+        return 0
+    try:
+        fcntl.fcntl(pipe.fileno(), grow, PIPE_BYTES)
+    except OSError:  # above the system's limit for pipes: keep the size it has
+        pass
+    try:
+        return fcntl.fcntl(pipe.fileno(), size)
+    except OSError:
+        return 0
+
+
+PIPE_BYTES = 2**20
