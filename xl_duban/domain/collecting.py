@@ -15,9 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Callable
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Callable, NamedTuple
 
 from .cells import CELL_TEXT_LIMIT, parse_cell_datetime, row_text
 from .findings import Finding, error, has_errors, info, warning
@@ -39,30 +37,33 @@ LEDGER_HEADERS = {"completion": "完成情况", "progress": "进展情况", "pro
 RESUBMIT = "请在督查室最近下发的原文件上填写后重新报送。"
 
 
-class ReturnedRow(BaseModel):
+class ReturnedRow(NamedTuple):
     """One data row of the returned sheet: its Excel row and the text of every column by header."""
-
-    model_config = ConfigDict(frozen=True)
 
     row: int
     values: dict[str, str]
 
 
-class ReturnedFile(BaseModel):
-    """What an adapter read from one returned workbook — text only, with Excel locations."""
+@dataclass(slots=True, kw_only=True)
+class ReturnedFile:
+    """What an adapter read from one returned workbook — text only, with Excel locations.
+
+    Plain data rather than a validated model: it is built once per file by the reader (from
+    cell texts it has just made) and crosses from the reading process, where pickling and
+    unpickling a model's every row cost more than the checks themselves."""
 
     name: str  # as shown in findings: "回复.eml › 2024Q1_区财政局_重点任务反馈表.xlsx"
     file_hash: str
     received_at: datetime
     sender: str = ""  # From address when the file came attached to an e-mail
-    meta: dict[str, str] = Field(default_factory=dict)  # _duban identity fields
-    meta_rows: list[tuple[str, ...]] = Field(default_factory=list)  # task id, then the locked texts as issued
+    meta: dict[str, str] = field(default_factory=dict)  # _duban identity fields
+    meta_rows: list[tuple[str, ...]] = field(default_factory=list)  # task id, then the locked texts as issued
     sheet: str = ""  # the visible sheet holding the table
     header_row: int | None = None
-    rows: list[ReturnedRow] = Field(default_factory=list)
-    headers: list[str] = Field(default_factory=list)  # header texts found on the header row
-    formula_cells: list[tuple[int, str]] = Field(default_factory=list)  # (Excel row, header) of cells holding a formula
-    merged_cells: list[tuple[int, int, tuple[str, ...]]] = Field(default_factory=list)  # first row, last row, headers covered
+    rows: list[ReturnedRow] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)  # header texts found on the header row
+    formula_cells: list[tuple[int, str]] = field(default_factory=list)  # (Excel row, header) of cells holding a formula
+    merged_cells: list[tuple[int, int, tuple[str, ...]]] = field(default_factory=list)  # first row, last row, headers covered
 
 
 @dataclass

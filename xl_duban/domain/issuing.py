@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
+from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict
 
@@ -53,6 +54,13 @@ def target_columns(kind: TaskKind, year: int) -> list[tuple[str, Period]]:
     return [(p.label.removeprefix(f"{year}年"), p) for p in periods_of_year(year, kind.cadence)]
 
 
+# the encodings the signature covers, exactly json.dumps(…) with these options, made once:
+# json.dumps builds a new encoder on every call that passes any option
+_LOCKED_JSON = json.JSONEncoder(ensure_ascii=False).encode
+_PAYLOAD_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+
+
+@lru_cache(maxsize=64)
 def input_headers(form: Form, kind: TaskKind, year: int) -> tuple[str, ...]:
     """The unlocked columns a unit types into, in sheet order."""
     if form is Form.feedback:
@@ -80,7 +88,7 @@ class IssueRow(BaseModel):
 
     def digest(self) -> str:
         """SHA-256 of the locked texts: a unit cannot change what the office wrote unseen."""
-        return hashlib.sha256(json.dumps(self.locked, ensure_ascii=False).encode("utf-8")).hexdigest()
+        return hashlib.sha256(_LOCKED_JSON(self.locked).encode("utf-8")).hexdigest()
 
 
 class IssuedWorkbook(BaseModel):
@@ -121,7 +129,7 @@ class IssuedWorkbook(BaseModel):
             "due": self.due,
             "rows": [[r.task_id, r.digest()] for r in self.rows],
         }
-        return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+        return _PAYLOAD_JSON(body).encode("utf-8")
 
 
 def sign(payload: bytes, key: bytes) -> str:

@@ -372,7 +372,13 @@ def _completed(workers: list[ReadWorker], fn, calls: list[tuple], max_batch: int
     if not calls:
         return
     answers = workers[0]._answers
-    packed = [pickle.dumps(args) for args in calls]  # each call's arguments, pickled once
+    packed: list[bytes | None] = [None] * len(calls)  # each call's arguments, pickled once, when first sent
+
+    def pack(index: int) -> bytes:
+        if packed[index] is None:
+            packed[index] = pickle.dumps(calls[index])
+        return packed[index]
+
     pending = deque(range(len(calls)))
     sent: dict[ReadWorker, deque[int]] = {w: deque() for w in workers}  # sent, not answered, in order
     unread: dict[ReadWorker, deque[tuple[int, int]]] = {w: deque() for w in workers}  # (first call, bytes) per request
@@ -385,7 +391,7 @@ def _completed(workers: list[ReadWorker], fn, calls: list[tuple], max_batch: int
         share = min(max_batch, -(-len(pending) // (2 * len(workers))))
         batch: list[int] = []
         size = 0
-        while pending and len(batch) < share and (size + len(packed[pending[0]]) <= room or not sent[worker] and not batch):
+        while pending and len(batch) < share and (size + len(pack(pending[0])) <= room or not sent[worker] and not batch):
             size += len(packed[pending[0]])
             batch.append(pending.popleft())
         if not batch:
@@ -445,7 +451,7 @@ def _completed(workers: list[ReadWorker], fn, calls: list[tuple], max_batch: int
 
 CRASHED = "读取时超出内存上限或读取程序异常退出，文件结构异常或过大"
 REQUEST_BYTES = 4 * 2**20  # a request holds several files up to this size (one file at least), well inside READ_MEMORY
-REFILL = 4  # a process's next request goes out once it has this few calls left to answer
+REFILL = 2  # a process's next request goes out once it has this few calls left to answer
 # imported by a reading process as it starts, so a pool started early has them ready by the
 # first file (they take ~0.4 s, which would otherwise fall on the first file of each process)
 PRELOAD = ("xl_duban.io.returns", "python_calamine")

@@ -115,8 +115,11 @@ def read_returned(incoming: Incoming, file_hash: str, sheet_names: tuple[str, ..
     except Exception as exc:
         raise UnreadableFile(f"文件已损坏或不是有效的 Excel 文件（{type(exc).__name__}）") from exc
     meta, meta_rows = _meta(_texts(grids.get(META_SHEET, [])))
-    returned = ReturnedFile(name=incoming.name, file_hash=file_hash, received_at=incoming.received_at,
-                            sender=incoming.sender, meta=meta, meta_rows=meta_rows)
+    identity = {"name": incoming.name, "file_hash": file_hash, "received_at": incoming.received_at,
+                "sender": incoming.sender, "meta": meta, "meta_rows": meta_rows}
+    # the locked texts stand in _duban and again in the table: one string object for both, so
+    # the file's text crosses from the reading process once (pickle sends a repeated object once)
+    same = {text: text for row in meta_rows for text in row}
     ordered = [n for n in sheet_names if n in grids] + [n for n in grids if n not in sheet_names and n != META_SHEET]
     for name in ordered:
         texts = _texts(grids[name])
@@ -128,16 +131,15 @@ def read_returned(incoming: Incoming, file_hash: str, sheet_names: tuple[str, ..
         for c, h in enumerate(headers):
             if h:
                 columns.setdefault(h, c)
-        rows = [ReturnedRow(row=r + 1, values={h: (row[c] if c < len(row) else "") for h, c in columns.items()})
+        rows = [ReturnedRow(r + 1, {h: same.get(row[c], row[c]) if c < len(row) else "" for h, c in columns.items()})
                 for r, row in enumerate(texts[header + 1:], header + 1) if any(row)]
         label = lambda c: headers[c] if c < len(headers) and headers[c] else column_letter(c + 1)  # noqa: E731  0-based
         formulas = [(r, label(c - 1)) for r, c in inspection.formula_cells(name) if r > header + 1]
         merged = [(r0 + 1, r1 + 1, tuple(label(c) for c in range(c0, c1 + 1)))
                   for (r0, c0), (r1, c1) in _merged_ranges(sheets[name]) if r1 > header]
-        return returned.model_copy(update={"sheet": name, "header_row": header + 1, "rows": rows,
-                                           "headers": [h for h in headers if h], "formula_cells": formulas,
-                                           "merged_cells": merged})
-    return returned.model_copy(update={"sheet": next(iter(ordered), "")})
+        return ReturnedFile(**identity, sheet=name, header_row=header + 1, rows=rows, headers=[h for h in headers if h],
+                            formula_cells=formulas, merged_cells=merged)
+    return ReturnedFile(**identity, sheet=next(iter(ordered), ""))
 
 
 def _merged_ranges(sheet) -> list:
