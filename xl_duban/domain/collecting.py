@@ -19,7 +19,7 @@ from typing import Callable, NamedTuple
 
 from .cells import CELL_TEXT_LIMIT, parse_cell_datetime, row_text
 from .findings import Finding, error, has_errors, info, warning
-from .issuing import (COMPLETION_HEADER, FEEDBACK_INPUTS, SELF_LIGHT_HEADER, Form, IssuedWorkbook, IssueRow,
+from .issuing import (COMPLETION_HEADER, FEEDBACK_INPUTS, SELF_LIGHT_HEADER, Form, IssuedWorkbook,
                       target_columns, verify)
 from .lights import normalize_completion, normalize_light
 from .mail import split_addresses
@@ -152,15 +152,15 @@ def read_identity(file: ReturnedFile, key: bytes) -> tuple[IssuedWorkbook | None
         issued_at = datetime.fromisoformat(file.meta.get("下发时间", ""))
         year = int(file.meta.get("年度", "0") or 0)
         n_locked = len(form.locked_headers)
-        rows = tuple(IssueRow(locked=tuple((list(r) + [""] * n_locked)[:n_locked])) for r in file.meta_rows)
-        issue = IssuedWorkbook(issue_id=file.meta.get("下发编号", ""), unit=file.meta.get("单位", ""),
-                               period=file.meta.get("周期", ""), kind=kind, issued_at=issued_at,
-                               due=file.meta.get("截止时间", ""), rows=rows, form=form, year=year,
-                               format_version=file.meta.get("格式版本", ""))
+        issue = IssuedWorkbook.model_validate({  # rows and all in one validation: a file has a few dozen
+            "issue_id": file.meta.get("下发编号", ""), "unit": file.meta.get("单位", ""), "period": file.meta.get("周期", ""),
+            "kind": kind, "issued_at": issued_at, "due": file.meta.get("截止时间", ""), "form": form, "year": year,
+            "rows": [{"locked": (*r, *[""] * n_locked)[:n_locked]} for r in file.meta_rows],
+            "format_version": file.meta.get("格式版本", "")})
         date.fromisoformat(issue.due)
     except ValueError:
         return None, [error("bad-signature", "隐藏的校验信息不完整或被改动，无法确认文件来源。", **where, hint=RESUBMIT)]
-    if str(len(rows)) != file.meta.get("任务数", "").strip() or not verify(issue.payload(), key, file.meta.get("签名", "")):
+    if str(len(issue.rows)) != file.meta.get("任务数", "").strip() or not verify(issue.payload(), key, file.meta.get("签名", "")):
         return None, [error("bad-signature", f"签名校验未通过：文件中督查室填写的内容或隐藏校验信息被改动，"
                                              f"或不是本督查室签发的文件（自称是{issue.unit}的{issue.period}{issue.form.value}）。",
                             **where, hint=RESUBMIT)]
