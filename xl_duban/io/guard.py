@@ -283,11 +283,11 @@ class ReadWorker:
         try:
             proc.stdin.write(HEADER.pack(len(request)) + request)
             proc.stdin.flush()
-        except OSError:  # the process ended just now; its pump reports the end
+        except OSError:  # the process ended just now; its end arrives among the answers
             pass
 
     def _kill(self) -> None:
-        """Stop the process at once; its pump reports the end, which nobody waits for any more."""
+        """Stop the process at once and stop listening to it: its answers no longer matter."""
         proc, self._proc = self._proc, None
         if proc is not None:
             proc.kill()
@@ -515,7 +515,7 @@ class SelectAnswers(Answers):
         self._ready: deque[tuple[ReadWorker, subprocess.Popen, bytes | None]] = deque()
         self._buffers: dict[int, bytearray] = {}
 
-    def watch(self, worker: ReadWorker, proc: subprocess.Popen) -> None:
+    def watch(self, worker: ReadWorker, proc: subprocess.Popen) -> int:
         fd = proc.stdout.fileno()
         os.set_blocking(fd, False)
         self._buffers[fd] = bytearray()
