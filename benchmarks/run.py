@@ -9,7 +9,9 @@ through the services the ``duban`` command line uses, on a fresh copy of the cac
 3. 收集 — ``collect_returns`` on the inbox folder of all returns. Timed whole, and split with
    light wrappers into its parts: the ledger load and save, reading and checking the
    returns (``gather`` + ``collected_hashes`` + ``read_and_check``: what the baselines are
-   compared with), archiving and merging.
+   compared with), archiving and merging. The CPU seconds of this process and of each
+   reader process while ``read_and_check`` runs are recorded beside the times.
+   The floor (below) is timed just before and just after it, on the same files.
 4. 亮灯 — ``light_up`` for 2022Q4 and for 2022-12: each recomputes its cadence's whole
    history, so together they light all 16 periods. The pure domain part
    (``light_tasks`` for both cadences on the loaded ledger) is timed on its own.
@@ -17,8 +19,11 @@ through the services the ``duban`` command line uses, on a fresh copy of the cac
 6. 台账读写 — ``LedgerStore.load`` + ``save`` of the full-year ledger the cycle leaves.
 7. UDFs — ``udfs.benchmark_rows(n=10_000)`` when the package provides it.
 8. Baselines on the same returned files: python-calamine reading every sheet's values (the
-   floor) and ``pandas.read_excel(sheet_name=None, engine="openpyxl")`` (the naive way). They
-   run after the cycle so pandas' memory is not counted in it.
+   floor, timed around the collect: this machine's speed drifts by a third over tens of
+   seconds, and a floor timed minutes later compared the collect with another machine) and
+   ``pandas.read_excel(sheet_name=None, engine="openpyxl")`` (the naive way, after the cycle
+   so pandas' memory is not counted in it). The ratio to the floor is each run's read+check
+   over its own floor (the quicker of the two timings), the median over runs.
 
 Every run is its own process (so peak memory is per run); with ``--runs N`` the table shows
 medians. Peak memory: the process's peak RSS is reset before each stage (``/proc/self/clear_refs``)
@@ -157,6 +162,53 @@ class ReaderPeak:
     @property
     def peaks_mb(self) -> list[float]:
         return self.peaks or [children_peak_mb()]
+
+
+class ReadCPU:
+    """CPU seconds spent while ``services.read_and_check`` runs: this process's (the checks,
+    receiving the answers) and each reader process's (``/proc/PID/schedstat``, Linux). The
+    wall time of reading and checking can be no less than their sum over the cores, so this
+    says how much of a ratio to the floor is work and how much is waiting."""
+
+    def __init__(self) -> None:
+        self.main = 0.0
+        self.readers: list[float] = []
+        self._saved = None
+
+    @staticmethod
+    def _process_seconds(pid: int) -> float | None:
+        try:
+            with open(f"/proc/{pid}/schedstat", encoding="ascii") as fh:
+                return int(fh.read().split()[0]) / 1e9
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def __enter__(self) -> "ReadCPU":
+        from xl_duban import services
+
+        original = self._saved = services.read_and_check
+
+        def counted(fresh, ctx, pool, *args, **kwargs):
+            pids = [w._proc.pid for w in pool.workers if getattr(w, "_proc", None) is not None]
+            before = [self._process_seconds(pid) for pid in pids]
+            t0 = time.process_time()
+            try:
+                return original(fresh, ctx, pool, *args, **kwargs)
+            finally:
+                self.main += time.process_time() - t0
+                after = [self._process_seconds(pid) for pid in pids]
+                self.readers = [round(b - a, 4) for a, b in zip(before, after) if a is not None and b is not None]
+
+        services.read_and_check = counted
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from xl_duban import services
+
+        services.read_and_check = self._saved
+
+    def as_dict(self) -> dict:
+        return {"main": round(self.main, 4), "readers": self.readers}
 
 
 _INHERITED = object()  # marks a class attribute found on a base class (removed again, not overwritten)
@@ -360,7 +412,12 @@ def one_run(scale_name: str, out: Path, index: int, *, profile: bool = False, ke
     result["returns"] = prepare_returns(cache_ledger.parent, issued.summary["workbooks"], syn.CYCLE_PERIOD,
                                         issued.summary["due"], inbox)
 
-    # 3. collect
+    # 3. collect, bracketed by the floor on the same files: the machine's speed drifts over
+    # tens of seconds, so the floor is timed just before and just after the reading it is compared with
+    files = sorted(inbox.glob("*.xlsx"))
+    importlib.import_module("python_calamine")  # imported outside the timing: only the reading is compared
+    with rec.stage("floor") as st:
+        st["counts"] = calamine_floor(files)
     with rec.stage("collect", [*store_parts, (services, "gather", "扫描收件箱 gather"),
                                (services, "collected_hashes", "已处理指纹 collected_hashes"),
                                (services, "read_and_check", READ_AND_CHECK),
@@ -369,12 +426,15 @@ def one_run(scale_name: str, out: Path, index: int, *, profile: bool = False, ke
                                (services, "merge_returns", "并入 merge_returns"),
                                (services, "missing_returns", "未报送 missing_returns"),
                                (guard.ReadWorker, "close", "关闭读取进程 ReadWorker.close")]) as st:
-        with ReaderPeak() as reader:
+        with ReaderPeak() as reader, ReadCPU() as cpu:
             collected = services.collect_returns(ledger, [inbox], now=syn.CYCLE_COLLECT_AT)
         _ok(collected, "收集")
         s = collected.summary
         st["counts"] = {k: s[k] if not isinstance(s[k], list) else len(s[k])
                         for k in ("accepted", "late", "rejected", "skipped", "added", "replaced", "missing")}
+        st["cpu"] = cpu.as_dict()
+    with rec.stage("floor_after") as st:
+        st["counts"] = calamine_floor(files)
     result["reader_peaks_mb"] = reader.peaks_mb
     result["children_maxrss_mb"] = children_peak_mb()
     if profile:  # the reading happens in the reader processes, out of cProfile's sight: read in this process too
@@ -434,10 +494,7 @@ def one_run(scale_name: str, out: Path, index: int, *, profile: bool = False, ke
     with rec.stage("udfs") as st:
         st["counts"] = {"udfs": run_udfs()}
 
-    # 8. baselines on the same returned files (after the cycle: pandas' memory stays out of it)
-    files = sorted(inbox.glob("*.xlsx"))
-    with rec.stage("floor") as st:
-        st["counts"] = calamine_floor(files)
+    # 8. the naive baseline on the same returned files (after the cycle: pandas' memory stays out of it)
     importlib.import_module("pandas")  # imported outside the timing: only the reading is compared
     with rec.stage("naive") as st:
         st["counts"] = pandas_naive(files)
@@ -543,6 +600,15 @@ def read_check(collect: dict) -> float:
     return sum(collect["parts"].get(label, 0.0) for label in READ_CHECK_PARTS)
 
 
+def floor_seconds(run: dict) -> float:
+    """The run's floor: the quicker of its timings just before and just after the collect.
+    The quicker one, not the mean: right after the collect the floor often runs a third
+    slower (the collect's writes still being flushed, its memory just handed back), which
+    would flatter the ratio. Runs recorded before the floor was bracketed have one timing."""
+    stages = run["stages"]
+    return min(stages[name]["seconds"] for name in ("floor", "floor_after") if name in stages)
+
+
 SHEET_VIEW = "通报工作表 write_bulletin_sheet"
 
 
@@ -567,6 +633,15 @@ def summarize(runs: list[dict]) -> dict:
                      "first": {label: round(_median([e.get("first", {}).get(label, 0.0) for e in entries]), 4)
                                for label in entries[0].get("first", {})}}
     out["collect"]["read_check"] = round(_median([read_check(r["stages"]["collect"]) for r in runs]), 4)
+    out["floor"]["bracket"] = round(_median([floor_seconds(r) for r in runs]), 4)
+    out["collect"]["vs_floor"] = round(_median([read_check(r["stages"]["collect"]) / floor_seconds(r) for r in runs]), 3)
+    cpus = [r["stages"]["collect"].get("cpu") for r in runs]
+    if all(c and c.get("readers") for c in cpus):
+        out["collect"]["cpu"] = {"main": round(_median([c["main"] for c in cpus]), 4),
+                                 "readers": round(_median([sum(c["readers"]) for c in cpus]), 4),
+                                 "processes": len(cpus[0]["readers"]),
+                                 "vs_floor": round(_median([(c["main"] + sum(c["readers"])) / floor_seconds(r)
+                                                            for c, r in zip(cpus, runs)]), 3)}
     out["bulletin"]["own"] = round(_median([bulletin_own(r["stages"]["bulletin"]) for r in runs]), 4)
     out["cycle_peak_mb"] = max(r["stages"][n]["peak_mb"] for r in runs for n in CYCLE)
     out["rss_after_imports_mb"] = max(r.get("rss_after_imports_mb", 0.0) for r in runs)
@@ -620,13 +695,20 @@ def table_rows(summary: dict, runs: int) -> list[list[str]]:
     rc = col["read_check"]
     add(f"收集 collect {col['counts']['accepted']} 份（服务合计）", "collect")
     parts("collect")
-    vs_floor, vs_naive = rc / floor["seconds"], naive["seconds"] / rc
+    vs_floor, vs_naive = col["vs_floor"], naive["seconds"] / rc
     rows.append(["读取+检查 read + check（gather + collected_hashes + read_and_check）", secs(rc), "", "",
-                 f"≤ {TARGETS['read_check_vs_floor']:g}× calamine", f"{vs_floor:.2f}× calamine",
+                 f"≤ {TARGETS['read_check_vs_floor']:g}× calamine", f"{vs_floor:.2f}× calamine（各次与本次 floor 之比的中位数）",
                  verdict(vs_floor <= TARGETS["read_check_vs_floor"])])
     rows.append(["", "", "", "", f"≥ {TARGETS['naive_vs_read_check']:g}× 快于 pandas", f"pandas 慢 {vs_naive:.1f}×",
                  verdict(vs_naive >= TARGETS["naive_vs_read_check"])])
-    add(f"基线 floor：calamine 只读值（{floor['counts']['files']} 份）", "floor")
+    cpu = col.get("cpu")
+    if cpu:
+        rows.append([f"  └ 其中 CPU：主进程（检查、接收）{cpu['main']:.3f} s + {cpu['processes']} 个读取进程 {cpu['readers']:.3f} s",
+                     secs(cpu["main"] + cpu["readers"]), "", "", "",
+                     f"{cpu['vs_floor']:.2f}× floor；{cpu['processes']} 核满载时墙钟至少 {cpu['vs_floor'] / max(cpu['processes'], 1):.2f}×", ""])
+    add(f"基线 floor：calamine 只读值（{floor['counts']['files']} 份；收集前后各测一次，取较快的 {secs(floor['bracket'])} s）", "floor")
+    if "floor_after" in s:
+        add("  └ 收集之后再测 floor", "floor_after")
     add(f"基线 naive：pandas.read_excel openpyxl（{naive['counts']['files']} 份）", "naive")
 
     li, dom = s["light"], s["light_domain"]

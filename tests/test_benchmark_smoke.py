@@ -9,12 +9,13 @@ for ``benchmarks/RESULTS.md``, and this machine is shared.
 from __future__ import annotations
 
 import json
+import sys
 import time
 
 from benchmarks import run as bench
 from benchmarks.synthetic import SCALES, ensure_ledger
 
-STAGES = ("issue", "collect", "light", "light_domain", "bulletin", "load_save", "udfs", "floor", "naive")
+STAGES = ("issue", "collect", "light", "light_domain", "bulletin", "load_save", "udfs", "floor", "floor_after", "naive")
 
 
 def test_district_benchmark_runs_every_stage(tmp_path, monkeypatch, capsys):
@@ -62,7 +63,12 @@ def test_district_benchmark_runs_every_stage(tmp_path, monkeypatch, capsys):
     assert full["feedback"] == ledger["feedback"] + collected["added"]
     assert full["lights"] > ledger["lights"]
 
+    assert stages["floor"]["counts"] == stages["floor_after"]["counts"]  # the same files before and after the collect
     assert stages["floor"]["counts"]["files"] == stages["naive"]["counts"]["files"] == returns["files"]
+    cpu = stages["collect"]["cpu"]
+    if sys.platform.startswith("linux"):  # /proc/PID/schedstat: each reader's CPU while read_and_check ran
+        assert cpu["main"] > 0 and len(cpu["readers"]) >= 1 and all(seconds > 0 for seconds in cpu["readers"])
+        assert report["summary"]["collect"]["cpu"]["vs_floor"] > 0
     assert stages["floor"]["counts"]["sheets"] == stages["naive"]["counts"]["frames"] == 2 * returns["files"]
     udfs = stages["udfs"]["counts"]["udfs"]
     assert udfs is None or (udfs and all(seconds > 0 for seconds in udfs.values()))
