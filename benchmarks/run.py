@@ -165,8 +165,9 @@ class ReaderPeak:
 
 
 class ReadCPU:
-    """CPU seconds spent while ``services.read_and_check`` runs: this process's (the checks,
-    receiving the answers) and each reader process's (``/proc/PID/schedstat``, Linux). The
+    """CPU seconds spent while ``services.read_and_check`` runs (collect calls it once; the
+    last call counts): this process's (the checks, receiving the answers) and each reader
+    process's (``/proc/PID/schedstat``, Linux). The
     wall time of reading and checking can be no less than their sum over the cores, so this
     says how much of a ratio to the floor is work and how much is waiting."""
 
@@ -195,7 +196,7 @@ class ReadCPU:
             try:
                 return original(fresh, ctx, pool, *args, **kwargs)
             finally:
-                self.main += time.process_time() - t0
+                self.main = time.process_time() - t0
                 after = [self._process_seconds(pid) for pid in pids]
                 self.readers = [round(b - a, 4) for a, b in zip(before, after) if a is not None and b is not None]
 
