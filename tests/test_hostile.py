@@ -205,11 +205,11 @@ DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
 ENTITY = b'<!DOCTYPE workbook [<!ENTITY a "ha">]>'
 
 
-@pytest.mark.parametrize("comment", [0, 1000, 1020, 5000])
+@pytest.mark.parametrize("comment", [0, guard.HEAD - 40, guard.HEAD - 10, 1020, 5000])
 @pytest.mark.parametrize("compression", [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED, zipfile.ZIP_BZIP2])
 def test_a_doctype_is_found_past_any_comments_however_the_part_is_stored(comment, compression):
     """Only the prolog is read, but all of it: a DOCTYPE after a long comment (or one that
-    straddles the first kilobyte) is refused, from a stored, deflated or bzip2 member alike."""
+    straddles the first bytes inflated) is refused, from a stored, deflated or bzip2 member alike."""
     prolog = DECLARATION + (b"<!--" + b"x" * comment + b"-->" if comment else b"") + b"\n"
     with pytest.raises(UnreadableFile, match="DOCTYPE"):
         inspect_package(_package(prolog + ENTITY + b"<workbook>&a;</workbook>", compression))
@@ -220,6 +220,68 @@ def test_text_after_the_root_element_is_content_not_a_declaration():
     """XML allows a DOCTYPE only before the root element; the same characters later (here in
     a comment) declare nothing, and no parser expands anything because of them."""
     inspect_package(_package(DECLARATION + b"<workbook><!-- <!DOCTYPE x [<!ENTITY a 'b'>]> --></workbook>"))
+
+
+class _Unseekable(io.RawIOBase):
+    """A stream zipfile cannot seek in: it then writes each part's sizes after its data."""
+
+    def __init__(self) -> None:
+        self.out = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:
+        self.out += b
+        return len(b)
+
+
+def _archive(parts: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED, *, comment: bytes = b"",
+             zip64: bool = False, stream: bool = False) -> bytes:
+    target = _Unseekable() if stream else io.BytesIO()
+    with zipfile.ZipFile(target, "w", compression) as zf:
+        zf.comment = comment
+        for name, body in parts.items():
+            with zf.open(zipfile.ZipInfo(name, (2022, 3, 1, 8, 0, 0)), "w", force_zip64=zip64) as fh:
+                fh.write(body)
+    return bytes(target.out) if stream else target.getvalue()
+
+
+PARTS = {"[Content_Types].xml": b'<?xml version="1.0"?><Types/>', "xl/workbook.xml": b"<workbook/>" * 50,
+         "xl/worksheets/工作表1.xml": b"<worksheet>" + b"<c/>" * 5000 + b"</worksheet>", "xl/empty.bin": b""}
+READ_DIRECTLY = {
+    "deflated": _archive(PARTS),
+    "stored": _archive(PARTS, zipfile.ZIP_STORED),
+    "with a comment": _archive(PARTS, comment="报送说明：已核对".encode()),
+    "sizes after the data": _archive(PARTS, stream=True),
+    "zip64 extra in the local headers": _archive(PARTS, zip64=True),
+}
+READ_THROUGH_ZIPFILE = {
+    "bzip2": _archive(PARTS, zipfile.ZIP_BZIP2),
+    "bytes before the archive": b"MZ" + b"\0" * 100 + _archive(PARTS),
+    "a local header naming another part": _archive(PARTS).replace(b"xl/workbook.xml", b"xl/workbook.xmX", 1),
+}
+
+
+@pytest.mark.parametrize("data", [*READ_DIRECTLY.values(), *READ_THROUGH_ZIPFILE.values()],
+                         ids=[*READ_DIRECTLY, *READ_THROUGH_ZIPFILE])
+def test_a_package_read_directly_or_through_zipfile_gives_what_zipfile_reads(data):
+    """Plain packages are read from their bytes without zipfile; every other kind is left to
+    zipfile. Either way each part is what zipfile reads, or the file is refused as damaged."""
+    direct = guard._plain_members(data)
+    assert (direct is not None) == (data in READ_DIRECTLY.values())
+    package = guard.Package(data)
+    try:
+        reference = zipfile.ZipFile(io.BytesIO(data))
+        expected = {i.filename: reference.read(i) for i in reference.infolist()}
+    except zipfile.BadZipFile:
+        expected = None
+    if expected is None:
+        with pytest.raises(UnreadableFile):
+            inspect_package(data)
+        return
+    assert [(m.name, m.file_size) for m in package.members] == [(i.filename, i.file_size) for i in reference.infolist()]
+    assert {m.name: package.read(m) for m in package.members} == expected
 
 
 def _flaky(n: int) -> int:

@@ -33,7 +33,7 @@ import zlib
 from collections import deque
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Callable, Iterator, NamedTuple
 from xml.parsers import expat
 
 from ..domain.cells import column_index
@@ -56,13 +56,120 @@ CELL_WITH_FORMULA = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*(
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
 
+class Member(NamedTuple):
+    """One part of a zip package, as its central directory describes it."""
+
+    name: str
+    file_size: int
+    compress_size: int
+    crc: int
+    method: int  # zipfile.ZIP_STORED or ZIP_DEFLATED when ``start`` is known
+    start: int = -1  # where its compressed bytes begin in the file; -1: read through zipfile
+    info: zipfile.ZipInfo | None = None  # for a part read through zipfile
+
+
+class Package:
+    """The parts of a zip package held in memory, read without trusting their headers.
+
+    A plain package (what Excel, WPS and LibreOffice write: one disk, no zip64, no
+    encryption, parts stored or deflated, each local header agreeing with the directory) is
+    read straight from its bytes (:func:`_plain_members`); any other goes through
+    :mod:`zipfile`, which reads more kinds and raises on what it cannot read. Both give the
+    same members: the fast way only declines, it never decides differently."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self._view = memoryview(data)
+        self.archive: zipfile.ZipFile | None = None
+        members = _plain_members(data)
+        if members is None:
+            self.archive = zipfile.ZipFile(io.BytesIO(data))
+            members = [Member(i.filename, i.file_size, i.compress_size, i.CRC, i.compress_type, info=i)
+                       for i in self.archive.infolist()]
+        self.members = members
+        self.by_name = {m.name: m for m in members}  # the last of duplicate names, as zipfile
+
+    def head(self, member: Member, limit: int) -> bytes:
+        """At most ``limit`` bytes from the start of a part, inflating no more than that."""
+        if member.start < 0:
+            with self.archive.open(member.info) as fh:
+                return fh.read(limit)
+        raw = self._view[member.start:member.start + member.compress_size]
+        if member.method == zipfile.ZIP_STORED:
+            return bytes(raw[:limit])
+        return zlib.decompressobj(-zlib.MAX_WBITS).decompress(raw, limit)
+
+    def read(self, member: Member) -> bytes:
+        """A part's bytes, never more than its declared size (a lying header cannot inflate
+        us), checked against its CRC."""
+        body = self.head(member, member.file_size + 1)
+        if len(body) > member.file_size:
+            raise ValueError("member larger than declared")
+        if len(body) < member.file_size:
+            raise EOFError(f"member {member.name!r} ends before its declared size")
+        if zlib.crc32(body) != member.crc:
+            raise zipfile.BadZipFile(f"Bad CRC-32 for file {member.name!r}")
+        return body
+
+
+END_RECORD = struct.Struct("<4s4H2LH")  # signature, disks, entries here and in all, directory size and offset, comment length
+DIRECTORY_ENTRY = struct.Struct("<4s6H3L5H2L")  # signature … flags, method, time, date, crc, sizes, lengths … local header offset
+LOCAL_HEADER = struct.Struct("<4s22x2H")  # signature, (version … sizes), name and extra lengths
+
+
+def _plain_members(data: bytes) -> list[Member] | None:
+    """The members of a plain zip package read with :mod:`struct`, or None for any other.
+
+    zipfile builds a ZipInfo per part and reads each local header anew when a part is
+    opened; for a unit's form (ten small parts) that costs more than inflating them. This
+    reads the directory once and checks every local header as it goes. It declines (None)
+    whatever it does not read exactly as zipfile would: several disks, zip64, bytes before
+    the archive, an encrypted or otherwise compressed part, a local header that disagrees,
+    a name zipfile would rewrite or cannot decode."""
+    lowest = max(0, len(data) - END_RECORD.size - 0xFFFF)
+    end = data.rfind(b"PK\x05\x06", lowest)
+    while end >= 0:  # the end record is the last one whose comment runs exactly to the end of the file
+        if end + END_RECORD.size <= len(data):
+            _sig, disk, first_disk, here, count, size, offset, comment = END_RECORD.unpack_from(data, end)
+            if end + END_RECORD.size + comment == len(data):
+                break
+        end = data.rfind(b"PK\x05\x06", lowest, end + 3)
+    else:
+        return None
+    if disk or first_disk or here != count or offset + size != end:
+        return None
+    members: list[Member] = []
+    at = offset
+    for _ in range(count):
+        if at + DIRECTORY_ENTRY.size > end:
+            return None
+        (sig, _made_by, _needs, flags, method, _time, _date, crc, packed, unpacked,
+         name_length, extra_length, comment_length, _disk, _internal, _external, header) = DIRECTORY_ENTRY.unpack_from(data, at)
+        name = data[at + DIRECTORY_ENTRY.size:at + DIRECTORY_ENTRY.size + name_length]
+        at += DIRECTORY_ENTRY.size + name_length + extra_length + comment_length
+        if (sig != b"PK\x01\x02" or flags & 0x1 or method not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+                or 0xFFFFFFFF in (packed, unpacked, header) or header + LOCAL_HEADER.size > offset
+                or b"\x00" in name or b"\\" in name):
+            return None
+        local_sig, local_name_length, local_extra_length = LOCAL_HEADER.unpack_from(data, header)
+        start = header + LOCAL_HEADER.size + local_name_length + local_extra_length
+        if (local_sig != b"PK\x03\x04" or start + packed > offset
+                or data[header + LOCAL_HEADER.size:header + LOCAL_HEADER.size + local_name_length] != name):
+            return None
+        try:  # ASCII, as nearly every part name is, reads the same either way and decodes quickest
+            text = name.decode("ascii" if name.isascii() else "utf-8" if flags & 0x800 else "cp437")
+        except UnicodeDecodeError:
+            return None
+        members.append(Member(text, unpacked, packed, crc, method, start))
+    return members if at == end else None
+
+
 @dataclass
 class Inspection:
     """What the container says before any cell is parsed; the formula cells of a sheet are
     looked up when asked for (:meth:`formula_cells`)."""
 
-    archive: zipfile.ZipFile | None = None  # an .xlsx/.xlsm package; None for other formats
-    data: bytes = b""
+    package: Package | None = None  # an .xlsx/.xlsm package; None for other formats
     _sheets: dict[str, str] | None = field(default=None, repr=False)  # sheet name → part
 
     def formula_cells(self, sheet: str) -> list[tuple[int, int]]:
@@ -70,16 +177,15 @@ class Inspection:
 
         Only that sheet's XML is inflated (collect asks for the one holding the table), in
         full and never past its declared size. Raises :class:`UnreadableFile`."""
-        if self.archive is None:
+        if self.package is None:
             return []
         if self._sheets is None:
-            self._sheets = _sheet_parts(self.archive, self.data)
-        try:
-            member = self.archive.getinfo(self._sheets.get(sheet, ""))
-        except KeyError:
+            self._sheets = _sheet_parts(self.package)
+        member = self.package.by_name.get(self._sheets.get(sheet, ""))
+        if member is None:
             return []
         with _unzipping():
-            body = _read_member(self.archive, member, self.data)
+            body = self.package.read(member)
         if not FORMULA.search(body):
             return []
         return [(int(row), column_index(col.decode())) for col, row in CELL_WITH_FORMULA.findall(body)]
@@ -98,10 +204,10 @@ def inspect_package(data: bytes) -> Inspection:
     if not data.startswith(b"PK"):
         return Inspection()
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = archive.infolist()
+        package = Package(data)
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
         raise UnreadableFile(f"文件已损坏或不是有效的 Excel 文件（{type(exc).__name__}）") from exc
+    members = package.members
     if len(members) > MAX_MEMBERS:
         raise UnreadableFile(f"文件内部包含 {len(members)} 个部件，超出正常表格的范围，疑似恶意文件")
     total = sum(m.file_size for m in members)
@@ -109,12 +215,12 @@ def inspect_package(data: bytes) -> Inspection:
         raise UnreadableFile(f"文件解压后达 {total / 2**20:.0f} MB，超过 {MAX_UNPACKED // 2**20} MB 的上限，疑似压缩炸弹")
     for m in members:
         if m.file_size > RATIO_FLOOR and m.file_size > MAX_RATIO * max(m.compress_size, 1):
-            raise UnreadableFile(f"文件部件“{m.filename}”压缩比异常（{m.file_size // max(m.compress_size, 1)} 倍），疑似压缩炸弹")
+            raise UnreadableFile(f"文件部件“{m.name}”压缩比异常（{m.file_size // max(m.compress_size, 1)} 倍），疑似压缩炸弹")
     with _unzipping():
         for m in members:
-            if m.filename.endswith((".xml", ".rels", ".vml")) and _declares_doctype(archive, m, data):
-                raise UnreadableFile(f"文件部件“{m.filename}”含有 XML 实体声明（DOCTYPE），正常的 Excel 文件不会包含，已拒收")
-    return Inspection(archive, data)
+            if m.name.endswith((".xml", ".rels", ".vml")) and _declares_doctype(package, m):
+                raise UnreadableFile(f"文件部件“{m.name}”含有 XML 实体声明（DOCTYPE），正常的 Excel 文件不会包含，已拒收")
+    return Inspection(package)
 
 
 @contextmanager
@@ -128,20 +234,20 @@ def _unzipping() -> Iterator[None]:
 
 # the prolog of an XML document: byte-order mark, declaration, processing instructions, comments
 PROLOG = re.compile(rb"(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.S)
-HEAD = 1024
+HEAD = 256  # an XML declaration and the root element's start fit in far less
 
 
-def _declares_doctype(archive: zipfile.ZipFile, member: zipfile.ZipInfo, data: bytes) -> bool:
+def _declares_doctype(package: Package, member: Member) -> bool:
     """Whether the part declares a DOCTYPE (the door to entity expansion and external entities).
 
     XML allows a DOCTYPE only in the prolog, before the root element, so only that much of
-    the part is inflated: its first kilobyte, or all of it when comments or processing
-    instructions run on past that. Anything after the root element's start is content,
-    which no parser takes for a declaration."""
-    head = _inflate(archive, member, data, HEAD)
+    the part is inflated: its first :data:`HEAD` bytes, or all of it when comments or
+    processing instructions run on past that. Anything after the root element's start is
+    content, which no parser takes for a declaration."""
+    head = package.head(member, HEAD)
     verdict = _prolog_verdict(head, complete=len(head) < HEAD)
     if verdict is None:
-        verdict = _prolog_verdict(_read_member(archive, member, data), complete=True)
+        verdict = _prolog_verdict(package.read(member), complete=True)
     return verdict
 
 
@@ -156,62 +262,16 @@ def _prolog_verdict(text: bytes, *, complete: bool) -> bool | None:
     return False
 
 
-def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, data: bytes) -> bytes:
-    """A member's bytes, never more than its declared size (a lying header cannot inflate us)."""
-    body = _inflate(archive, member, data, member.file_size + 1)
-    if len(body) > member.file_size:
-        raise ValueError("member larger than declared")
-    if len(body) < member.file_size:
-        raise EOFError(f"member {member.filename!r} ends before its declared size")
-    if zlib.crc32(body) != member.CRC:
-        raise zipfile.BadZipFile(f"Bad CRC-32 for file {member.filename!r}")
-    return body
-
-
-def _inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, data: bytes, limit: int) -> bytes:
-    """At most ``limit`` bytes from the start of a member."""
-    raw = _plain_raw(member, data)
-    if raw is None:
-        with archive.open(member) as fh:
-            return fh.read(limit)
-    if member.compress_type == zipfile.ZIP_STORED:
-        return raw[:limit]
-    return zlib.decompressobj(-zlib.MAX_WBITS).decompress(raw, limit)
-
-
-LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # signature, version … crc, sizes, name and extra lengths
-
-
-def _plain_raw(member: zipfile.ZipInfo, data: bytes) -> bytes | None:
-    """The compressed bytes of a plain member — stored or deflated, not encrypted, its local
-    header agreeing with the directory — to inflate straight from ``data`` (zipfile's own
-    reader costs more than the inflating, on the small parts of a unit's form). None for any
-    other member, which is then read through zipfile: it raises on what it cannot read."""
-    if member.flag_bits & 0x1 or member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        return None
-    offset = member.header_offset
-    if offset < 0 or offset + LOCAL_HEADER.size > len(data):
-        return None
-    signature, *_fields, name_length, extra_length = LOCAL_HEADER.unpack_from(data, offset)
-    name = member.orig_filename.encode("utf-8" if member.flag_bits & 0x800 else "cp437", "replace")
-    if signature != b"PK\x03\x04" or data[offset + LOCAL_HEADER.size:offset + LOCAL_HEADER.size + name_length] != name:
-        return None
-    start = offset + LOCAL_HEADER.size + name_length + extra_length
-    raw = data[start:start + member.compress_size]
-    return raw if len(raw) == member.compress_size else None
-
-
-def _sheet_parts(archive: zipfile.ZipFile, data: bytes) -> dict[str, str]:
+def _sheet_parts(package: Package) -> dict[str, str]:
     """Sheet name → its part in the package (empty when the workbook part is missing)."""
-    try:
-        with _unzipping():
-            workbook = _read_member(archive, archive.getinfo("xl/workbook.xml"), data)
-            rels = _read_member(archive, archive.getinfo("xl/_rels/workbook.xml.rels"), data)
-    except KeyError:
+    workbook, rels = package.by_name.get("xl/workbook.xml"), package.by_name.get("xl/_rels/workbook.xml.rels")
+    if workbook is None or rels is None:
         return {}
+    with _unzipping():
+        workbook_xml, rels_xml = package.read(workbook), package.read(rels)
     try:
-        targets = {r.get("Id"): r.get("Target", "") for r in _elements(rels, "Relationship")}
-        sheets = [(s.get("name", ""), s.get(NS_REL)) for s in _elements(workbook, "sheet")]
+        targets = {r.get("Id"): r.get("Target", "") for r in _elements(rels_xml, "Relationship")}
+        sheets = [(s.get("name", ""), s.get(NS_REL)) for s in _elements(workbook_xml, "sheet")]
     except expat.ExpatError as exc:
         raise UnreadableFile("文件已损坏（工作簿结构无法解析）") from exc
     out: dict[str, str] = {}
