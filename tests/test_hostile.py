@@ -284,6 +284,17 @@ def test_a_package_read_directly_or_through_zipfile_gives_what_zipfile_reads(dat
     assert {m.name: package.read(m) for m in package.members} == expected
 
 
+def test_a_comment_holding_the_end_records_signature_does_not_hide_the_parts():
+    """zipfile takes the last end-record signature in the file for the end record, even inside
+    the archive's comment, and then finds no archive; the package reader takes the record whose
+    comment runs to the end of the file and reads every part."""
+    data = _archive(PARTS, comment=b"PK\x05\x06 in a comment")
+    with pytest.raises(zipfile.BadZipFile):
+        zipfile.ZipFile(io.BytesIO(data))
+    package = guard.Package(data)
+    assert {m.name: package.read(m) for m in package.members} == PARTS
+
+
 def _flaky(n: int) -> int:
     if n == 2:
         import time

@@ -74,11 +74,12 @@ class Package:
     A plain package (what Excel, WPS and LibreOffice write: one disk, no zip64, no
     encryption, parts stored or deflated, each local header agreeing with the directory) is
     read straight from its bytes (:func:`_plain_members`); any other goes through
-    :mod:`zipfile`, which reads more kinds and raises on what it cannot read. Both give the
-    same members: the fast way only declines, it never decides differently."""
+    :mod:`zipfile`, which reads more kinds and raises on what it cannot read. Where the fast
+    way reads a package, it finds the parts zipfile finds, with the same bytes (a test
+    compares them); it goes further only where zipfile gives up on a package whose comment
+    holds the end record's signature."""
 
     def __init__(self, data: bytes) -> None:
-        self.data = data
         self._view = memoryview(data)
         self.archive: zipfile.ZipFile | None = None
         members = _plain_members(data)
