@@ -694,9 +694,13 @@ def collected_hashes(ledger: Ledger, ledger_path: Path) -> tuple[set[str], set[s
     quarantine/ lets it be checked again."""
     accepted = {f.file_hash for f in ledger.feedback if f.file_hash}
     accepted |= {e.source.rsplit("#", 1)[-1] for e in ledger.changelog if e.action == COLLECTED and "#" in e.source}
+    return accepted, quarantined_hashes(ledger_path)
+
+
+def quarantined_hashes(ledger_path: Path) -> set[str]:
+    """The 12-character hash prefixes of the files waiting in quarantine/ (known without the ledger)."""
     folder = quarantine_dir(ledger_path)
-    rejected = {p.name[:12] for p in folder.iterdir() if p.name[12:13] == "_"} if folder.is_dir() else set()
-    return accepted, rejected
+    return {p.name[:12] for p in folder.iterdir() if p.name[12:13] == "_"} if folder.is_dir() else set()
 
 
 @reports_bad_input
@@ -724,6 +728,9 @@ def collect_returns(ledger_path: Path, inboxes: list[Path], *, now: datetime, pe
 def _collect(store: Store, inboxes: list[Path], now: datetime, only: str | None, imap: bool,
              progress: Progress | None, pool: ReadPool) -> Outcome:
     ledger_path = store.path
+    # the files are found and handed to the readers before the ledger loads (with --imap the
+    # mailbox settings are in the ledger, so after): they read while this process loads it
+    early = None if imap else _start_reading(inboxes, ledger_path, pool)
     ledger, findings = store.load()
     fetched = None
     if imap:
@@ -731,30 +738,21 @@ def _collect(store: Store, inboxes: list[Path], now: datetime, only: str | None,
         fetched, mailbox_findings = _fetch_mail(ledger, inbox)
         if has_errors(mailbox_findings):
             return Outcome(findings=[*findings, *mailbox_findings], unreadable=True)
-        inboxes = [*inboxes, inbox]
-    incoming, problems = gather(inboxes)
-    incoming.sort(key=lambda i: (i.received_at, i.name))  # arrival order: of identical copies the first counts
+        early = _start_reading([*inboxes, inbox], ledger_path, pool)
+    candidates, problems, skipped, verdicts = _finish_reading(early, ledger, ledger_path, pool, progress)
     for name, reason in problems:
         level = info if reason == NO_ATTACHMENT else error
         findings.append(level("unreadable-file" if level is error else "no-attachment", reason, file=name))
-    ctx = CollectContext(ledger=ledger, key=signing_key())
-    accepted_before, rejected_before = collected_hashes(ledger, ledger_path)
     checked: list[tuple[Incoming, Checked]] = []
-    skipped, seen, fresh = 0, set(), []
-    for item in incoming:
-        digest = hashlib.sha256(item.data).hexdigest()
-        if digest in accepted_before or digest[:12] in rejected_before or digest in seen:
-            skipped += 1
-            continue
-        seen.add(digest)
-        fresh.append((item, digest))
-    for (item, _digest), result in zip(fresh, read_and_check(fresh, ctx, pool, progress)):
+    for (item, _digest), result in zip(candidates, verdicts):
+        if result is None:
+            continue  # collected in an earlier run
         if only and result.issue is not None and result.issue.period != only:
             skipped += 1  # left for the collect of its own period
             continue
         checked.append((item, result))
     if progress:
-        progress("保存台账", len(incoming), len(incoming))
+        progress("保存台账", len(candidates), len(candidates))
     summary = {"ledger": str(ledger_path), "files": [], "accepted": 0, "late": 0, "rejected": 0, "skipped": skipped,
                "fetched": fetched, "added": 0, "replaced": 0, "targets_filled": 0, "targets_proposed": 0}
     report = []
@@ -790,17 +788,64 @@ def _collect(store: Store, inboxes: list[Path], now: datetime, only: str | None,
     return Outcome(summary=summary, findings=findings)
 
 
+def _start_reading(inboxes: list[Path], ledger_path: Path, pool: ReadPool):
+    """The returned files under ``inboxes`` in arrival order, each new one handed to the readers
+    at once (:meth:`ReadPool.read_ahead`). Returns (file and hash of each new file, the
+    problems of what could not be gathered, how many were skipped, the reading under way).
+
+    Skipped already: a second copy of the same bytes (of identical copies the first to arrive
+    counts) and a file waiting in quarantine/. Whether a file was accepted before is in the
+    ledger, which is still loading; such a file is read anyway, then left aside."""
+    incoming, problems = gather(inboxes)
+    incoming.sort(key=lambda i: (i.received_at, i.name))  # arrival order: of identical copies the first counts
+    rejected_before = quarantined_hashes(ledger_path)
+    candidates: list[tuple[Incoming, str]] = []
+    skipped, seen = 0, set()
+    for item in incoming:
+        digest = hashlib.sha256(item.data).hexdigest()
+        if digest[:12] in rejected_before or digest in seen:
+            skipped += 1
+            continue
+        seen.add(digest)
+        candidates.append((item, digest))
+    reading = pool.read_ahead(read_returned, [(item, digest, COLLECT_SHEETS) for item, digest in candidates])
+    return candidates, problems, skipped, reading
+
+
+def _finish_reading(early, ledger: Ledger, ledger_path: Path, pool: ReadPool, progress: Progress | None = None):
+    """The verdicts of a reading begun by :func:`_start_reading`, now that the ledger is loaded:
+    (its files, problems, how many were skipped, each file's :class:`Checked` — None for a
+    file accepted in an earlier run, which is not checked again)."""
+    candidates, problems, skipped, reading = early
+    ctx = CollectContext(ledger=ledger, key=signing_key())
+    accepted_before, _quarantined = collected_hashes(ledger, ledger_path)
+    wanted = [digest not in accepted_before for _item, digest in candidates]
+    skipped += wanted.count(False)
+    return candidates, problems, skipped, read_and_check(candidates, ctx, pool, progress, reading=reading, wanted=wanted)
+
+
 def read_and_check(fresh: list[tuple[Incoming, str]], ctx: CollectContext, pool: ReadPool,
-                   progress: Progress | None = None) -> list[Checked]:
+                   progress: Progress | None = None, *, reading=None, wanted: list[bool] | None = None) -> list[Checked | None]:
     """The verdict on each (file, hash), in order: read behind the readers' wall, then checked
-    here, each file as soon as it is read while the readers go on with the next ones."""
-    results: list[Checked] = [None] * len(fresh)  # type: ignore[list-item]  # every slot is filled below
-    with closing(pool.completed(read_returned, [(item, digest, COLLECT_SHEETS) for item, digest in fresh])) as read:
-        for done, (index, (ok, value)) in enumerate(read, 1):
+    here, each file as soon as it is read while the readers go on with the next ones.
+
+    ``reading`` is the reading of exactly these files already under way
+    (:func:`_start_reading`); without it the reading starts here. A file not ``wanted``
+    (collected in an earlier run) is read but not checked: its verdict is None."""
+    results: list[Checked | None] = [None] * len(fresh)
+    if reading is None:
+        reading = pool.completed(read_returned, [(item, digest, COLLECT_SHEETS) for item, digest in fresh])
+    total = sum(wanted) if wanted is not None else len(fresh)
+    done = 0
+    with closing(reading) as read:
+        for index, (ok, value) in read:
+            if wanted is not None and not wanted[index]:
+                continue
             item, digest = fresh[index]
             results[index] = check_return(value, ctx) if ok else _unreadable(item, digest, value)
+            done += 1
             if progress:
-                progress("读取并检查反馈表", done, len(fresh))
+                progress("读取并检查反馈表", done, total)
     return results
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from json.encoder import encode_basestring
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -56,7 +57,6 @@ def target_columns(kind: TaskKind, year: int) -> list[tuple[str, Period]]:
 
 # the encodings the signature covers, exactly json.dumps(…) with these options, made once:
 # json.dumps builds a new encoder on every call that passes any option
-_LOCKED_JSON = json.JSONEncoder(ensure_ascii=False).encode
 _PAYLOAD_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
 
 
@@ -88,7 +88,17 @@ class IssueRow(BaseModel):
 
     def digest(self) -> str:
         """SHA-256 of the locked texts: a unit cannot change what the office wrote unseen."""
-        return hashlib.sha256(_LOCKED_JSON(self.locked).encode("utf-8")).hexdigest()
+        return hashlib.sha256(locked_json(self.locked).encode("utf-8")).hexdigest()
+
+
+def locked_json(locked: tuple[str, ...]) -> str:
+    """The locked texts as the signature has always covered them: ``json.dumps(list(locked),
+    ensure_ascii=False)``, byte for byte (a test compares them), made directly.
+
+    Every returned file's every row is digested when it is checked, and json's encoder costs
+    more in setting itself up per call than in encoding a few strings; its own string
+    encoder joined with its default separator gives the same text in under half the time."""
+    return "[" + ", ".join(map(encode_basestring, locked)) + "]"
 
 
 class IssuedWorkbook(BaseModel):

@@ -414,8 +414,20 @@ class ReadPool:
         the loop early: that stops the processes' remaining work before the pool is used again."""
         return _completed(self.workers, fn, calls, self.MAX_BATCH)
 
+    def read_ahead(self, fn, calls: list[tuple]) -> Iterator[tuple[int, tuple[bool, object]]]:
+        """:meth:`completed`, with as many calls as the processes' pipes hold sent before this
+        returns: the processes work through them while the caller does something else (collect
+        loads the ledger), and their answers wait in the pipes until the caller iterates. The
+        time limit of a call starts again when the caller comes for the answers, so a long
+        wait on the caller's side is never blamed on a file."""
+        run = _completed(self.workers, fn, calls, self.MAX_BATCH, ahead=True)
+        if calls:
+            next(run)  # the requests go out; the first answer is not waited for
+        return run
 
-def _completed(workers: list[ReadWorker], fn, calls: list[tuple], max_batch: int) -> Iterator[tuple[int, tuple[bool, object]]]:
+
+def _completed(workers: list[ReadWorker], fn, calls: list[tuple], max_batch: int,
+               ahead: bool = False) -> Iterator[tuple[int, tuple[bool, object]]]:
     """``(index, result)`` of every ``fn(*args)`` of ``calls`` as the processes answer:
     ``(True, value)``, or ``(False, UnreadableFile)`` for a call that overran its time,
     crashed its process or ran out of memory; any other exception of ``fn`` is raised, once
@@ -429,7 +441,8 @@ def _completed(workers: list[ReadWorker], fn, calls: list[tuple], max_batch: int
     unread: a write that waited for a process busy writing its own answers would wait forever.
     The process answers each call as soon as it is done; the time limit runs per call, from
     the previous answer. After a failure, the calls that process had not answered go to a
-    fresh one."""
+    fresh one. With ``ahead``, every request that fits goes out first and the generator
+    yields None once, before waiting for any answer (see :meth:`ReadPool.read_ahead`)."""
     if not calls:
         return
     answers = workers[0]._answers
@@ -446,8 +459,8 @@ def _completed(workers: list[ReadWorker], fn, calls: list[tuple], max_batch: int
     deadline: dict[ReadWorker, float] = {}
     seconds = workers[0].seconds
 
-    def send(worker: ReadWorker) -> None:
-        """The next few calls to ``worker``, if they fit where they must wait."""
+    def send(worker: ReadWorker) -> bool:
+        """The next few calls to ``worker``, if they fit where they must wait; whether any went."""
         room = REQUEST_BYTES if not sent[worker] else min(REQUEST_BYTES, worker._room - sum(n for _i, n in unread[worker]))
         share = min(max_batch, -(-len(pending) // (2 * len(workers))))
         batch: list[int] = []
@@ -456,13 +469,14 @@ def _completed(workers: list[ReadWorker], fn, calls: list[tuple], max_batch: int
             size += len(packed[pending[0]])
             batch.append(pending.popleft())
         if not batch:
-            return
+            return False
         if not sent[worker]:
             deadline[worker] = time.monotonic() + seconds
         request = pickle.dumps((fn, [packed[i] for i in batch]))
         sent[worker].extend(batch)
         unread[worker].append((batch[0], len(request) + HEADER.size))
         worker._send(request)
+        return True
 
     def fail(worker: ReadWorker, reason: str) -> tuple[int, tuple[bool, object]]:
         """The call the process was on fails; the ones after it go back to the front."""
@@ -475,6 +489,14 @@ def _completed(workers: list[ReadWorker], fn, calls: list[tuple], max_batch: int
 
     left = len(calls)
     try:
+        if ahead:
+            for worker in workers:
+                while pending and send(worker):
+                    pass
+            yield None  # type: ignore[misc]  # read_ahead returns here; the caller iterates for the answers
+            now = time.monotonic()
+            for worker in deadline:
+                deadline[worker] = now + seconds
         while left:
             for worker in workers:
                 if pending and len(sent[worker]) <= REFILL:
@@ -581,6 +603,7 @@ class SelectAnswers(Answers):
         os.set_blocking(fd, False)
         self._buffers[fd] = bytearray()
         self._selector.register(fd, selectors.EVENT_READ, (worker, proc))
+        _widen(proc.stdout)  # answers read ahead wait there until the caller comes for them (ReadPool.read_ahead)
         return _widen(proc.stdin)
 
     def get(self, timeout: float) -> tuple[ReadWorker, subprocess.Popen, bytes | None]:
@@ -627,8 +650,9 @@ class SelectAnswers(Answers):
 
 
 def _widen(pipe) -> int:
-    """Room for a whole request in the pipe (Linux): the bytes it now holds, or 0 where the
-    size of a pipe is not known."""
+    """The pipe grown to :data:`PIPE_BYTES` (Linux) — room for whole requests on the way in,
+    for answers read ahead on the way out; the bytes it now holds, or 0 where the size of a
+    pipe is not known."""
     try:
         import fcntl
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email
 import io
+import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -52,7 +53,7 @@ def gather(paths: list[Path]) -> tuple[list[Incoming], list[tuple[str, str]]]:
     problems: list[tuple[str, str]] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and _wanted(p)))
+            files.extend(sorted(p for p in path.rglob("*") if _wanted(p) and p.is_file()))
         elif path.is_file():
             files.append(path)
         else:
@@ -60,8 +61,9 @@ def gather(paths: list[Path]) -> tuple[list[Incoming], list[tuple[str, str]]]:
     out: list[Incoming] = []
     for path in files:
         try:
-            data = path.read_bytes()
-            mtime = beijing(datetime.fromtimestamp(path.stat().st_mtime, CHINA))
+            with open(path, "rb") as fh:  # the time of the very bytes read
+                data, modified = fh.read(), os.fstat(fh.fileno()).st_mtime
+            mtime = beijing(datetime.fromtimestamp(modified, CHINA))
         except OSError as exc:
             problems.append((path.name, f"文件无法读取（{exc.strerror or type(exc).__name__}）"))
             continue
