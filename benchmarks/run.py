@@ -164,6 +164,28 @@ class ReaderPeak:
         return self.peaks or [children_peak_mb()]
 
 
+def read_check_alone(rec: "Recorder", inbox: Path, ledger_path: Path) -> None:
+    """Stage ``read_check_alone``: collect's reading and checking of the inbox against the ledger
+    as it was before the collect, with readers started and ready and no ledger load to overlap.
+    A function of its own, so the ledger it loads is gone before the next stage's peak memory."""
+    from xl_duban import services
+    from xl_duban.io import guard
+    from xl_duban.io.ledger_store import LedgerStore
+
+    ledger, _findings = LedgerStore(ledger_path).load()
+    with guard.ReadPool() as pool, ReadCPU() as cpu:
+        pool.start()
+        for worker in pool.workers:  # wait until each reader has imported its modules, as collect's have by now
+            worker.call(len, b"")
+        with rec.stage("read_check_alone", [(services, "gather", "扫描收件箱 gather"),
+                                            (services, "collected_hashes", "已处理指纹 collected_hashes"),
+                                            (services, "read_and_check", READ_AND_CHECK)]) as st:
+            early = services._start_reading([inbox], ledger_path, pool)  # as collect does, without the load between
+            verdicts = services._finish_reading(early, ledger, ledger_path, pool)[3]
+        st["counts"] = {"files": len(verdicts), "accepted": sum(1 for v in verdicts if v is not None and v.accepted)}
+        st["cpu"] = cpu.as_dict()
+
+
 class ReadCPU:
     """CPU seconds spent while ``services.read_and_check`` runs (collect calls it once; the
     last call counts): this process's (the checks, receiving the answers) and each reader
@@ -442,18 +464,7 @@ def one_run(scale_name: str, out: Path, index: int, *, profile: bool = False, ke
     # 3b. the same reading and checking on its own, with nothing to overlap: collect hands the files
     # to the readers before it loads the ledger, so inside collect most of the reading is hidden
     # behind the load; this is what it costs when nothing hides it (the measure of earlier sessions)
-    alone_ledger, _findings = LedgerStore(before_collect).load()
-    with guard.ReadPool() as pool, ReadCPU() as cpu:
-        pool.start()
-        for worker in pool.workers:  # wait until each reader has imported its modules, as collect's have by now
-            worker.call(len, b"")
-        with rec.stage("read_check_alone", [(services, "gather", "扫描收件箱 gather"),
-                                            (services, "collected_hashes", "已处理指纹 collected_hashes"),
-                                            (services, "read_and_check", READ_AND_CHECK)]) as st:
-            early = services._start_reading([inbox], before_collect, pool)  # as collect does, without the load between
-            verdicts = services._finish_reading(early, alone_ledger, before_collect, pool)[3]
-        st["counts"] = {"files": len(verdicts), "accepted": sum(1 for v in verdicts if v is not None and v.accepted)}
-        st["cpu"] = cpu.as_dict()
+    read_check_alone(rec, inbox, before_collect)
     result["reader_peaks_mb"] = reader.peaks_mb
     result["children_maxrss_mb"] = children_peak_mb()
     if profile:  # the reading happens in the reader processes, out of cProfile's sight: read in this process too
