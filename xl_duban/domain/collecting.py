@@ -366,9 +366,8 @@ def _issued_rows(file: ReturnedFile, issue: IssuedWorkbook) -> list[ReturnedRow]
 
 def _feedback_of(file: ReturnedFile, issue: IssuedWorkbook, is_late: bool) -> tuple[list[Feedback], list[Finding]]:
     """The 反馈记录 rows an accepted feedback form brings: one per issued task the unit filled
-    in (a blank row is a warning, not a record). They are validated together, in one call:
-    a province's collect makes over a thousand of them, and one validation per record cost
-    as much again in calls as in checking."""
+    in (a blank row is a warning, not a record). They are validated together, in one call
+    (a province's collect makes over a thousand of them; a little cheaper than one by one)."""
     common = {"period": issue.period, "unit": issue.unit, "received_at": file.received_at, "late": "是" if is_late else "否",
               "source_file": file.name, "file_hash": file.file_hash}
     records, findings = [], []
