@@ -8,7 +8,7 @@ through the services the ``duban`` command line uses, on a fresh copy of the cac
    filled files are cached beside the ledger and reused while the issues are the same).
 3. 收集 — ``collect_returns`` on the inbox folder of all returns. Timed whole, and split with
    light wrappers into its parts: the ledger load and save, reading and checking the
-   returns (``gather`` + ``collected_hashes`` + ``read_and_check``: what the baselines are
+   returns (``gather`` + ``accepted_hashes`` + ``read_and_check``: what the baselines are
    compared with), archiving and merging. The CPU seconds of this process and of each
    reader process while ``read_and_check`` runs are recorded beside the times.
    The floor (below) is timed just before and just after it, on the same files.
@@ -178,10 +178,10 @@ def read_check_alone(rec: "Recorder", inbox: Path, ledger_path: Path) -> None:
         for worker in pool.workers:  # wait until each reader has imported its modules, as collect's have by now
             worker.call(len, b"")
         with rec.stage("read_check_alone", [(services, "gather", "扫描收件箱 gather"),
-                                            (services, "collected_hashes", "已处理指纹 collected_hashes"),
+                                            (services, "accepted_hashes", "已处理指纹 accepted_hashes"),
                                             (services, "read_and_check", READ_AND_CHECK)]) as st:
             early = services._start_reading([inbox], ledger_path, pool)  # as collect does, without the load between
-            verdicts = services._finish_reading(early, ledger, ledger_path, pool)[3]
+            verdicts = services._finish_reading(early, ledger)[3]
         st["counts"] = {"files": len(verdicts), "accepted": sum(1 for v in verdicts if v is not None and v.accepted)}
         st["cpu"] = cpu.as_dict()
 
@@ -196,7 +196,7 @@ class ReadCPU:
     def __init__(self) -> None:
         self.main = 0.0
         self.readers: list[float] = []
-        self._saved = None
+        self._saved = self._saved_ahead = None
 
     @staticmethod
     def _process_seconds(pid: int) -> float | None:
@@ -208,27 +208,36 @@ class ReadCPU:
 
     def __enter__(self) -> "ReadCPU":
         from xl_duban import services
+        from xl_duban.io.guard import ReadPool
 
         original = self._saved = services.read_and_check
+        read_ahead = self._saved_ahead = ReadPool.read_ahead
+        pids: list[int] = []
 
-        def counted(fresh, ctx, pool, *args, **kwargs):
-            pids = [w._proc.pid for w in pool.workers if getattr(w, "_proc", None) is not None]
+        def started(pool, *args, **kwargs):  # the readers of the reading read_and_check will take over
+            pids[:] = [w._proc.pid for w in pool.workers if getattr(w, "_proc", None) is not None]
+            return read_ahead(pool, *args, **kwargs)
+
+        def counted(*args, **kwargs):
             before = [self._process_seconds(pid) for pid in pids]
             t0 = time.process_time()
             try:
-                return original(fresh, ctx, pool, *args, **kwargs)
+                return original(*args, **kwargs)
             finally:
                 self.main = time.process_time() - t0
                 after = [self._process_seconds(pid) for pid in pids]
                 self.readers = [round(b - a, 4) for a, b in zip(before, after) if a is not None and b is not None]
 
         services.read_and_check = counted
+        ReadPool.read_ahead = started
         return self
 
     def __exit__(self, *exc) -> None:
         from xl_duban import services
+        from xl_duban.io.guard import ReadPool
 
         services.read_and_check = self._saved
+        ReadPool.read_ahead = self._saved_ahead
 
     def as_dict(self) -> dict:
         return {"main": round(self.main, 4), "readers": self.readers}
@@ -444,7 +453,7 @@ def one_run(scale_name: str, out: Path, index: int, *, profile: bool = False, ke
     with rec.stage("floor") as st:
         st["counts"] = calamine_floor(files)
     with rec.stage("collect", [*store_parts, (services, "gather", "扫描收件箱 gather"),
-                               (services, "collected_hashes", "已处理指纹 collected_hashes"),
+                               (services, "accepted_hashes", "已处理指纹 accepted_hashes"),
                                (services, "read_and_check", READ_AND_CHECK),
                                (services, "check_return", "其中检查 check_return（与读取同时进行）"),
                                (services, "_file_away", "存档 _file_away"),
@@ -618,7 +627,7 @@ CYCLE = ("issue", "collect", "light", "bulletin", "load_save")  # the office's c
 
 
 READ_AND_CHECK = "读取并检查 read_and_check"
-READ_CHECK_PARTS = ("扫描收件箱 gather", "已处理指纹 collected_hashes", READ_AND_CHECK)
+READ_CHECK_PARTS = ("扫描收件箱 gather", "已处理指纹 accepted_hashes", READ_AND_CHECK)
 
 
 def read_check(collect: dict) -> float:
@@ -740,7 +749,7 @@ def table_rows(summary: dict, runs: int) -> list[list[str]]:
     add(f"收集 collect {col['counts']['accepted']} 份（服务合计）", "collect")
     parts("collect")
     vs_floor, vs_naive = col["vs_floor"], naive["seconds"] / rc
-    rows.append(["读取+检查 read + check，收集中台账读取之外的部分（gather + collected_hashes + read_and_check；"
+    rows.append(["读取+检查 read + check，收集中台账读取之外的部分（gather + accepted_hashes + read_and_check；"
                  "读取与台账读取同时进行）", secs(rc), "", "",
                  f"≤ {TARGETS['read_check_vs_floor']:g}× calamine", f"{vs_floor:.2f}× calamine（各次与本次 floor 之比的中位数）",
                  verdict(vs_floor <= TARGETS["read_check_vs_floor"])])

@@ -687,18 +687,17 @@ def quarantine_dir(ledger_path: Path) -> Path:
     return ledger_path.parent / QUARANTINE
 
 
-def collected_hashes(ledger: Ledger, ledger_path: Path) -> tuple[set[str], set[str]]:
-    """Fingerprints of files already handled: (accepted — full SHA-256 from the ledger,
-    rejected — 12-character prefixes of the files waiting in quarantine/). The same bytes are
-    never handled twice, so collecting one inbox again changes nothing; deleting a file from
-    quarantine/ lets it be checked again."""
+def accepted_hashes(ledger: Ledger) -> set[str]:
+    """Full SHA-256 of the files accepted before, from the ledger (反馈记录 and 变更日志). The
+    same bytes are never handled twice, so collecting one inbox again changes nothing."""
     accepted = {f.file_hash for f in ledger.feedback if f.file_hash}
     accepted |= {e.source.rsplit("#", 1)[-1] for e in ledger.changelog if e.action == COLLECTED and "#" in e.source}
-    return accepted, quarantined_hashes(ledger_path)
+    return accepted
 
 
 def quarantined_hashes(ledger_path: Path) -> set[str]:
-    """The 12-character hash prefixes of the files waiting in quarantine/ (known without the ledger)."""
+    """The 12-character hash prefixes of the files refused before and waiting in quarantine/
+    (known without the ledger); deleting a file from quarantine/ lets it be checked again."""
     folder = quarantine_dir(ledger_path)
     return {p.name[:12] for p in folder.iterdir() if p.name[12:13] == "_"} if folder.is_dir() else set()
 
@@ -739,7 +738,7 @@ def _collect(store: Store, inboxes: list[Path], now: datetime, only: str | None,
         if has_errors(mailbox_findings):
             return Outcome(findings=[*findings, *mailbox_findings], unreadable=True)
         early = _start_reading([*inboxes, inbox], ledger_path, pool)
-    candidates, problems, skipped, verdicts = _finish_reading(early, ledger, ledger_path, pool, progress)
+    candidates, problems, skipped, verdicts = _finish_reading(early, ledger, progress)
     for name, reason in problems:
         level = info if reason == NO_ATTACHMENT else error
         findings.append(level("unreadable-file" if level is error else "no-attachment", reason, file=name))
@@ -812,34 +811,29 @@ def _start_reading(inboxes: list[Path], ledger_path: Path, pool: ReadPool):
     return candidates, problems, skipped, reading
 
 
-def _finish_reading(early, ledger: Ledger, ledger_path: Path, pool: ReadPool, progress: Progress | None = None):
+def _finish_reading(early, ledger: Ledger, progress: Progress | None = None):
     """The verdicts of a reading begun by :func:`_start_reading`, now that the ledger is loaded:
     (its files, problems, how many were skipped, each file's :class:`Checked` — None for a
     file accepted in an earlier run, which is not checked again)."""
     candidates, problems, skipped, reading = early
     ctx = CollectContext(ledger=ledger, key=signing_key())
-    accepted_before, _quarantined = collected_hashes(ledger, ledger_path)
+    accepted_before = accepted_hashes(ledger)
     wanted = [digest not in accepted_before for _item, digest in candidates]
     skipped += wanted.count(False)
-    return candidates, problems, skipped, read_and_check(candidates, ctx, pool, progress, reading=reading, wanted=wanted)
+    return candidates, problems, skipped, read_and_check(candidates, ctx, reading, wanted, progress)
 
 
-def read_and_check(fresh: list[tuple[Incoming, str]], ctx: CollectContext, pool: ReadPool,
-                   progress: Progress | None = None, *, reading=None, wanted: list[bool] | None = None) -> list[Checked | None]:
-    """The verdict on each (file, hash), in order: read behind the readers' wall, then checked
-    here, each file as soon as it is read while the readers go on with the next ones.
-
-    ``reading`` is the reading of exactly these files already under way
-    (:func:`_start_reading`); without it the reading starts here. A file not ``wanted``
-    (collected in an earlier run) is read but not checked: its verdict is None."""
+def read_and_check(fresh: list[tuple[Incoming, str]], ctx: CollectContext, reading, wanted: list[bool],
+                   progress: Progress | None = None) -> list[Checked | None]:
+    """The verdict on each (file, hash), in order: ``reading`` (:func:`_start_reading`) reads
+    them behind the readers' wall, and each is checked here as soon as it is read while the
+    readers go on with the next ones. A file not ``wanted`` (collected in an earlier run) is
+    read but not checked: its verdict is None."""
     results: list[Checked | None] = [None] * len(fresh)
-    if reading is None:
-        reading = pool.completed(read_returned, [(item, digest, COLLECT_SHEETS) for item, digest in fresh])
-    total = sum(wanted) if wanted is not None else len(fresh)
-    done = 0
+    total, done = sum(wanted), 0
     with closing(reading) as read:
         for index, (ok, value) in read:
-            if wanted is not None and not wanted[index]:
+            if not wanted[index]:
                 continue
             item, digest = fresh[index]
             results[index] = check_return(value, ctx) if ok else _unreadable(item, digest, value)

@@ -489,10 +489,9 @@ def _completed(workers: list[ReadWorker], fn, calls: list[tuple], max_batch: int
 
     left = len(calls)
     try:
-        if ahead:
-            for worker in workers:
-                while pending and send(worker):
-                    pass
+        if ahead:  # a request to each process in turn, so they share the files evenly
+            while pending and any([send(worker) for worker in workers if pending]):
+                pass
             yield None  # type: ignore[misc]  # read_ahead returns here; the caller iterates for the answers
             now = time.monotonic()
             for worker in deadline:
