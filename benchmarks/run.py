@@ -455,7 +455,7 @@ def one_run(scale_name: str, out: Path, index: int, *, profile: bool = False, ke
     with rec.stage("collect", [*store_parts, (services, "gather", "扫描收件箱 gather"),
                                (services, "accepted_hashes", "已处理指纹 accepted_hashes"),
                                (services, "read_and_check", READ_AND_CHECK),
-                               (services, "check_return", "其中检查 check_return（与读取同时进行）"),
+                               (services, "confirm", "其中对照台账 confirm（与读取同时进行）"),
                                (services, "_file_away", "存档 _file_away"),
                                (services, "merge_returns", "并入 merge_returns"),
                                (services, "missing_returns", "未报送 missing_returns"),
@@ -477,12 +477,14 @@ def one_run(scale_name: str, out: Path, index: int, *, profile: bool = False, ke
     result["reader_peaks_mb"] = reader.peaks_mb
     result["children_maxrss_mb"] = children_peak_mb()
     if profile:  # the reading happens in the reader processes, out of cProfile's sight: read in this process too
-        from xl_duban.io.returns import gather, read_returned
+        from xl_duban.io.keys import signing_key
+        from xl_duban.io.returns import gather, read_and_examine
 
         with rec.stage("collect_read_in_process") as st:
             incoming, _problems = gather([inbox])
+            key = signing_key()
             for item in incoming:
-                read_returned(item, hashlib.sha256(item.data).hexdigest(), services.COLLECT_SHEETS)
+                read_and_examine(item, hashlib.sha256(item.data).hexdigest(), services.COLLECT_SHEETS, key)
             st["counts"] = {"files": len(incoming)}
 
     # 4. light-up: both cadences, each recomputing its whole history — every period of the year

@@ -21,7 +21,7 @@ from typing import Callable, Iterable, Protocol
 
 from .domain.findings import Finding, count_by_level, error, has_errors, info, warning
 from .domain.cells import parse_cell_date
-from .domain.collecting import (Checked, CollectContext, ReturnedFile, SubmissionIndex, check_return, merge_returns,
+from .domain.collecting import (Checked, CollectContext, ReturnedFile, SubmissionIndex, confirm, merge_returns,
                                 missing_returns)
 from .domain.importing import RawTable, map_prose, map_task_table, map_unit_table, merge_tasks, merge_units, detect_year
 from .domain.lights import LightRules, light_tasks
@@ -42,7 +42,7 @@ from .io.keys import signing_key
 from .io.mailer import MailError, SmtpSettings, build_message, send_smtp, smtp_password, write_eml
 from .io.unit_workbook import write_unit_workbook
 from .io.views import write_collection_report, write_overview
-from .io.returns import NO_ATTACHMENT, Incoming, gather, read_returned
+from .io.returns import NO_ATTACHMENT, Incoming, gather, read_and_examine
 from .io.mailbox import ImapSettings, MailboxError, fetch_unseen, imap_password
 from .io.readers import UnreadableFile, read_source
 from .excel.template import TEMPLATE  # the macro-enabled ledger skeleton (`duban template build`)
@@ -789,7 +789,8 @@ def _collect(store: Store, inboxes: list[Path], now: datetime, only: str | None,
 
 def _start_reading(inboxes: list[Path], ledger_path: Path, pool: ReadPool):
     """The returned files under ``inboxes`` in arrival order, each new one handed to the readers
-    at once (:meth:`ReadPool.read_ahead`). Returns (file and hash of each new file, the
+    at once (:meth:`ReadPool.read_ahead`) to be read and examined
+    (:func:`~xl_duban.io.returns.read_and_examine`: all the checks but the ledger's). Returns (file and hash of each new file, the
     problems of what could not be gathered, how many were skipped, the reading under way).
 
     Skipped already: a second copy of the same bytes (of identical copies the first to arrive
@@ -807,7 +808,8 @@ def _start_reading(inboxes: list[Path], ledger_path: Path, pool: ReadPool):
             continue
         seen.add(digest)
         candidates.append((item, digest))
-    reading = pool.read_ahead(read_returned, [(item, digest, COLLECT_SHEETS) for item, digest in candidates])
+    key = signing_key()
+    reading = pool.read_ahead(read_and_examine, [(item, digest, COLLECT_SHEETS, key) for item, digest in candidates])
     return candidates, problems, skipped, reading
 
 
@@ -826,9 +828,9 @@ def _finish_reading(early, ledger: Ledger, progress: Progress | None = None):
 def read_and_check(fresh: list[tuple[Incoming, str]], ctx: CollectContext, reading, wanted: list[bool],
                    progress: Progress | None = None) -> list[Checked | None]:
     """The verdict on each (file, hash), in order: ``reading`` (:func:`_start_reading`) reads
-    them behind the readers' wall, and each is checked here as soon as it is read while the
-    readers go on with the next ones. A file not ``wanted`` (collected in an earlier run) is
-    read but not checked: its verdict is None."""
+    and examines them behind the readers' wall, and each is confirmed against the ledger here
+    as soon as its answer arrives, while the readers go on with the next ones. A file not
+    ``wanted`` (collected in an earlier run) is read but left aside: its verdict is None."""
     results: list[Checked | None] = [None] * len(fresh)
     total, done = sum(wanted), 0
     with closing(reading) as read:
@@ -836,7 +838,7 @@ def read_and_check(fresh: list[tuple[Incoming, str]], ctx: CollectContext, readi
             if not wanted[index]:
                 continue
             item, digest = fresh[index]
-            results[index] = check_return(value, ctx) if ok else _unreadable(item, digest, value)
+            results[index] = confirm(value, ctx) if ok else _unreadable(item, digest, value)
             done += 1
             if progress:
                 progress("读取并检查反馈表", done, total)

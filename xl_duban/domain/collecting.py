@@ -21,7 +21,7 @@ from pydantic import TypeAdapter
 
 from .cells import CELL_TEXT_LIMIT, parse_cell_datetime, row_text
 from .findings import Finding, error, has_errors, info, warning
-from .issuing import (COMPLETION_HEADER, FEEDBACK_INPUTS, SELF_LIGHT_HEADER, Form, IssuedWorkbook,
+from .issuing import (COMPLETION_HEADER, FEEDBACK_INPUTS, SELF_LIGHT_HEADER, Form, IssueIdentity, IssuedWorkbook,
                       target_columns, verify)
 from .lights import normalize_completion, normalize_light
 from .mail import split_addresses
@@ -67,13 +67,19 @@ class ReturnedFile:
     formula_cells: list[tuple[int, str]] = field(default_factory=list)  # (Excel row, header) of cells holding a formula
     merged_cells: list[tuple[int, int, tuple[str, ...]]] = field(default_factory=list)  # first row, last row, headers covered
 
+    def summary(self) -> "ReturnedFile":
+        """The file as a verdict names it — where it came from, which sheet — without its cell
+        texts, which the checks have read and nothing needs again."""
+        return ReturnedFile(name=self.name, file_hash=self.file_hash, received_at=self.received_at, sender=self.sender,
+                            sheet=self.sheet, header_row=self.header_row)
+
 
 @dataclass
 class Checked:
     """The verdict on one returned file: accepted (with its records) or rejected (findings say why)."""
 
     file: ReturnedFile
-    issue: IssuedWorkbook | None = None
+    issue: IssueIdentity | None = None  # the issue the file's signature proves, without its rows
     findings: list[Finding] = field(default_factory=list)
     feedback: list[Feedback] = field(default_factory=list)
     targets: list[NodeTarget] = field(default_factory=list)  # proposed targets of a 目标安排表
@@ -181,7 +187,7 @@ def read_identity(file: ReturnedFile, key: bytes) -> tuple[IssuedWorkbook | None
 # --- checks on a file whose identity is proven: each a plain function ----------------------
 
 
-def check_issue_in_force(file: ReturnedFile, issue: IssuedWorkbook, ctx: CollectContext) -> list[Finding]:
+def check_issue_in_force(file: ReturnedFile, issue: IssueIdentity, ctx: CollectContext) -> list[Finding]:
     """The issue must be the one recorded in 报送情况 for that unit and period: a file from a
     superseded issue (re-issued with new targets) or from another ledger is refused."""
     row = ctx.submissions.get(issue.period, issue.unit)
@@ -199,7 +205,7 @@ def check_issue_in_force(file: ReturnedFile, issue: IssuedWorkbook, ctx: Collect
     return []
 
 
-def check_sender(file: ReturnedFile, issue: IssuedWorkbook, ctx: CollectContext) -> list[Finding]:
+def check_sender(file: ReturnedFile, issue: IssueIdentity, ctx: CollectContext) -> list[Finding]:
     """A file mailed back from another unit's registered address is misrouted: that unit may
     have typed its own work into someone else's form. A sender not in 单位名录 at all (a
     personal mailbox) is accepted with a note."""
@@ -217,7 +223,7 @@ def check_sender(file: ReturnedFile, issue: IssuedWorkbook, ctx: CollectContext)
                   hint=f"请{'、'.join(owners)}使用下发给本单位的文件填写；如确为代报，请由{issue.unit}从本单位邮箱报送。")]
 
 
-def check_columns(file: ReturnedFile, issue: IssuedWorkbook, ctx: CollectContext) -> list[Finding]:
+def check_columns(file: ReturnedFile, issue: IssuedWorkbook) -> list[Finding]:
     """Every column of the issued table must still be there (found by header, any order)."""
     if file.header_row is None:
         return [error("table-not-found", "找不到反馈表的表头（“任务编号”所在行），表格可能被删除或改动。",
@@ -227,7 +233,7 @@ def check_columns(file: ReturnedFile, issue: IssuedWorkbook, ctx: CollectContext
                   hint="请勿删除或改动表头；" + RESUBMIT) for h in missing]
 
 
-def check_rows(file: ReturnedFile, issue: IssuedWorkbook, ctx: CollectContext) -> list[Finding]:
+def check_rows(file: ReturnedFile, issue: IssuedWorkbook) -> list[Finding]:
     """Each issued task exactly once; rows the office did not issue must be empty."""
     findings: list[Finding] = []
     issued = set(issue.task_ids)
@@ -250,7 +256,7 @@ def check_rows(file: ReturnedFile, issue: IssuedWorkbook, ctx: CollectContext) -
     return findings
 
 
-def check_locked_cells(file: ReturnedFile, issue: IssuedWorkbook, ctx: CollectContext) -> list[Finding]:
+def check_locked_cells(file: ReturnedFile, issue: IssuedWorkbook) -> list[Finding]:
     """The grey cells must read exactly as issued: a unit that rewrites its node target or the
     task text would otherwise be judged against words the office never set."""
     findings: list[Finding] = []
@@ -270,7 +276,7 @@ def check_locked_cells(file: ReturnedFile, issue: IssuedWorkbook, ctx: CollectCo
     return findings
 
 
-def check_values(file: ReturnedFile, issue: IssuedWorkbook, ctx: CollectContext) -> list[Finding]:
+def check_values(file: ReturnedFile, issue: IssuedWorkbook) -> list[Finding]:
     """Drop-down answers must be recognisable (绿/绿灯/green/G/✓ …); something else cannot be
     lit honestly, so the unit is asked to choose again rather than the office guessing."""
     if issue.form is not Form.feedback:
@@ -298,7 +304,7 @@ def check_values(file: ReturnedFile, issue: IssuedWorkbook, ctx: CollectContext)
     return findings
 
 
-def check_formulas(file: ReturnedFile, issue: IssuedWorkbook, ctx: CollectContext) -> list[Finding]:
+def check_formulas(file: ReturnedFile, issue: IssuedWorkbook) -> list[Finding]:
     """A formula is refused, never evaluated: its cached value may be stale or absent, and a
     formula is a way for a file to compute — or fetch — what nobody typed."""
     return [error("formula-in-cell", f"第{row}行【{column}】是公式，督查室不计算公式。", **_at(file, row=row, column=column),
@@ -310,7 +316,7 @@ def _rows_text(first: int, last: int) -> str:
     return f"第{first}行" if first == last else f"第{first}行至第{last}行"
 
 
-def check_merged_cells(file: ReturnedFile, issue: IssuedWorkbook, ctx: CollectContext) -> list[Finding]:
+def check_merged_cells(file: ReturnedFile, issue: IssuedWorkbook) -> list[Finding]:
     """Merged cells over answers hide which task (or which question) the text belongs to;
     the office would have to guess, so the unit is asked to unmerge."""
     inputs = set(issue.inputs)
@@ -320,7 +326,7 @@ def check_merged_cells(file: ReturnedFile, issue: IssuedWorkbook, ctx: CollectCo
             for first, last, headers in file.merged_cells if inputs & set(headers)]
 
 
-def check_text_length(file: ReturnedFile, issue: IssuedWorkbook, ctx: CollectContext) -> list[Finding]:
+def check_text_length(file: ReturnedFile, issue: IssuedWorkbook) -> list[Finding]:
     """An answer as long as one Excel cell can hold (32,767 characters) may already have been
     cut: readers stop there without saying so. Keeping it would lose what the unit wrote
     beyond the limit, so the unit is asked to shorten it."""
@@ -329,24 +335,34 @@ def check_text_length(file: ReturnedFile, issue: IssuedWorkbook, ctx: CollectCon
             for r in file.rows for header in issue.inputs if len(r.values.get(header, "")) >= CELL_TEXT_LIMIT]
 
 
-CHECKS: list[Callable[[ReturnedFile, IssuedWorkbook, CollectContext], list[Finding]]] = [
-    check_issue_in_force, check_sender, check_columns, check_rows, check_locked_cells, check_formulas,
-    check_merged_cells, check_text_length, check_values,
+FILE_CHECKS: list[Callable[[ReturnedFile, IssuedWorkbook], list[Finding]]] = [
+    check_columns, check_rows, check_locked_cells, check_formulas, check_merged_cells, check_text_length, check_values,
 ]
+LEDGER_CHECKS: list[Callable[[ReturnedFile, IssueIdentity, CollectContext], list[Finding]]] = [
+    check_issue_in_force, check_sender,
+]
+RECORD_FINDINGS = frozenset({"empty-row", "late-return"})  # what :func:`examine` says about the records it built
 
 
-def check_return(file: ReturnedFile, ctx: CollectContext) -> Checked:
-    """Run every check on one file; if none fails, build the records it brings."""
-    issue, findings = read_identity(file, ctx.key)
-    checked = Checked(file=file, findings=findings)
+def examine(file: ReturnedFile, key: bytes) -> Checked:
+    """The verdict the file alone decides: its signed identity, every :data:`FILE_CHECKS`, and,
+    if none fails, the records it brings (反馈记录 or proposed 节点目标).
+
+    Split from the ledger's checks (:func:`confirm`) so it can run where the file is read —
+    in the reading processes, while the ledger is still loading — since it needs nothing but
+    the file and the signing key. The verdict carries :meth:`ReturnedFile.summary` and
+    :meth:`IssuedWorkbook.identity`, not the cell texts and the issued rows: once compared
+    they are not needed again."""
+    issue, findings = read_identity(file, key)
+    checked = Checked(file=file.summary(), findings=findings)
     if issue is None:
         return checked
-    checked.issue = issue
-    for check in CHECKS:
-        checked.findings.extend(check(file, issue, ctx))
-        if check in (check_issue_in_force, check_columns) and has_errors(checked.findings):
-            break  # later checks would only repeat the same cause row by row
-    if checked.accepted:
+    checked.issue = issue.identity()
+    for check in FILE_CHECKS:
+        checked.findings.extend(check(file, issue))
+        if check is check_columns and has_errors(checked.findings):
+            break  # the other checks would only repeat the missing table row by row
+    if not has_errors(checked.findings):
         if issue.form is Form.feedback:
             checked.feedback, empty = _feedback_of(file, issue, checked.late)
             checked.findings.extend(empty)
@@ -357,6 +373,34 @@ def check_return(file: ReturnedFile, ctx: CollectContext) -> Checked:
                                                            f"{file.received_at:%Y-%m-%d %H:%M}收到，晚于截止日{issue.due}，记为逾期报送。",
                                             file=file.name, hint="逾期情况将在通报中列出。"))
     return checked
+
+
+def confirm(checked: Checked, ctx: CollectContext) -> Checked:
+    """The ledger's part of the verdict on an :func:`examine`-d file: the issue must still be
+    in force and the sender must not be another unit (:data:`LEDGER_CHECKS`).
+
+    Their findings come first, as the questions asked first. A file from a superseded issue
+    is told only that (its rows would repeat the same cause); a file the ledger refuses
+    brings no records, and so nothing is said about them either (:data:`RECORD_FINDINGS`)."""
+    if checked.issue is None:
+        return checked
+    file, issue = checked.file, checked.issue
+    findings: list[Finding] = []
+    for check in LEDGER_CHECKS:
+        findings.extend(check(file, issue, ctx))
+        if check is check_issue_in_force and has_errors(findings):
+            return Checked(file=file, issue=issue, findings=findings)
+    if has_errors(findings):
+        return Checked(file=file, issue=issue,
+                       findings=[*findings, *(f for f in checked.findings if f.code not in RECORD_FINDINGS)])
+    checked.findings[:0] = findings
+    return checked
+
+
+def check_return(file: ReturnedFile, ctx: CollectContext) -> Checked:
+    """Run every check on one file; if none fails, build the records it brings. Collect runs
+    the two halves in two processes; this is both in one."""
+    return confirm(examine(file, ctx.key), ctx)
 
 
 def _issued_rows(file: ReturnedFile, issue: IssuedWorkbook) -> list[ReturnedRow]:

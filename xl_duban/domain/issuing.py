@@ -101,8 +101,13 @@ def locked_json(locked: tuple[str, ...]) -> str:
     return "[" + ", ".join(map(encode_basestring, locked)) + "]"
 
 
-class IssuedWorkbook(BaseModel):
-    """The content and identity of one issued workbook (before it becomes a file)."""
+class IssueIdentity(BaseModel):
+    """Which issued workbook a file is: for whom, which period and form, when issued and due.
+
+    What a verdict on a returned file keeps of its issue once the rows have been compared
+    (:meth:`IssuedWorkbook.identity`): the ledger's checks, the archive and the merge ask
+    nothing else, and a province's collect carries 200 verdicts back from its reading
+    processes, where the rows would cost more to carry than the checks cost to run."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -112,18 +117,27 @@ class IssuedWorkbook(BaseModel):
     kind: TaskKind
     issued_at: datetime
     due: str  # ISO date
-    rows: tuple[IssueRow, ...]
     form: Form = Form.feedback
     year: int = 0
     format_version: str = FORMAT_VERSION
 
     @property
+    def inputs(self) -> tuple[str, ...]:
+        return input_headers(self.form, self.kind, self.year)
+
+
+class IssuedWorkbook(IssueIdentity):
+    """The content and identity of one issued workbook (before it becomes a file)."""
+
+    rows: tuple[IssueRow, ...]
+
+    @property
     def task_ids(self) -> list[str]:
         return [r.task_id for r in self.rows]
 
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        return input_headers(self.form, self.kind, self.year)
+    def identity(self) -> IssueIdentity:
+        """This workbook without its task lines (see :class:`IssueIdentity`)."""
+        return IssueIdentity.model_construct(**{name: getattr(self, name) for name in IssueIdentity.model_fields})
 
     def payload(self) -> bytes:
         """Canonical bytes covered by the signature: identity plus every locked row's digest."""

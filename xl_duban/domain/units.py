@@ -14,6 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from rapidfuzz import fuzz, process
@@ -47,6 +48,7 @@ COLLECTIVES: dict[str, str | None] = {
 
 _SPLIT = re.compile(r"[、，,；;/\n]+")
 _FILLER = re.compile(r"[和与及的]")
+_SPACE = re.compile(r"\s+")
 
 
 def normalize_name(text: object) -> str:
@@ -56,8 +58,15 @@ def normalize_name(text: object) -> str:
     removed because Chinese names never contain spaces — the spaces in ``疏 纲`` or
     ``区 财政局`` are alignment padding from Word.
     """
-    s = unicodedata.normalize("NFKC", str(text or ""))
-    s = re.sub(r"\s+", "", s)
+    return _normalized(str(text or ""))
+
+
+@lru_cache(maxsize=8192)
+def _normalized(s: str) -> str:
+    """:func:`normalize_name` of a string, remembered: the same few hundred unit names are
+    compared thousands of times (a province's 报送情况 alone has a row per unit and period)."""
+    s = unicodedata.normalize("NFKC", s)
+    s = _SPACE.sub("", s)
     s = s.replace("[bookmark:_GoBack]", "")
     return s.strip("。.，,、;；:：")
 

@@ -19,7 +19,7 @@ from email.utils import parseaddr
 from pathlib import Path
 
 from ..domain.cells import cell_text, column_letter
-from ..domain.collecting import META_SHEET, ReturnedFile, ReturnedRow
+from ..domain.collecting import META_SHEET, Checked, ReturnedFile, ReturnedRow, examine
 
 from .guard import inspect_package
 from .readers import UnreadableFile
@@ -142,6 +142,16 @@ def read_returned(incoming: Incoming, file_hash: str, sheet_names: tuple[str, ..
         return ReturnedFile(**identity, sheet=name, header_row=header + 1, rows=rows, headers=[h for h in headers if h],
                             formula_cells=formulas, merged_cells=merged)
     return ReturnedFile(**identity, sheet=next(iter(ordered), ""))
+
+
+def read_and_examine(incoming: Incoming, file_hash: str, sheet_names: tuple[str, ...], key: bytes) -> Checked:
+    """:func:`read_returned`, then the part of the verdict the file alone decides
+    (:func:`~xl_duban.domain.collecting.examine`). Collect runs it in the reading processes:
+    the checks are about as much work as the reading, and there they run on every core
+    instead of one after another in the command's process. The signing key travels with the
+    request over the reader's private pipe; the reader runs as the same user, who can read
+    the key anyway. Raises UnreadableFile."""
+    return examine(read_returned(incoming, file_hash, sheet_names), key)
 
 
 def _merged_ranges(sheet) -> list:
