@@ -295,6 +295,27 @@ def test_a_return_mailed_by_another_unit_is_refused(issued, tmp_path):
     assert ledger.read_bytes() == before
 
 
+def test_a_misrouted_return_is_told_its_own_problems_but_nothing_about_records_it_does_not_bring(issued, tmp_path):
+    """The readers examine the file (records and all); the ledger's refusal then drops the
+    records and what was said about them (blank rows, lateness), keeping the file's own problems."""
+    ledger, workbook, ids = issued
+
+    def filled(folder: str, progress: str) -> Path:  # one answer, one without 完成情况, the other rows blank
+        return fill_return(workbook, tmp_path / folder / workbook.name,
+                           {ids[0]: {"完成情况": "完成", "进展情况": progress, "自评灯色": "绿"}, ids[1]: {"进展情况": "推进中。"}})
+
+    before = ledger.read_bytes()
+    outcome = collect_returns(ledger, [as_eml(filled("代报", "已开工。"), tmp_path / "代报.eml", OTHER_MAIL, LATE)], now=COLLECT_AT)
+    codes = [f.code for f in outcome.findings if f.code != "missing-return"]
+    assert codes[0] == "wrong-unit" and "completion-missing" in codes
+    assert not {"empty-row", "late-return"} & set(codes)
+    assert outcome.summary["rejected"] == 1 and ledger.read_bytes() == before
+    # the control: the same answers from the unit's own address are accepted, with those notes
+    own = collect_returns(ledger, [as_eml(filled("本单位", "已开工！"), tmp_path / "回复.eml", UNIT_MAIL, LATE)], now=COLLECT_AT)
+    assert own.summary["accepted"] == 1
+    assert {"empty-row", "late-return", "completion-missing"} <= {f.code for f in own.findings}
+
+
 def test_a_file_of_another_ledger_is_refused(issued, tmp_path):
     _ledger, workbook, ids = issued
     other = tmp_path / "另一台账" / "台账.xlsx"
