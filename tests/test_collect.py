@@ -432,3 +432,31 @@ def test_a_feedback_row_is_rebuilt_from_the_change_log_at_any_point(issued, tmp_
     assert replay(later) == as_text(final)
     sources = {e.source for e in led.changelog if e.action in ("收集反馈", "更新反馈")}
     assert sources == {f"duban collect {one.name}#{sha(one)}", f"duban collect {two.name}#{sha(two)}"}
+
+
+def test_the_inbox_is_listed_with_its_subfolders_and_without_lock_hidden_or_odd_files(tmp_path):
+    """What gather hands to the readers from a folder: workbooks and mails in it and in its
+    subfolders, in path order; not Office's lock files, hidden files, other types, a folder
+    reached through a link, or a pipe (opening one would wait forever)."""
+    from xl_duban.io.returns import gather
+
+    inbox = tmp_path / "收件箱"
+    (inbox / "第二批" / "补报").mkdir(parents=True)
+    (inbox / "a.xlsx").write_bytes(b"A")
+    (inbox / "第二批" / "b.XLSM").write_bytes(b"B")
+    (inbox / "第二批" / "补报" / "c.xls").write_bytes(b"C")
+    (inbox / "~$a.xlsx").write_bytes(b"lock")
+    (inbox / ".hidden.xlsx").write_bytes(b"hidden")
+    (inbox / "说明.txt").write_bytes(b"text")
+    elsewhere = tmp_path / "别处"
+    elsewhere.mkdir()
+    (elsewhere / "d.xlsx").write_bytes(b"D")
+    links = hasattr(os, "symlink") and hasattr(os, "mkfifo")
+    if links:
+        (inbox / "链接").symlink_to(elsewhere, target_is_directory=True)
+        (inbox / "e.xlsx").symlink_to(elsewhere / "d.xlsx")  # a link to a file is read like the file
+        os.mkfifo(inbox / "f.xlsx")
+    found, problems = gather([inbox])
+    assert problems == []
+    assert [i.data for i in found] == [b"A", *([b"D"] if links else []), b"B", b"C"]
+    assert [i.name for i in found] == ["a.xlsx", *(["e.xlsx"] if links else []), "b.XLSM", "c.xls"]

@@ -8,6 +8,7 @@ import os
 import pickle
 import threading
 import zipfile
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
@@ -191,6 +192,36 @@ def test_read_pool_reports_progress_in_the_calling_thread_and_never_drops_a_file
         with pytest.raises(RuntimeError, match="状态栏不可用"):
             pool.map(abs, [(-n,) for n in range(7)], fails)
         assert pool.map(abs, [(-5,), (-6,)]) == [(True, 5), (True, 6)]  # the pool still works afterwards
+
+
+def _policy(_n: int) -> int:
+    return os.sched_getscheduler(0)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setscheduler"), reason="scheduling policies are Linux's")
+def test_the_command_yields_to_its_readers_only_while_they_read():
+    """While the readers work the command's process is a batch task (its wake-ups, one per
+    answer, do not preempt a reader); the readers keep the normal policy, and the command gets
+    it back when the reading ends, however it ends — also when its caller stops early."""
+    normal = os.sched_getscheduler(0)
+    assert normal == os.SCHED_OTHER
+    with ReadPool() as pool:
+        seen = []
+        results = pool.map(_policy, [(n,) for n in range(6)], lambda done: seen.append(os.sched_getscheduler(0)))
+        assert [value for _ok, value in results] == [os.SCHED_OTHER] * 6  # the readers' own
+        assert seen == [os.SCHED_BATCH] * 6
+        assert os.sched_getscheduler(0) == normal
+        with closing(pool.completed(abs, [(-n,) for n in range(6)])) as finished:
+            next(finished)
+            assert os.sched_getscheduler(0) == os.SCHED_BATCH
+        assert os.sched_getscheduler(0) == normal
+        with pytest.raises(ZeroDivisionError):
+            pool.map(_divide, [(n,) for n in range(3)])
+        assert os.sched_getscheduler(0) == normal
+
+
+def _divide(n: int) -> float:
+    return 1 / n
 
 
 def _package(part: bytes, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
