@@ -73,6 +73,8 @@ def test_district_benchmark_runs_every_stage(tmp_path, monkeypatch, capsys):
         alone = stages["read_check_alone"]
         assert alone["cpu"]["main"] > 0 and len(alone["cpu"]["readers"]) >= 1 and all(s > 0 for s in alone["cpu"]["readers"])
         assert alone["counts"] == {"files": returns["files"], "accepted": returns["files"]}
+        ratios = sorted(r["vs_floor"] for r in alone["repeats"])  # each timing over the floor timed around it
+        assert len(ratios) == 3 and all(r["floor"] > 0 for r in alone["repeats"]) and alone["vs_floor"] == ratios[1]
         assert report["summary"]["read_check_alone"]["cpu"]["vs_floor"] > 0
     assert stages["floor"]["counts"]["sheets"] == stages["naive"]["counts"]["frames"] == 2 * returns["files"]
     udfs = stages["udfs"]["counts"]["udfs"]
