@@ -572,11 +572,18 @@ def _normal_policy() -> Iterator[None]:
     if not _yielding:
         yield
         return
-    os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+    try:
+        os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+    except OSError:  # a reader on the batch policy reads as well, only without the edge
+        yield
+        return
     try:
         yield
     finally:
-        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+        try:
+            os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+        except OSError:
+            pass
 
 
 _yielding = 0  # reading generators that made this process a batch task and have not ended
