@@ -676,12 +676,6 @@ def floor_seconds(run: dict) -> float:
     return min(stages[name]["seconds"] for name in ("floor", "floor_after") if name in stages)
 
 
-def alone_floor(run: dict) -> float:
-    """The floor read_check_alone is compared with: its own, timed around it (runs recorded
-    before it had one were compared with the collect's, :func:`floor_seconds`)."""
-    return run["stages"]["read_check_alone"].get("floor") or floor_seconds(run)
-
-
 SHEET_VIEW = "通报工作表 write_bulletin_sheet"
 
 
@@ -717,8 +711,8 @@ def summarize(runs: list[dict]) -> dict:
                                                             for c, r in zip(cpus, runs)]), 3)}
     if all("read_check_alone" in r["stages"] for r in runs):
         alone = out["read_check_alone"]
-        floors = [alone_floor(r) for r in runs]
-        alone["vs_floor"] = round(_median([r["stages"]["read_check_alone"]["seconds"] / f for r, f in zip(runs, floors)]), 3)
+        floors = [r["stages"]["read_check_alone"]["floor"] for r in runs]  # each timed around it (read_check_alone)
+        alone["vs_floor"] = round(_median([r["stages"]["read_check_alone"]["vs_floor"] for r in runs]), 3)
         alone["floor"] = round(_median(floors), 4)
         cpus = [r["stages"]["read_check_alone"].get("cpu") for r in runs]
         if all(c and c.get("readers") for c in cpus):
@@ -795,7 +789,7 @@ def table_rows(summary: dict, runs: int) -> list[list[str]]:
     alone = s.get("read_check_alone")
     if alone:
         rows.append([f"读取+检查 read + check，单独进行、无可重叠（同一批文件；每次运行测 {ALONE_REPEATS} 遍、各遍前后计时 floor，"
-                     f"取比值居中的一遍；floor 中位数 {secs(alone.get('floor', 0.0))} s）", secs(alone["seconds"]),
+                     f"取比值居中的一遍；floor 中位数 {secs(alone['floor'])} s）", secs(alone["seconds"]),
                      f"{alone['min']:.3f}–{alone['max']:.3f}", "", f"≤ {TARGETS['read_check_vs_floor']:g}× calamine",
                      f"{alone['vs_floor']:.2f}× calamine", verdict(alone["vs_floor"] <= TARGETS["read_check_vs_floor"])])
         rows.append(["", "", "", "", f"≥ {TARGETS['naive_vs_read_check']:g}× 快于 pandas",

@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 from xl_duban.io.ledger_store import LedgerStore
-from xl_duban.io.returns import CHINA
+from xl_duban.io.returns import CHINA, gather
 from xl_duban.samples import fill_return
 from xl_duban.services import collect_returns, init_ledger, issue_workbooks
 
@@ -438,8 +438,6 @@ def test_the_inbox_is_listed_with_its_subfolders_and_without_lock_hidden_or_odd_
     """What gather hands to the readers from a folder: workbooks and mails in it and in its
     subfolders, in path order; not Office's lock files, hidden files, other types, a folder
     reached through a link, or a pipe (opening one would wait forever)."""
-    from xl_duban.io.returns import gather
-
     inbox = tmp_path / "收件箱"
     (inbox / "第二批" / "补报").mkdir(parents=True)
     (inbox / "a.xlsx").write_bytes(b"A")

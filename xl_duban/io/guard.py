@@ -489,7 +489,7 @@ def _completed(workers: list[ReadWorker], fn, calls: list[tuple], max_batch: int
         return index, (False, UnreadableFile(reason))
 
     left = len(calls)
-    policy = _yield_to_readers()
+    yielded = _yield_to_readers()
     try:
         if ahead:  # a request to each process in turn, so they share the files evenly
             while pending and any([send(worker) for worker in workers if pending]):
@@ -528,13 +528,13 @@ def _completed(workers: list[ReadWorker], fn, calls: list[tuple], max_batch: int
             left -= 1
             yield index, (ok, value)
     finally:
-        _restore_policy(policy)
+        _stop_yielding(yielded)
         for worker in workers:
             if sent[worker]:  # stopped early (an error, or the caller gave up): answers still due are void
                 worker._kill()
 
 
-def _yield_to_readers() -> int | None:
+def _yield_to_readers() -> bool:
     """While the readers work, this process's wake-ups do not preempt them (Linux: SCHED_BATCH
     instead of the normal policy; the same share of the CPU, no preemption on waking).
 
@@ -543,25 +543,25 @@ def _yield_to_readers() -> int | None:
     command's few hundred microseconds — two hundred times in a province's collect, and mostly
     the same reader, which then finished last. As a batch task the command takes its turn when
     a core switches anyway (measured: reading and checking 200 returns 6–9 ms quicker of ~145).
-    Returns the policy to restore, or None where nothing was changed (not Linux; or started
-    under another policy on purpose, which is left alone)."""
+    Returns whether the policy was changed (not on other systems, nor for a process started
+    under another policy on purpose, which is left alone); :func:`_stop_yielding` restores it."""
     global _yielding
     try:
         if os.sched_getscheduler(0) != os.SCHED_OTHER:
-            return None
+            return False
         os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
     except (AttributeError, OSError):
-        return None
+        return False
     _yielding += 1
-    return os.SCHED_OTHER
+    return True
 
 
-def _restore_policy(policy: int | None) -> None:
+def _stop_yielding(yielded: bool) -> None:
     global _yielding
-    if policy is not None:
+    if yielded:
         _yielding -= 1
         try:
-            os.sched_setscheduler(0, policy, os.sched_param(0))
+            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
         except OSError:
             pass
 
