@@ -193,8 +193,7 @@ def read_check_alone(rec: "Recorder", inbox: Path, ledger_path: Path, files: lis
             with rec.stage("read_check_alone", [(services, "gather", "扫描收件箱 gather"),
                                                 (services, "accepted_hashes", "已处理指纹 accepted_hashes"),
                                                 (services, "read_and_check", READ_AND_CHECK)]) as st:
-                early = services._start_reading([inbox], ledger_path, pool)  # as collect does, without the load between
-                verdicts = services._finish_reading(early, ledger)[3]
+                verdicts = services.read_and_check([inbox], ledger_path, ledger, pool)  # as collect does, without the load between
             after = _floor_timing(files)
         st["counts"] = {"files": len(verdicts), "accepted": sum(1 for v in verdicts if v is not None and v.accepted)}
         st["cpu"] = cpu.as_dict()
@@ -435,8 +434,9 @@ def one_run(scale_name: str, out: Path, index: int, *, profile: bool = False, ke
     """Play the cycle once on a fresh copy of the cached ledger; returns the run's results."""
     from xl_duban import services
     from xl_duban.domain import bulletin as bulletin_domain
-    from xl_duban.domain.lights import light_tasks
+    from xl_duban.domain.lights import LightRules, light_tasks
     from xl_duban.domain.periods import Period
+    from xl_duban.domain.settings import read_settings
     from xl_duban.io import bulletin_docs, guard, ledger_store
     from xl_duban.io.ledger_store import LedgerStore
 
@@ -547,8 +547,8 @@ def one_run(scale_name: str, out: Path, index: int, *, profile: bool = False, ke
 
     # the pure light-up on the full-year ledger just loaded: both cadences, every period
     with rec.stage("light_domain") as st:
-        due = services.DueDates(full)
-        rules, _ = services.light_rules(full)
+        due = services.due_dates(full)
+        rules = LightRules.of(read_settings(full.settings)[0])
         verdicts, periods = 0, set()
         for period in (syn.CYCLE_PERIOD, syn.LAST_MONTH):
             run = light_tasks(full.tasks, full.targets, full.feedback, full.lights, Period.parse(period), due, rules)

@@ -11,7 +11,7 @@ commands would have built it, and written once by :class:`~xl_duban.io.ledger_st
    real 2022 lists (``xl_duban/samples.py``), repeated with a place name in front beyond the
    98 key tasks and 10 民生实事 projects; units are the real 57 plus the same departments of the
    neighbouring counties and more townships.
-3. The 季度 and 月度目标安排表 rounds: one issue per lead unit (``services._record_issue``),
+3. The 季度 and 月度目标安排表 rounds: one issue per lead unit (``domain.changes.record_issue``),
    each unit's targets (``simulation.target_answers``) merged by ``collecting.merge_returns``
    (节点目标, 报送情况, 变更日志), then confirmed by the office as the demo does.
 4. Every feedback round in date order — 民生实事 2022-01 … 2022-12 and key tasks 2022Q1 …
@@ -55,7 +55,10 @@ from xl_duban.io.bulletin_docs import write_bulletin_sheet
 from xl_duban.io.ledger_store import LedgerStore
 from xl_duban.io.views import write_overview
 from xl_duban.samples import seed_2022_tables
-from xl_duban.services import (BULLETIN, _bulletin_number, COLLECTED, confirm_targets, DueDates, _findings_to_rows, init_ledger, light_rules, _record_issue, relight, TARGETS_DAYS)
+from xl_duban.domain.changes import BULLETIN, COLLECTED, bulletin_number, confirm_targets, record_issue, relight
+from xl_duban.domain.lights import LightRules
+from xl_duban.domain.settings import read_settings
+from xl_duban.services import TARGETS_DAYS, due_dates, findings_to_rows, init_ledger
 from xl_duban.simulation import answers_for, choose_roles, target_answers
 
 GENERATOR_VERSION = 1  # bump when the generated ledger changes, so caches are rebuilt
@@ -253,7 +256,7 @@ def _import(ledger: Ledger, scale: Scale, now: datetime) -> dict:
 def _issue_records(ledger: Ledger, label: str, units, issued_at: datetime, due_day: date) -> None:
     submissions = SubmissionIndex(ledger.submissions)
     for unit in units:
-        _record_issue(ledger, submissions, label, unit, issued_at, due_day)
+        record_issue(ledger, submissions, label, unit, issued_at, due_day)
     for row in ledger.submissions:
         if row.period == label and row.issued_at == issued_at:
             row.send_status = "已生成邮件"  # duban send --eml
@@ -272,7 +275,7 @@ def _targets_round(ledger: Ledger, kind: TaskKind) -> int:
     """目标安排表 out and back for ``kind``; the office confirms what came back (as the demo does)."""
     issued_at, received_at, collect_at, confirm_at = TARGETS_AT
     label = targets_label(YEAR, kind)
-    due_day = DueDates(ledger).workday_on_or_after(issued_at.date() + timedelta(days=TARGETS_DAYS))
+    due_day = due_dates(ledger).workday_on_or_after(issued_at.date() + timedelta(days=TARGETS_DAYS))
     by_unit = recipients(ledger, kind)
     _issue_records(ledger, label, by_unit, issued_at, due_day)
     columns = dict(target_columns(kind, YEAR))
@@ -319,7 +322,7 @@ def _feedback_round(ledger: Ledger, period: Period, issued_at: datetime, previou
     """Issue, returns, collect for one period; returns the collect time and the files accepted."""
     kind = TaskKind.reporting_in(period)
     label = str(period)
-    due_day = DueDates(ledger)(period)
+    due_day = due_dates(ledger)(period)
     by_unit = recipients(ledger, kind)
     _issue_records(ledger, label, by_unit, issued_at, due_day)
     collect_at = datetime.combine(due_day + timedelta(days=4), time(9, 0))
@@ -348,18 +351,18 @@ def _feedback_round(ledger: Ledger, period: Period, issued_at: datetime, previou
 
 
 def light_in_memory(ledger: Ledger, period: Period, now: datetime) -> int:
-    """What ``light_up`` does to the ledger, without the file (:func:`services.relight`).
+    """What ``light_up`` does to the ledger, without the file (:func:`domain.changes.relight`).
     Returns the lights of ``period``."""
-    rules, _ = light_rules(ledger)
-    run = relight(ledger, period, DueDates(ledger), rules, now)
-    ledger.validation = _findings_to_rows(run.findings)
+    rules = LightRules.of(read_settings(ledger.settings)[0])
+    run = relight(ledger, period, due_dates(ledger), rules, now)
+    ledger.validation = findings_to_rows(run.findings)
     return sum(1 for v in run.verdicts if v.period == period)
 
 
 def bulletin_in_memory(ledger: Ledger, period: Period, now: datetime) -> Bulletin:
     """The bulletin of ``period`` and its 期号 in 变更日志 (the sheet is rendered at save)."""
     sheet = f"{'通报' if period.quarter else '月报'}-{period}"
-    number, new = _bulletin_number(ledger, sheet)
+    number, new = bulletin_number(ledger, sheet, read_settings(ledger.settings)[0].first_number)
     bulletin = build_bulletin(ledger, period, number, 0.9)
     if new:
         ledger.changelog.append(ChangeLogEntry(time=now, action=BULLETIN, object=sheet, field="期号", new=str(number),
@@ -396,8 +399,8 @@ def generate(path: Path, scale: Scale, progress: Callable[[str], None] | None = 
         bulletins.append((bulletin_in_memory(ledger, period, collect_at + timedelta(days=1)), (collect_at + timedelta(days=1)).date()))
         say(f"{scale.name}: {period} 反馈、亮灯、通报")
     t = phase("rounds", t)
-    masthead = str(ledger.setting("刊名", "源城政务督查"))
-    office = str(ledger.setting("督查室", "") or ledger.setting("机关名称", "") or "督查室")
+    settings, _ = read_settings(ledger.settings)
+    masthead, office = settings.masthead, settings.signing_office
     views = [lambda wb, b=b, d=d: write_bulletin_sheet(wb, b, masthead=masthead, office=office, issued_on=d)
              for b, d in bulletins]
     views.append(lambda wb: write_overview(wb, YEAR, ledger.tasks, ledger.lights, LAST_MONTH))

@@ -283,10 +283,10 @@ def test_table_cells_keep_line_breaks_and_edge_spaces():
     (a clerk's two-line 核定说明, a leading space) are written the long way."""
     from docx.oxml.ns import qn
 
-    from xl_duban.io.bulletin_docs import _official_document, _table
+    from xl_duban.io.bulletin_docs import add_table, official_document
 
-    doc = _official_document()
-    _table(doc, ["编号", "依据"], [["1", "第一行\n第二行"], ["2", " 前导空格"], ["3", "普通"]], [2.0, 8.0])
+    doc = official_document()
+    add_table(doc, ["编号", "依据"], [["1", "第一行\n第二行"], ["2", " 前导空格"], ["3", "普通"]], [2.0, 8.0])
     cells = [[c.text for c in row.cells] for row in doc.tables[0].rows]
     assert cells == [["编号", "依据"], ["1", "第一行\n第二行"], ["2", " 前导空格"], ["3", "普通"]]
     second = doc.tables[0].rows[1].cells[1]._tc

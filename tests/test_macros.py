@@ -224,14 +224,14 @@ def test_period_typed_as_a_date_or_of_the_wrong_cadence():
     from xl_duban.domain.models import Ledger
     from xl_duban.domain.periods import Cadence
     from xl_duban.io.ledger_store import LedgerError
-    from xl_duban.ribbon import _period
+    from xl_duban.ribbon import button_period
 
     ledger = Ledger()
     ledger.set_setting("年度", 2022)
     today = date(2026, 11, 22)
-    assert str(_period(ledger, Cadence.quarterly, today)) == "2022Q4"  # after the ledger's year: its last period
+    assert str(button_period(ledger, Cadence.quarterly, today)) == "2022Q4"  # after the ledger's year: its last period
     ledger.set_setting("当前月份", datetime(2022, 10, 1))  # 2022-10 typed into a General cell
-    assert str(_period(ledger, Cadence.monthly, today)) == "2022-10"
+    assert str(button_period(ledger, Cadence.monthly, today)) == "2022-10"
     ledger.set_setting("当前季度", "2022-03")
     with pytest.raises(LedgerError, match="当前季度应填写季度"):
-        _period(ledger, Cadence.quarterly, today)
+        button_period(ledger, Cadence.quarterly, today)

@@ -363,7 +363,7 @@ def test_fallback_far_future_year(statutory):
 def test_override_day_off_changes_answer_and_removes_warning(year_2027_unknown):
     ledger = Ledger(holidays=[Holiday(row=2, day="2027-01-01", type="休", note="元旦")])
     # Friday 1 is now off: Mon 4, Tue 5, Wed 6.
-    assert due_date(M(2026, 12), work_calendar(ledger)) == (date(2027, 1, 6), [])
+    assert due_date(M(2026, 12), work_calendar(ledger.holidays)) == (date(2027, 1, 6), [])
 
 
 def test_override_saturday_workday_changes_answer(year_2027_unknown):
@@ -372,7 +372,7 @@ def test_override_saturday_workday_changes_answer(year_2027_unknown):
         Holiday(row=9, day="2027年10月9日", type="班", note="国庆调休"),  # a Saturday
     ])
     # Oct 1-7 off, Fri 8, Sat 9 (班), Mon 11.
-    assert due_date(M(2027, 9), work_calendar(ledger)) == (date(2027, 10, 11), [])
+    assert due_date(M(2027, 9), work_calendar(ledger.holidays)) == (date(2027, 10, 11), [])
 
 
 def test_override_new_year_pair(year_2027_unknown):
@@ -381,16 +381,16 @@ def test_override_new_year_pair(year_2027_unknown):
         Holiday(row=3, day=date(2027, 1, 2), type="班"),  # Saturday
     ])
     # Sat 2 (班), Mon 4, Tue 5 — the date happens to match the fallback, but now it is known.
-    assert due_date(M(2026, 12), work_calendar(ledger)) == (date(2027, 1, 5), [])
+    assert due_date(M(2026, 12), work_calendar(ledger.holidays)) == (date(2027, 1, 5), [])
 
 
 def test_override_wins_over_package_in_known_year():
     off = Ledger(holidays=[Holiday(row=2, day="2024-10-08", type="休")])
     # Oct 1-8 off: Wed 9, Thu 10, Fri 11.
-    assert due_date(M(2024, 9), work_calendar(off)) == (date(2024, 10, 11), [])
+    assert due_date(M(2024, 9), work_calendar(off.holidays)) == (date(2024, 10, 11), [])
     on = Ledger(holidays=[Holiday(row=2, day="2024-10-05", type="班")])
     # Sat 5 (班), Tue 8, Wed 9.
-    assert due_date(M(2024, 9), work_calendar(on)) == (date(2024, 10, 9), [])
+    assert due_date(M(2024, 9), work_calendar(on.holidays)) == (date(2024, 10, 9), [])
 
 
 def test_override_with_invalid_type_or_date_is_ignored(statutory, year_2027_unknown):
@@ -398,7 +398,7 @@ def test_override_with_invalid_type_or_date_is_ignored(statutory, year_2027_unkn
         Holiday(row=2, day="2027-01-01", type="假"),
         Holiday(row=3, day="not a date", type="休"),
     ])
-    due, findings = due_date(M(2026, 12), work_calendar(ledger))
+    due, findings = due_date(M(2026, 12), work_calendar(ledger.holidays))
     assert due == date(2027, 1, 5)
     _assert_single_fallback(findings, 2027)
 

@@ -38,11 +38,20 @@ from xl_duban.domain.rules import (
     check_task_ids,
     check_unit_directory,
     check_units,
-    choice_setting,
-    int_setting,
     parse_cell_date,
     validate,
 )
+from xl_duban.domain.settings import BY_KEY, read_settings
+
+
+def _typed(ledger: Ledger, key: str, default):
+    """(value, findings) of one 设置 key as the commands read it (the typed settings)."""
+    settings, _ = read_settings(ledger.settings, require_year=False)
+    assert BY_KEY[key].default == default  # the default the test expects is the declared one
+    return getattr(settings, BY_KEY[key].attr), settings.findings(key)
+
+
+int_setting = choice_setting = _typed
 
 FILE = "台账.xlsx"
 CTX = Context(file=FILE, today=date(2024, 6, 1))
@@ -489,7 +498,7 @@ def test_validate_reports_a_bad_missing_as_setting(ledger):
     assert f.hint == "只能填写：黄灯、红灯。"
 
 
-# -- int_setting / choice_setting (what the services read) -------------------------------------
+# -- typed settings (what the services read) -------------------------------------
 
 @pytest.mark.parametrize(("value", "expected", "bad"), [
     (3, 3, False), ("3", 3, False), (3.0, 3, False), (" 12 ", 12, False), (1, 1, False),

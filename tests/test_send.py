@@ -11,7 +11,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from xl_duban.io.ledger_store import LedgerStore
-from xl_duban.services import archive_dir, import_files, issue_workbooks, remind_units, send_workbooks
+from xl_duban.io.archive import archive_dir
+from xl_duban.services import import_files, issue_workbooks, remind_units, send_workbooks
 
 from .conftest import NOW
 

@@ -18,7 +18,8 @@ from openpyxl.utils import column_index_from_string, range_boundaries
 
 from xl_duban.domain.findings import Finding, Level
 from xl_duban.domain.models import Feedback, Holiday, NodeTarget, Task, Unit
-from xl_duban.domain.schema import DATA_SHEETS, DEFAULT_SETTINGS, SHEET_ORDER
+from xl_duban.domain.schema import DATA_SHEETS, SHEET_ORDER
+from xl_duban.domain import settings as setting_specs
 from xl_duban.io import ledger_store
 from xl_duban.io.ledger_store import HIGHLIGHT, LedgerError, LedgerStore, create_ledger
 
@@ -192,7 +193,7 @@ def test_new_ledger_settings_hold_every_default_and_the_year(ledger_path: Path):
     ws = reopen(ledger_path)["设置"]
     values = {row[0]: row[1] for row in ws.iter_rows(min_row=2, max_col=2, values_only=True) if row[0]}
     keys = [row[0] for row in ws.iter_rows(min_row=2, max_col=1, values_only=True) if row[0]]
-    assert keys == [key for key, _, _ in DEFAULT_SETTINGS]
+    assert keys == [spec.key for spec in setting_specs.SPECS]
     assert values["年度"] == 2024
     # defaults named in DESIGN §3 / §5
     assert values["红灯阈值"] == 2
@@ -257,7 +258,7 @@ def test_round_trip_records_lists_and_dates(ledger_path: Path):
     assert (fb.unit, fb.completion, fb.self_light, fb.late) == ("区工业和信息化局", "已完成", "绿灯", "否")
     assert again.units[0].aliases == ["区工信局", "区经信局"]
     assert again.holidays[0].day == date(2024, 10, 1)
-    assert again.setting("刊名") == "源城督查专刊"
+    assert setting_specs.read_settings(again.settings)[0].masthead == "源城督查专刊"
     assert again.year == 2024
 
     # what Excel shows: 、-joined text, real dates with a date format

@@ -24,7 +24,7 @@ from xl_duban.domain.models import Feedback, Holiday, Ledger, LightColor, LightR
 from xl_duban.domain.periods import Period, due_date
 from xl_duban.domain.units import UnitDirectory, split_list
 from xl_duban.io.calendar_source import work_calendar
-from xl_duban.services import DueDates
+from xl_duban.services import due_dates as DueDates  # the due dates of a ledger
 
 NAMES = ("DUBAN_LIGHT", "DUBAN_STREAK", "DUBAN_DUE", "DUBAN_WORKDAY", "DUBAN_UNIT", "DUBAN_SIMILAR")
 
@@ -306,7 +306,7 @@ HOLIDAY_ROWS = [["日期", "类型", "说明"], [datetime(2024, 5, 6), "休", "�
 def test_due_with_holidays_and_settings_matches_the_ledger_calendar():
     ledger = Ledger(holidays=[Holiday(day=r[0].date() if isinstance(r[0], datetime) else date.fromisoformat(r[0]),
                                       type=r[1]) for r in HOLIDAY_ROWS[1:]])
-    calendar = work_calendar(ledger)
+    calendar = work_calendar(ledger.holidays)
     periods = ["2024-04", "2027-01", "2027-02", "2024Q1", "2026Q4"]
     for rows in (HOLIDAY_ROWS, HOLIDAY_ROWS[1:]):  # with the header row (tblHolidays[#全部]) or without
         got = DUBAN_DUE(column(periods), rows, 15, 2)

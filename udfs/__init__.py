@@ -10,7 +10,7 @@ called, not restated:
   row's return), memoised per distinct (完成情况, 逾期, 缺报, prior streak, rules).
 - DUBAN_STREAK: ``light_task`` again, one period at a time with its light given as the
   核定灯色 (the streak is all a period hands on to the next), memoised per (streak, light).
-- DUBAN_DUE / DUBAN_WORKDAY: ``services.DueDates`` (``domain.periods.due_date`` on the
+- DUBAN_DUE / DUBAN_WORKDAY: ``domain.due.DueDates`` (``domain.periods.due_date`` on the
   chinesecalendar package plus an optional 节假日 range).
 - DUBAN_UNIT: ``domain.units.UnitDirectory`` over a 单位名录 range read like the ledger's sheet.
 - DUBAN_SIMILAR: rapidfuzz ``ratio`` / 100, the bulletin's "进展情况与上期雷同" measure.
@@ -40,15 +40,16 @@ import xlwings as xw
 from rapidfuzz.fuzz import ratio
 
 from xl_duban.domain.cells import parse_cell_date
-from xl_duban.domain.lights import LightRules, Verdict, _is_late, light_task, normalize_completion, normalize_light
-from xl_duban.domain.models import Completion, Feedback, Ledger, LightColor, LightRecord, NodeTarget, Setting, Task
+from xl_duban.domain.lights import LightRules, Verdict, is_late, light_task, normalize_completion, normalize_light
+from xl_duban.domain.models import Completion, Feedback, LightColor, LightRecord, NodeTarget, Task
 from xl_duban.domain.periods import Period
-from xl_duban.domain.rules import choice_setting, int_setting
-from xl_duban.domain.schema import HOLIDAYS, SETTING_CHOICES, UNITS, SheetSpec, setting_default
+from xl_duban.domain.settings import check_value, from_values
+from xl_duban.domain.schema import HOLIDAYS, UNITS, SheetSpec
 from xl_duban.domain.units import UnitDirectory, split_list
 from xl_duban.domain.cells import cell_text
-from xl_duban.io.ledger_store import grid_layout, records_from_grid
-from xl_duban.services import DueDates, light_rules
+from xl_duban.domain.due import DueDates
+from xl_duban.domain.grid import grid_layout, records_from_grid
+from xl_duban.io.calendar_source import work_calendar
 
 __all__ = ["DUBAN_DUE", "DUBAN_LIGHT", "DUBAN_SIMILAR", "DUBAN_STREAK", "DUBAN_UNIT", "DUBAN_WORKDAY",
            "FUNCTIONS", "MODULE_NAME", "REGISTER_SUB", "benchmark_rows", "clear_caches", "vba_module"]
@@ -316,18 +317,10 @@ def _setting(key: str, value: Any) -> Any:
     value = _scalar(value, key)
     if _blank(value):
         return None
-    ledger = Ledger(settings=[Setting(key=key, value=value)])
-    if key in SETTING_CHOICES:
-        _chosen, found = choice_setting(ledger, key, setting_default(key))
-    else:
-        _number, found = int_setting(ledger, key, setting_default(key))
+    found = check_value(key, value)
     if found:
-        raise UdfError(f"{key}“{cell_text(value)}”无效，{found[0].hint}")
+        raise UdfError(f"{key}“{cell_text(value)}”无效，{found.hint}")
     return value
-
-
-def _settings(**values: Any) -> list[Setting]:
-    return [Setting(key=key, value=value) for key, value in values.items() if value is not None]
 
 
 def _range_key(value: Any, what: str) -> tuple[tuple[Any, ...], ...]:
@@ -349,8 +342,8 @@ def _records(rows: tuple[tuple[Any, ...], ...], spec: SheetSpec) -> list:
 
 @functools.lru_cache(maxsize=16)
 def _due_dates(holidays: tuple[tuple[Any, ...], ...], quarter_day: Any, monthly_workday: Any) -> DueDates:
-    return DueDates(Ledger(holidays=_records(holidays, HOLIDAYS) if holidays else [],
-                           settings=_settings(季度截止日=quarter_day, 月报截止工作日=monthly_workday)))
+    settings, _found = from_values(季度截止日=quarter_day, 月报截止工作日=monthly_workday)
+    return DueDates(work_calendar(_records(holidays, HOLIDAYS) if holidays else []), settings)
 
 
 def _calendar(holidays: Any, quarter_day: Any = None, monthly_workday: Any = None) -> DueDates:
@@ -360,8 +353,8 @@ def _calendar(holidays: Any, quarter_day: Any = None, monthly_workday: Any = Non
 
 @functools.lru_cache(maxsize=16)
 def _rules(threshold: Any, missing: Any, late: Any) -> LightRules:
-    rules, _found = light_rules(Ledger(settings=_settings(红灯阈值=threshold, 缺报视为=missing, 逾期报送视为=late)))
-    return rules
+    settings, _found = from_values(红灯阈值=threshold, 缺报视为=missing, 逾期报送视为=late)
+    return LightRules.of(settings)
 
 
 # -- lights ------------------------------------------------------------------------------------
@@ -444,7 +437,7 @@ def _deadline(value: Any, due_dates: DueDates) -> date | None:
         raise UdfError(f"截止日期“{cell_text(value)}”无法识别，请填写日期或周期（如 2024Q1、2024-03）") from None
 
 
-class _Return(NamedTuple):  # what lights._is_late reads of a 反馈记录 row
+class _Return(NamedTuple):  # what lights.is_late reads of a 反馈记录 row
     late: str
     received_at: date | None
 
@@ -473,7 +466,7 @@ def DUBAN_LIGHT(completion, due, received=None, previous=None, red_threshold=Non
         pair = (received_on, deadline)
         late = lateness.get(pair)
         if late is None:
-            late = lateness[pair] = _is_late(_Return("", received_on), deadline)
+            late = lateness[pair] = is_late(_Return("", received_on), deadline)
         key = (text, missing, late, prior)
         light = lights.get(key)
         if light is None:

@@ -14,7 +14,7 @@ import tempfile
 import traceback
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import typer
 
@@ -26,10 +26,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from . import services
-from .domain.findings import Finding, count_by_level
-from .io.ledger_store import LedgerError
-from .reports import summary_lines
+from . import services  # loads each use case on first use (services/__init__.py)
+from .excel.template import TEMPLATE  # standard library only
+
+if TYPE_CHECKING:
+    from .domain.findings import Finding
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="督办（xl_duban）：政府工作报告重点任务督查台账工具。")
@@ -45,6 +46,8 @@ def _now() -> datetime:
 
 
 def _print_findings(findings: list[Finding]) -> None:
+    from .domain.findings import count_by_level
+
     if not findings:
         console.print("未发现问题。")
         return
@@ -89,22 +92,35 @@ def _with_progress(as_json: bool, call: Callable[..., services.Outcome]) -> Call
 
 def _summary(command: str) -> Callable[[services.Outcome], None]:
     """Print the command's result sentences (shared with the ribbon's message box)."""
-    return lambda outcome: [console.print(line) for line in summary_lines(command, outcome)]
+
+    def render(outcome: services.Outcome) -> None:
+        from .reports import summary_lines
+
+        for line in summary_lines(command, outcome):
+            console.print(line)
+
+    return render
+
+
+def _failure(code: str, message: str) -> services.Outcome:
+    """The Outcome of a command that could not run (exit 2)."""
+    from .domain.findings import Finding
+
+    return services.Outcome(findings=[Finding(code=code, level="错误", message=message)], unreadable=True)
 
 
 def _run(as_json: bool, action: Callable[[], services.Outcome], render: Callable[[services.Outcome], None]) -> None:
+    from .errors import LedgerError
+
     try:
         outcome = action()
     except LedgerError as exc:
-        outcome = services.Outcome(findings=[Finding(code="ledger-unavailable", level="错误", message=str(exc))],
-                                   unreadable=True)
+        outcome = _failure("ledger-unavailable", str(exc))
     except Exception as exc:  # last resort: log the traceback, tell the user in Chinese
         log = Path(tempfile.gettempdir()) / "xl_duban-error.log"
         with open(log, "a", encoding="utf-8") as fh:
             fh.write(f"--- {datetime.now().isoformat()} {' '.join(sys.argv)}\n{traceback.format_exc()}\n")
-        outcome = services.Outcome(findings=[Finding(code="internal-error", level="错误",
-                                                     message=f"程序内部错误（{type(exc).__name__}），台账未被修改。详细信息已记录到 {log}")],
-                                   unreadable=True)
+        outcome = _failure("internal-error", f"程序内部错误（{type(exc).__name__}），台账未被修改。详细信息已记录到 {log}")
     if as_json:
         sys.stdout.write(json.dumps(outcome.as_dict(), ensure_ascii=False, default=str, indent=1) + "\n")
     else:
@@ -213,7 +229,7 @@ app.add_typer(template_app, name="template")
 
 
 @template_app.command("build")
-def template_build_cmd(out: Path = typer.Option(services.TEMPLATE, "--out", "-o", help="模板输出文件（.xlsm）"),
+def template_build_cmd(out: Path = typer.Option(TEMPLATE, "--out", "-o", help="模板输出文件（.xlsm）"),
                        standalone: bool = typer.Option(False, "--standalone",
                                                        help="内嵌当前安装的 xlwings 的 VBA 模块（免装 xlwings 加载项；须与 Python 端 xlwings 版本一致）"),
                        as_json: bool = JsonOpt) -> None:
@@ -278,7 +294,7 @@ def main(argv: Optional[list[str]] = None) -> None:
             sys.exit(0)
         message = _usage_message(exc)
         if "--json" in args:
-            outcome = services.Outcome(findings=[Finding(code="usage-error", level="错误", message=message)], unreadable=True)
+            outcome = _failure("usage-error", message)
             sys.stdout.write(json.dumps(outcome.as_dict(), ensure_ascii=False, indent=1) + "\n")
         else:
             if exc.ctx is not None:

@@ -26,7 +26,8 @@ from .domain.issuing import targets_label
 from .domain.models import TaskKind
 from .io.ledger_store import BACKUP_DIR, LedgerStore, atomic_save
 from .samples import seed_2022_tables, write_tables_docx
-from .services import (KIND_ARGUMENTS, Outcome, Progress, collect_returns, confirm_targets, import_files, init_ledger, issue_workbooks, light_up,
+from .domain.changes import confirm_targets
+from .services import (KIND_ARGUMENTS, Outcome, Progress, collect_returns, import_files, init_ledger, issue_workbooks, light_up,
                        publish_bulletin, send_workbooks, validate_ledger)
 from .simulation import reply_eml, simulate_round, simulate_targets
 

@@ -4,8 +4,10 @@ and the ribbon (shown in the closing message box), so both say the same thing.""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .services import Outcome
+if TYPE_CHECKING:
+    from .services.outcome import Outcome
 
 
 def _init(s: dict) -> list[str]:

@@ -19,6 +19,7 @@ from .cells import parse_cell_date, parse_cell_datetime
 from .findings import Finding, error, warning
 from .models import Completion, Feedback, LightColor, LightRecord, NodeTarget, Task, TaskStatus, parse_period_or_none
 from .periods import Period
+from .settings import Settings
 from .units import normalize_name
 
 _LIGHT_SPELLINGS = {
@@ -79,6 +80,12 @@ class LightRules:
     missing_as: LightColor = LightColor.yellow  # 缺报视为
     late_yellow: bool = False  # 逾期报送视为 黄灯 (True) or 按内容 (False)
 
+    @classmethod
+    def of(cls, settings: Settings) -> "LightRules":
+        """The rules of a ledger's typed 设置 (红灯阈值, 缺报视为, 逾期报送视为)."""
+        return cls(red_threshold=settings.red_threshold, missing_as=LightColor(settings.missing_as),
+                   late_yellow=settings.late_as == "黄灯")
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -105,7 +112,9 @@ def period_name(period: Period) -> str:
     return period.label.removeprefix(f"{period.year}年")
 
 
-def _is_late(fb: Feedback, due: date | None) -> bool:
+def is_late(fb: Feedback, due: date | None) -> bool:
+    """A return is late when marked so, or received after its due date: the 督查方案 counts
+    逾期报送 against the unit even when the content is good."""
     if fb.late == "是":
         return True
     received = parse_cell_date(fb.received_at)
@@ -180,7 +189,7 @@ def light_task(
         completion = _combined(reports)
         name = period_name(period)
         due_day = due(period) if reports else None
-        late = any(_is_late(f, due_day) for f in reports)
+        late = any(is_late(f, due_day) for f in reports)
         missing = not reports
         if missing:
             computed, basis = rules.missing_as, f"{name}未报送"

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from .periods import Cadence, Period
+from .settings import set_value, year_of
 
 SEP = "、"  # DESIGN §3: multi-valued cells are joined with 、
 
@@ -249,27 +250,14 @@ class Ledger(BaseModel):
     settings: list[Setting] = Field(default_factory=list)
     holidays: list[Holiday] = Field(default_factory=list)
 
-    def setting(self, key: str, default: Any = None) -> Any:
-        """Value of a 设置 row, or ``default`` when absent or blank."""
-        for s in self.settings:
-            if s.key == key and s.value not in (None, ""):
-                return s.value
-        return default
-
     def set_setting(self, key: str, value: Any) -> None:
-        for s in self.settings:
-            if s.key == key:
-                s.value = value
-                return
-        self.settings.append(Setting(key=key, value=value))
+        """Write one 设置 value (a key the settings module declares)."""
+        set_value(self.settings, key, value, Setting)
 
     @property
     def year(self) -> int | None:
         """The ledger's year (设置 年度); None if missing or not a number."""
-        try:
-            return int(str(self.setting("年度", "")).strip())
-        except ValueError:
-            return None
+        return year_of(self.settings)
 
 
 def _enum_or_none(enum_cls: type[Enum], value: str):

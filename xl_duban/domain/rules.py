@@ -8,27 +8,24 @@ carry the Excel row and the header so the clerk can jump to the cell (DESIGN §7
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Callable
 
 from .cells import parse_cell_date  # re-exported: io.calendar_source and older callers import it from here
 from .findings import Finding, error, info, warning
-from .models import TASK_ID, Ledger, Record, Setting, TaskStatus, parse_period_or_none
+from .models import TASK_ID, Ledger, Record, TaskStatus, parse_period_or_none
 from .periods import Cadence
+from .settings import read_settings
 from .schema import (
     DATA_SHEETS,
     FEEDBACK,
     HOLIDAYS,
-    SETTING_CHOICES,
-    SETTING_RULES,
     SETTINGS,
     TARGETS,
     TASKS,
     UNITS,
     SheetSpec,
-    setting_default,
 )
 from .units import COLLECTIVES, Match, UnitDirectory, normalize_name
 
@@ -270,64 +267,9 @@ def check_references(ledger: Ledger, ctx: Context) -> list[Finding]:
     return out
 
 
-def _setting_row(ledger: Ledger, key: str) -> Setting | None:
-    """The 设置 row Ledger.setting reads: the first non-blank one of ``key``."""
-    return next((s for s in ledger.settings if s.key == key and s.value not in (None, "")), None)
-
-
-def _bad_setting(row: Setting, default: object, hint: str) -> Finding:
-    return error("bad-setting", f"【设置】“{row.key}”的值“{row.value}”无效，将按默认值{default}计算。",
-                 sheet=SETTINGS.name, row=row.row, column=SETTINGS.column("value").header, hint=hint)
-
-
-def int_setting(ledger: Ledger, key: str, default: int) -> tuple[int, list[Finding]]:
-    """An integer 设置 within its SETTING_RULES bounds, or ``default`` and an error finding.
-
-    Blank or absent → ``default`` silently; text, a fraction or a value outside the bounds →
-    ``default`` and a "bad-setting" error located at that 设置 row (no file: callers add it).
-    Keys without bounds accept any integer.
-    """
-    row = _setting_row(ledger, key)
-    if row is None:
-        return default, []
-    low, high = SETTING_RULES.get(key, (None, None))
-    hint = f"填写 {low} 到 {high} 之间的整数。" if low is not None else "填写整数。"
-    try:
-        number = float(str(row.value).strip())
-    except ValueError:
-        return default, [_bad_setting(row, default, hint)]
-    if not number.is_integer() or (low is not None and not low <= number <= high):
-        return default, [_bad_setting(row, default, hint)]
-    return int(number), []
-
-
-def choice_setting(ledger: Ledger, key: str, default: str) -> tuple[str, list[Finding]]:
-    """A choice 设置 (one of SETTING_CHOICES[key]), or ``default`` and an error finding.
-
-    Blank or absent → ``default`` silently; surrounding spaces and full-width forms are
-    forgiven; anything else → ``default`` and a "bad-setting" error at that 设置 row.
-    """
-    choices = SETTING_CHOICES[key]
-    row = _setting_row(ledger, key)
-    if row is None:
-        return default, []
-    value = unicodedata.normalize("NFKC", str(row.value)).strip()
-    if value in choices:
-        return value, []
-    return default, [_bad_setting(row, default, "只能填写：" + "、".join(choices) + "。")]
-
-
 def check_settings(ledger: Ledger, ctx: Context) -> list[Finding]:
-    """设置 values that rules depend on must be usable numbers/choices (bounds: SETTING_RULES)."""
-    out = []
-    if ledger.year is None:
-        s = next((s for s in ledger.settings if s.key == "年度"), None)
-        out.append(error("bad-setting", "【设置】中“年度”缺失或不是数字。", file=ctx.file, sheet=SETTINGS.name,
-                         row=s.row if s else None, column="值", hint="填写四位年份，如 2024。"))
-    for key in SETTING_RULES:
-        out += int_setting(ledger, key, setting_default(key))[1]
-    for key in SETTING_CHOICES:
-        out += choice_setting(ledger, key, setting_default(key))[1]
+    """设置 values the rules depend on must be usable (the typed settings' own findings)."""
+    _settings, out = read_settings(ledger.settings)
     return [f.model_copy(update={"file": ctx.file}) if not f.file else f for f in out]
 
 

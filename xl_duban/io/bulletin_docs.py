@@ -93,7 +93,7 @@ def chart_png(bulletin: Bulletin) -> tuple[bytes, bool]:
 # --- docx helpers -------------------------------------------------------------------------
 
 
-def _official_document() -> Document:
+def official_document() -> Document:
     """A blank document in the official layout, opened from a slim template made once.
 
     python-docx's default template carries 790 KB of style definitions (every built-in
@@ -106,7 +106,7 @@ def _official_document() -> Document:
 def _notice_document() -> Document:
     """One document every notice of a run is written into in turn (:func:`_emptied`): a
     notice only adds paragraphs, and a province bulletin writes 170 of them."""
-    return _official_document()
+    return official_document()
 
 
 def _emptied(doc) -> Document:
@@ -244,7 +244,7 @@ def _page_number_footer(section) -> None:
     _font_run(run, "宋体", 14)
 
 
-def _table(doc, headers: list[str], rows: list[list[str]], widths: list[float]) -> None:
+def add_table(doc, headers: list[str], rows: list[list[str]], widths: list[float]) -> None:
     table = doc.add_table(rows=1, cols=len(headers))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -317,7 +317,7 @@ def _items_text(items: list[Item]) -> list[str]:
 def write_bulletin_docx(path: Path, bulletin: Bulletin, *, masthead: str, office: str, issued_on: date,
                         chart: bytes) -> Path:
     """The bulletin as an official document: masthead, numbers, tables, chart, named lists."""
-    doc = _official_document()
+    doc = official_document()
     _masthead(doc, masthead, bulletin.number, office, issued_on)
     _para(doc, bulletin.title, font=TITLE_FONT, size=22, align=WD_ALIGN_PARAGRAPH.CENTER, spacing=None)
     _para(doc, "", indent=False)
@@ -334,7 +334,7 @@ def write_bulletin_docx(path: Path, bulletin: Bulletin, *, masthead: str, office
             parts.append(f"未报送{len(bulletin.missing)}家：{'、'.join(bulletin.missing)}")
         _para(doc, "报送方面，" + "；".join(parts) + "。")
     _para(doc, "（一）各牵头单位亮灯情况", font=KAI_FONT)
-    _table(doc, ["牵头单位", "亮灯任务", "绿灯", "黄灯", "红灯"],
+    add_table(doc, ["牵头单位", "亮灯任务", "绿灯", "黄灯", "红灯"],
            [[r.name, r.counts.total, r.counts.green, r.counts.yellow, r.counts.red] for r in bulletin.by_unit],
            [7.0, 2.2, 2.0, 2.0, 2.0])
     doc.add_picture(io.BytesIO(chart), width=Mm(150))
@@ -343,7 +343,7 @@ def write_bulletin_docx(path: Path, bulletin: Bulletin, *, masthead: str, office
     picture.paragraph_format.first_line_indent = Pt(0)
     picture.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE  # an exact 28 pt line would clip the picture
     _para(doc, "（二）按责任领导分列", font=KAI_FONT)
-    _table(doc, ["责任领导", "亮灯任务", "绿灯", "黄灯", "红灯"],
+    add_table(doc, ["责任领导", "亮灯任务", "绿灯", "黄灯", "红灯"],
            [[r.name, r.counts.total, r.counts.green, r.counts.yellow, r.counts.red] for r in bulletin.by_leader],
            [7.0, 2.2, 2.0, 2.0, 2.0])
     _para(doc, "二、亮红灯事项（约谈）", font=HEADING_FONT)
@@ -408,11 +408,11 @@ def write_notice_docx(path: Path, unit: str, items: list[Item], bulletin: Bullet
 
 def write_interview_list_docx(path: Path, bulletin: Bulletin, *, office: str, issued_on: date) -> Path:
     """约谈名单: each red item with the unit to be interviewed and the leader who interviews."""
-    doc = _official_document()
+    doc = official_document()
     _para(doc, f"{bulletin.period.label}亮红灯事项约谈名单", font=TITLE_FONT, size=22,
           align=WD_ALIGN_PARAGRAPH.CENTER, spacing=None)
     _para(doc, "", indent=False)
-    _table(doc, ["序号", "任务编号", "任务", "约谈对象（牵头单位主要负责人）", "约谈人（分管区领导）", "依据"],
+    add_table(doc, ["序号", "任务编号", "任务", "约谈对象（牵头单位主要负责人）", "约谈人（分管区领导）", "依据"],
            [[n, i.task_id, task_short(i, 30), "、".join(i.units), "、".join(i.leaders), i.basis]
             for n, i in enumerate(bulletin.red, 1)] or [["", "", "本期无亮红灯事项", "", "", ""]],
            [1.0, 2.4, 4.0, 3.0, 2.2, 3.4])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Iterable
+
 import chinese_calendar
 
 from ..domain.calendar import WorkCalendar
-from ..domain.models import HolidayType, Ledger
-from ..domain.rules import parse_cell_date
+from ..domain.cells import parse_cell_date
+from ..domain.models import Holiday, HolidayType
 
 
 def package_years() -> range:
@@ -15,10 +17,10 @@ def package_years() -> range:
     return range(min(years), max(years) + 1)
 
 
-def work_calendar(ledger: Ledger | None = None) -> WorkCalendar:
-    """Statutory data from the package, overridden day by day by the ledger's 节假日 sheet."""
+def work_calendar(holidays: Iterable[Holiday] = ()) -> WorkCalendar:
+    """Statutory data from the package, overridden day by day by the ledger's 节假日 rows."""
     overrides = {}
-    for h in (ledger.holidays if ledger else []):
+    for h in holidays:
         day = parse_cell_date(h.day)
         if day and h.type in (HolidayType.off.value, HolidayType.work.value):
             overrides[day] = h.type == HolidayType.work.value

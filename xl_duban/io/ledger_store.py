@@ -36,9 +36,11 @@ from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from ..domain.cells import cell_text
 from ..domain.findings import Finding, error
 from ..domain.models import Ledger, Record, Setting
-from ..domain.rules import int_setting
+from ..domain.settings import initial_rows, read_settings
+from ..errors import LedgerError
+from ..domain.grid import Formula, Layout, extra_keys, from_cell, grid_headers, grid_layout, records_from_grid
 from ..domain.units import split_list
-from ..domain.schema import DATA_SHEETS, DEFAULT_SETTINGS, OVERVIEW_SHEET, SETTINGS, SHEET_ORDER, SheetSpec
+from ..domain.schema import DATA_SHEETS, OVERVIEW_SHEET, SETTINGS, SHEET_ORDER, SheetSpec
 from .sheet_rows import (END, SheetRows, UnusualSheet, cell_style, error_cells, formula_cells, formula_groups, restyle,
                          safe_tail, set_styles, splice, style_pattern)
 
@@ -49,10 +51,6 @@ THIN = Side(style="thin", color="FFBFBFBF")
 DV_TITLE = "请从下拉列表中选择"
 NOTE_AUTHOR = "督办校验"  # author of the comments findings leave on the cells they point at
 BACKUP_DIR = "台账备份"
-
-
-class LedgerError(Exception):
-    """A ledger that cannot be opened or written; the message is Chinese and actionable."""
 
 
 def lock_files(path: Path) -> list[Path]:
@@ -71,33 +69,12 @@ def _is_macro(path: Path) -> bool:
 
 
 # -- cell conversion -------------------------------------------------------------------------------
-def _from_cell(kind: str, value: Any) -> Any:
-    if kind == "text":
-        return cell_text(value)
-    if kind == "list":
-        return split_list(cell_text(value))
-    if kind == "int":
-        try:
-            return int(float(value))
-        except (TypeError, ValueError):
-            return None
-    if isinstance(value, datetime) and value.time() == datetime.min.time():
-        return value.date()
-    if isinstance(value, str):
-        return value.strip() or None
-    return value
-
-
 def _to_cell(kind: str, value: Any) -> Any:
     if kind == "list":
         return "、".join(value) if value else None
     if value == "" or value is None:
         return None
     return value
-
-
-class Formula(str):
-    """A formula read from a user column: written back as a formula, never as text."""
 
 
 def write_cell(cell, value: Any, *, as_text: bool = True) -> None:
@@ -136,18 +113,6 @@ class Stamps:
 
 
 # -- sheet layout ------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Layout:
-    """Where a data sheet's header row is: users insert title rows and columns in front."""
-
-    header_row: int = 1
-    first_col: int = 1
-
-    @property
-    def first_data_row(self) -> int:
-        return self.header_row + 1
-
-
 def _our_table(ws, spec: SheetSpec):
     table = ws.tables.get(spec.table)
     if table is None and ws.tables:  # a table renamed by the user is still ours
@@ -165,34 +130,9 @@ def find_layout(ws, spec: SheetSpec) -> Layout:
     return grid_layout(top, spec)
 
 
-def grid_layout(rows: Sequence[Sequence[Any]], spec: SheetSpec) -> Layout:
-    """The header row of a sheet given as values (row 1 first): the first of its first 10
-    rows that holds a required header; users put titles above the table and columns before it."""
-    required = {c.header for c in spec.columns if c.required}
-    for r, row in enumerate(rows[:10], 1):
-        texts = [cell_text(v) for v in row]
-        if required & set(texts):
-            return Layout(r, next(i for i, t in enumerate(texts, 1) if t))
-    return Layout()
-
-
 def _header_cells(ws, layout: Layout) -> list[str]:
     return grid_headers([[c.value for c in row] for row in ws.iter_rows(min_row=layout.header_row, max_row=layout.header_row)],
                         layout)
-
-
-def grid_headers(rows: Sequence[Sequence[Any]], layout: Layout) -> list[str]:
-    """The header texts from the layout's first column on, trailing blanks dropped."""
-    row = rows[layout.header_row - 1] if len(rows) >= layout.header_row else ()
-    headers = [cell_text(v) for v in row[layout.first_col - 1:]]
-    while headers and not headers[-1]:
-        headers.pop()
-    return headers
-
-
-def _extra_keys(headers: list[str]) -> list[str]:
-    """Keys for user columns: the header, or ``#N`` (position) when blank or repeated."""
-    return [h if h and headers.count(h) == 1 else f"#{i}" for i, h in enumerate(headers, 1)]
 
 
 def _style_header(ws, spec: SheetSpec, headers: list[str], layout: Layout) -> None:
@@ -262,48 +202,6 @@ def _ensure_table(ws, spec: SheetSpec, headers: list[str], nrows: int, layout: L
 
 
 # -- records -----------------------------------------------------------------------------------------------
-def records_from_grid(rows: Sequence[Sequence[Any]], spec: SheetSpec, file: str, layout: Layout,
-                      formulas: Collection[tuple[int, int]] = ()) -> tuple[list[Record], list[Finding]]:
-    """Records of one data sheet given as values (row 1 first; any reader: calamine for the
-    file, a live Excel book, a worksheet function's range): contract columns by header, the rest kept as extras. ``formulas`` are
-    the (row, column) cells holding a formula, kept as formulas in user columns."""
-    headers = grid_headers(rows, layout)
-    keys = _extra_keys(headers)
-    findings = []
-    by_header = {c.header: c for c in spec.columns}
-    for column in spec.columns:
-        if column.required and column.header not in headers:
-            findings.append(error("missing-column", f"【{spec.name}】缺少必需的列【{column.header}】。", file=file,
-                                  sheet=spec.name, row=layout.header_row, column=column.header,
-                                  hint=f"在表头行恢复列名“{column.header}”（列名需一字不差）。"))
-    records = []
-    first, last = layout.first_col - 1, layout.first_col - 1 + len(headers)
-    # per column: (contract field and kind) or (None, extras key); a year's ledger has 400k cells
-    plan = [(by_header[h].field, by_header[h].kind) if h in by_header and k == h else (None, k)
-            for h, k in zip(headers, keys)]
-    for row_index in range(layout.first_data_row, len(rows) + 1):
-        values = list(rows[row_index - 1][first:last])
-        values += [None] * (len(headers) - len(values))
-        for v in values:
-            if v is not None and v != "" and (type(v) is not str or v.strip()):
-                break
-        else:
-            continue  # a blank row
-        data: dict[str, Any] = {}
-        extras: dict[str, Any] = {}
-        for col, (field, kind), value in zip(range(layout.first_col, last + 1), plan, values):
-            if field is not None:
-                if type(value) is str and kind == "text":
-                    value = value.strip()  # short texts repeat (units, periods, actions): one copy of each
-                    data[field] = intern(value) if len(value) <= 40 else value
-                else:
-                    data[field] = _from_cell(kind, value)
-            elif value is not None and value != "":
-                extras[kind] = Formula(value) if (row_index, col) in formulas else value
-        records.append(spec.record(row=row_index, extras=extras, **data))
-    return records, findings
-
-
 def write_records(ws, spec: SheetSpec, records: Iterable[Record], *, unchanged: int = 0) -> None:
     """Rewrite a data sheet's rows from records, keeping the user's column order and extras.
 
@@ -320,7 +218,7 @@ def write_records(ws, spec: SheetSpec, records: Iterable[Record], *, unchanged: 
     for col, header in enumerate(headers, layout.first_col):
         if header and ws.cell(layout.header_row, col).value != header:
             write_cell(ws.cell(layout.header_row, col), header)
-    keys = _extra_keys(headers)
+    keys = extra_keys(headers)
     by_header = {c.header: c for c in spec.columns}
     records = list(records)
     old_max = ws.max_row
@@ -612,7 +510,7 @@ class LedgerStore(RecordStore):
         for render in views:
             render(wb)
         redrawn = {ws.title for ws in wb.worksheets if before.get(ws.title) is not ws}
-        backups, _ = int_setting(ledger, "备份保留份数", 10)  # a bad value is reported by validate
+        backups = read_settings(ledger.settings)[0].backups  # a bad value is reported by validate
         atomic_save(wb, self.path, now=now, keep_backups=backups, original=pkg,
                     finish=lambda data: stub.splice(data, skip=redrawn))
         self._as_read.update(written)  # the file now holds exactly these records
@@ -873,8 +771,8 @@ def new_ledger_workbook(year: int) -> tuple[Workbook, Ledger]:
             ws["A1"].font = Font(bold=True, size=14)
             ws["A2"] = "运行“亮灯”后自动生成：每行一项任务，每列一个周期，单元格按绿灯/黄灯/红灯着色。"
     ledger = Ledger()
-    for key, value, note in DEFAULT_SETTINGS:
-        ledger.settings.append(Setting(key=key, value=year if key == "年度" else value, extras={"说明": note}))
+    for key, value, note in initial_rows(year):
+        ledger.settings.append(Setting(key=key, value=value, extras={"说明": note}))
     settings_ws = wb[SETTINGS.name]
     settings_ws.cell(1, 1, "项目")
     settings_ws.cell(1, 2, "值")

@@ -18,7 +18,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from .ledger_store import LedgerError
+from ..errors import LedgerError
 
 WAIT_SECONDS = 30.0  # how long a second command waits before refusing
 _held: dict[Path, int] = {}  # ledger lock files this process holds → nesting depth

@@ -50,7 +50,7 @@ from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 
-from .ledger_store import LedgerError
+from ..errors import LedgerError
 
 Source = Union[bytes, str, Path]
 

@@ -26,8 +26,8 @@ from openpyxl import Workbook
 from ..domain.findings import Finding
 from ..domain.models import Ledger, Record
 from ..domain.schema import SHEET_ORDER, SheetSpec, VALIDATION
-from .ledger_store import (HIGHLIGHT, Formula, Layout, RecordStore, content_digest, _extra_keys, grid_headers, grid_layout,
-                           records_from_grid, row_values, table_width)
+from ..domain.grid import Formula, Layout, extra_keys, grid_headers, grid_layout, records_from_grid
+from .ledger_store import HIGHLIGHT, RecordStore, content_digest, row_values, table_width
 
 # Text Excel would turn into something else when assigned as a value: formulas, numbers,
 # dates and times, percentages, currency, fractions, booleans, error values.
@@ -175,7 +175,7 @@ class XlwingsStore(RecordStore):
             header_cell = sheet.range((layout.header_row, layout.first_col), (layout.header_row, layout.first_col + len(headers) - 1))
             header_cell.value = [headers]
             header_cell.font.bold = True
-        keys = _extra_keys(headers)
+        keys = extra_keys(headers)
         by_header = {c.header: c for c in spec.columns}
         # contract text columns are formatted as text before the values go in, so Excel keeps
         # 2024-03, 001 or =… exactly as text (as the file store's "@" cells do); other cells

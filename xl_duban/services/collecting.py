@@ -1,0 +1,225 @@
+"""``duban collect``: returned workbooks checked, the accepted ones merged (DESIGN §6)."""
+
+from __future__ import annotations
+
+import hashlib
+from contextlib import closing
+from datetime import datetime
+from pathlib import Path
+
+from ..domain.cells import parse_cell_date
+from ..domain.changes import COLLECTED, accepted_hashes
+from ..domain.collecting import Checked, CollectContext, ReturnedFile, confirm, merge_returns, missing_returns
+from ..domain.findings import Finding, error, has_errors, info
+from ..domain.models import ChangeLogEntry, Ledger
+from ..domain.settings import Settings
+from ..io.archive import keep_return, quarantined_hashes
+from ..io.guard import ReadPool
+from ..io.keys import signing_key
+from ..io.mailbox import ImapSettings, MailboxError, fetch_unseen, imap_password
+from ..io.readers import UnreadableFile
+from ..io.returns import NO_ATTACHMENT, Incoming, gather, read_and_examine
+from ..io.views import write_collection_report
+from ..timing import stage
+from .outcome import BadInput, Outcome, Progress, period_argument, reports_bad_input
+from .session import Session, Store, session
+
+COLLECT_SHEETS = ("反馈表", "目标安排表")
+
+
+@reports_bad_input
+def collect_returns(ledger_path: Path | Store, inboxes: list[Path], *, now: datetime, period_text: str | None = None,
+                    imap: bool = False, progress: Progress | None = None) -> Outcome:
+    """``duban collect``: check every returned workbook under the inbox folders (and attached
+    to .eml files) and merge the accepted ones into 反馈记录 / 节点目标.
+
+    Every file is archived by hash under archive/{period}/{unit}/收回/. A rejected file
+    changes nothing in the ledger: it is copied to quarantine/ with a note of why and what
+    the unit should do. Accepted files update 反馈记录, 报送情况, 变更日志, 校验结果 and
+    收集报告 in one atomic ledger write after every file was read and checked — an exception
+    anywhere leaves the ledger untouched. Files already handled are skipped, so a second run
+    on the same inbox changes nothing.
+    """
+    only = str(period_argument(period_text)) if period_text else None
+    if not inboxes and not imap:
+        raise BadInput(error("usage-error", "请指定收件文件夹（或 .eml / .xlsx 文件），或使用 --imap 从邮箱收取。"))
+    with session(ledger_path, "collect", now, load=False) as s, ReadPool() as pool:
+        pool.start()  # the readers start up while the ledger loads
+        return _collect(s, inboxes, only, imap, progress, pool)
+
+
+def _collect(s: Session, inboxes: list[Path], only: str | None, imap: bool, progress: Progress | None,
+             pool: ReadPool) -> Outcome:
+    now = s.now
+    # the files are found and handed to the readers before the ledger loads (with --imap the
+    # mailbox settings are in the ledger, so after): they read while this process loads it
+    early = None if imap else _start_reading(inboxes, s.path, pool)
+    ledger = s.load()
+    findings = s.findings
+    fetched = None
+    if imap:
+        inbox = s.path.parent / s.settings.inbox_folder
+        fetched, mailbox_findings = _fetch_mail(s.settings, inbox)
+        if has_errors(mailbox_findings):
+            return Outcome(findings=[*findings, *mailbox_findings], unreadable=True)
+        early = _start_reading([*inboxes, inbox], s.path, pool)
+    candidates, problems, skipped, verdicts = _finish_reading(early, ledger, progress)
+    for name, reason in problems:
+        level = info if reason == NO_ATTACHMENT else error
+        findings.append(level("unreadable-file" if level is error else "no-attachment", reason, file=name))
+    checked: list[tuple[Incoming, Checked]] = []
+    for (item, _digest), result in zip(candidates, verdicts):
+        if result is None:
+            continue  # collected in an earlier run
+        if only and result.issue is not None and result.issue.period != only:
+            skipped += 1  # left for the collect of its own period
+            continue
+        checked.append((item, result))
+    if progress:
+        progress("保存台账", len(candidates), len(candidates))
+    summary = {"ledger": str(s.path), "files": [], "accepted": 0, "late": 0, "rejected": 0, "skipped": skipped,
+               "fetched": fetched, "added": 0, "replaced": 0, "targets_filled": 0, "targets_proposed": 0}
+    report = []
+    for item, result in checked:
+        findings.extend(result.findings)
+        entry = _file_away(s.path, item, result)
+        summary["files"].append(entry)
+        summary["accepted" if result.accepted else "rejected"] += 1
+        summary["late"] += int(result.accepted and result.late)
+        report.append(entry.pop("report"))
+    accepted = [c for _i, c in checked if c.accepted]
+    merged = merge_returns(ledger, accepted, now)
+    summary.update(added=merged.added, replaced=merged.replaced, targets_filled=merged.targets_filled,
+                   targets_proposed=merged.targets_proposed)
+    periods = {only} if only else {c.issue.period for _i, c in checked if c.issue is not None}
+    missing = missing_returns(ledger, periods, now.date(), lambda row: parse_cell_date(row.due_at))
+    findings.extend(missing)
+    summary["missing"] = [f.subject for f in missing]
+    if not accepted:  # nothing to merge: the ledger stays byte-identical
+        return Outcome(summary=summary, findings=findings, unreadable=bool(problems) and not checked)
+    for item, result in checked:
+        if result.accepted:
+            ledger.changelog.append(ChangeLogEntry(
+                time=now, action=COLLECTED, object=item.file_name, field=f"{result.issue.period} {result.issue.unit}",
+                new=result.outcome, source=f"duban collect {result.file.name}#{result.file.file_hash}"))
+    for f in missing:
+        period, unit = f.subject.split(" ", 1)
+        report.append({"单位": unit, "周期": period, "结果": "未报送", "说明": f.message, "处理建议": f.hint})
+    title = (f"收集报告（{now:%Y-%m-%d %H:%M}）：接收{summary['accepted']}份（其中逾期{summary['late']}份），"
+             f"退回{summary['rejected']}份，跳过已处理{skipped}份，未报送{len(missing)}家")
+    s.save(validation=findings, views=[lambda wb: write_collection_report(wb, title, report)])
+    return Outcome(summary=summary, findings=findings)
+
+
+def _start_reading(inboxes: list[Path], ledger_path: Path, pool: ReadPool):
+    """The returned files under ``inboxes`` in arrival order, each new one handed to the readers
+    at once (:meth:`ReadPool.read_ahead`) to be read and examined
+    (:func:`~xl_duban.io.returns.read_and_examine`: all the checks but the ledger's). Returns (file and hash of each new file, the
+    problems of what could not be gathered, how many were skipped, the reading under way).
+
+    Skipped already: a second copy of the same bytes (of identical copies the first to arrive
+    counts) and a file waiting in quarantine/. Whether a file was accepted before is in the
+    ledger, which is still loading; such a file is read anyway, then left aside."""
+    with stage("扫描收件箱 gather"):
+        incoming, problems = gather(inboxes)
+    incoming.sort(key=lambda i: (i.received_at, i.name))  # arrival order: of identical copies the first counts
+    rejected_before = quarantined_hashes(ledger_path)
+    candidates: list[tuple[Incoming, str]] = []
+    skipped, seen = 0, set()
+    for item in incoming:
+        digest = hashlib.sha256(item.data).hexdigest()
+        if digest[:12] in rejected_before or digest in seen:
+            skipped += 1
+            continue
+        seen.add(digest)
+        candidates.append((item, digest))
+    key = signing_key()
+    reading = pool.read_ahead(read_and_examine, [(item, digest, COLLECT_SHEETS, key) for item, digest in candidates])
+    return candidates, problems, skipped, reading
+
+
+def _finish_reading(early, ledger: Ledger, progress: Progress | None = None):
+    """The verdicts of a reading begun by :func:`_start_reading`, now that the ledger is loaded:
+    (its files, problems, how many were skipped, each file's :class:`Checked` — None for a
+    file accepted in an earlier run, which is not checked again)."""
+    candidates, problems, skipped, reading = early
+    ctx = CollectContext(ledger=ledger, key=signing_key())
+    with stage("已处理指纹 accepted_hashes"):
+        accepted_before = accepted_hashes(ledger)
+    wanted = [digest not in accepted_before for _item, digest in candidates]
+    skipped += wanted.count(False)
+    with stage("读取并检查 read_and_check"):
+        verdicts = _read_and_check(candidates, ctx, reading, wanted, progress)
+    return candidates, problems, skipped, verdicts
+
+
+def _read_and_check(fresh: list[tuple[Incoming, str]], ctx: CollectContext, reading, wanted: list[bool],
+                    progress: Progress | None = None) -> list[Checked | None]:
+    """The verdict on each (file, hash), in order: ``reading`` (:func:`_start_reading`) reads
+    and examines them behind the readers' wall, and each is confirmed against the ledger here
+    as soon as its answer arrives, while the readers go on with the next ones. A file not
+    ``wanted`` (collected in an earlier run) is read but left aside: its verdict is None."""
+    results: list[Checked | None] = [None] * len(fresh)
+    total, done = sum(wanted), 0
+    with closing(reading) as read:
+        for index, (ok, value) in read:
+            if not wanted[index]:
+                continue
+            item, digest = fresh[index]
+            results[index] = confirm(value, ctx) if ok else _unreadable(item, digest, value)
+            done += 1
+            if progress:
+                progress("读取并检查反馈表", done, total)
+    return results
+
+
+def read_and_check(inboxes: list[Path], ledger_path: Path, ledger: Ledger, pool: ReadPool) -> list[Checked | None]:
+    """Collect's reading and checking of the files under ``inboxes`` against ``ledger``, and
+    nothing else (no merge, no file work): the benchmark times it on its own."""
+    return _finish_reading(_start_reading(inboxes, ledger_path, pool), ledger)[3]
+
+
+def _unreadable(item: Incoming, digest: str, exc: UnreadableFile) -> Checked:
+    """The verdict on a file the reader refused (damaged, encrypted, a zip bomb, too slow)."""
+    returned = ReturnedFile(name=item.name, file_hash=digest, received_at=item.received_at, sender=item.sender)
+    return Checked(file=returned, findings=[error("unreadable-file", str(exc), file=item.name,
+                                                  hint="请单位确认文件能正常打开、未加密，另存为 .xlsx 后重新报送。")])
+
+
+def _fetch_mail(settings: Settings, inbox: Path) -> tuple[int | None, list[Finding]]:
+    """Unseen messages of the 设置 IMAP mailbox into ``inbox``; (messages saved, findings)."""
+    if not settings.imap_host or not settings.imap_account:
+        return None, [error("imap-not-configured", "【设置】中未填写“IMAP服务器”或“IMAP账号”（或“发件人”），无法收取邮件。",
+                            sheet="设置", hint="填写后重试，或把邮件附件保存到文件夹后指定该文件夹收集。")]
+    findings = settings.findings("IMAP端口", "IMAP加密")
+    try:
+        saved = fetch_unseen(ImapSettings(settings.imap_host, settings.imap_port, settings.imap_security,
+                                          settings.imap_account, imap_password()), inbox)
+    except MailboxError as exc:
+        return None, [*findings, error("imap-failed", str(exc), sheet="设置")]
+    return len(saved), findings
+
+
+def _file_away(ledger_path: Path, item: Incoming, result: Checked) -> dict:
+    """Keep the file (:func:`~xl_duban.io.archive.keep_return`: archived, and a rejected one in
+    quarantine/ with a note of why, for the clerk to forward to the unit). Returns the file's
+    line of the collection report (JSON entry plus the sheet row under "report")."""
+    issue = result.issue
+    errors = [f for f in result.findings if f.level.value == "错误"]
+    refusal = None
+    if not result.accepted:
+        note = "\n".join(f"{f.location()}：{f.message}" + (f"\n    处理建议：{f.hint}" if f.hint else "") for f in errors)
+        refusal = f"{item.name}\n\n{note}\n"
+    stored = keep_return(ledger_path, item.file_name, item.data, result.file.file_hash,
+                         issue.period if issue else None, issue.unit if issue else None, refusal)
+    outcome = result.outcome
+    reasons = errors or [f for f in result.findings if f.code == "late-return"]
+    received = result.file.received_at.isoformat(sep=" ", timespec="minutes")
+    tasks = len(result.feedback) + len({t.task_id for t in result.targets})
+    return {"file": item.name, "unit": issue.unit if issue else "", "period": issue.period if issue else "",
+            "result": outcome, "received_at": received, "tasks": tasks, "stored": str(stored or ""),
+            "codes": sorted({f.code for f in result.findings}),
+            "report": {"文件": item.name, "单位": issue.unit if issue else "", "周期": issue.period if issue else "",
+                       "结果": outcome, "接收时间": received, "任务数": tasks,
+                       "说明": "；".join(f.text() for f in reasons[:3]) + ("；等" if len(reasons) > 3 else ""),
+                       "处理建议": reasons[0].hint if reasons else ""}}
