@@ -26,6 +26,7 @@ import pytest
 
 from tests.processes import run_bounded
 from tests.test_vba import dir_of, module_sources, project_of, reference_records
+from xl_duban import buttons as button_table
 from xl_duban.excel import template
 from xl_duban.excel.vba import Module
 from xl_duban.io.ledger_store import SHEET_ORDER
@@ -38,18 +39,9 @@ XLWINGS = Path(__import__("xlwings").__file__).parent
 TIMEOUT = 300  # seconds; a hung soffice fails the test instead of the run
 UI_NS = "{http://schemas.microsoft.com/office/2009/07/customui}"
 
-# ribbon label -> the Python call its button makes (the contract with the `macros` package)
-BUTTONS = {
-    "校验": "import macros; macros.validate()",
-    "导入任务": "import macros; macros.import_tasks()",
-    "下发反馈表": "import macros; macros.issue()",
-    "发送邮件": "import macros; macros.send()",
-    "收集反馈": "import macros; macros.collect()",
-    "催办": "import macros; macros.remind()",
-    "亮灯": "import macros; macros.light()",
-    "季度通报": "import macros; macros.quarterly_bulletin()",
-    "月度通报": "import macros; macros.monthly_bulletin()",
-}
+# ribbon label -> the Python call its button makes (the contract with the `macros` package),
+# from the one table of buttons (tests/test_buttons.py checks the table against `macros`)
+BUTTONS = {b.label: button_table.runpython_call(b) for b in button_table.BUTTONS}
 
 
 def _require(what: str, ok: bool, hint: str) -> None:
@@ -163,7 +155,7 @@ def test_ribbon_buttons_call_the_macros():
     ui = ET.parse(template.RIBBON).getroot()
     tab = ui.find(f"{UI_NS}ribbon/{UI_NS}tabs/{UI_NS}tab")
     assert tab.get("label") == "督办"
-    assert [g.get("label") for g in tab.findall(f"{UI_NS}group")] == ["台账", "下发与收集", "亮灯与通报"]
+    assert [g.get("label") for g in tab.findall(f"{UI_NS}group")] == [g.label for g, _ in button_table.groups()]
     buttons = {b.get("label"): b for b in tab.iter(f"{UI_NS}button")}
     assert list(buttons) == list(BUTTONS)
     duban = (template.VBA_DIR / "Duban.bas").read_text("ascii")

@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Callable
 
 from . import services
+from .buttons import BUTTONS as BUTTON_TABLE
 from .domain.findings import Finding, count_by_level
 from .domain.models import Ledger
 from .domain.periods import Cadence, Period, working_period
-from .io.ledger_store import LedgerError
+from .domain.settings import read_settings
+from .errors import LedgerError
 from .io.xlwings_store import XlwingsStore
 from .reports import summary_lines
 
@@ -46,28 +48,18 @@ class Pressed:
         return "\n".join(self.lines)
 
 
-def _period(ledger: Ledger, cadence: Cadence, today: date) -> Period:
+def button_period(ledger: Ledger, cadence: Cadence, today: date) -> Period:
+    """The period a button works on: 设置 当前季度 / 当前月份 when filled in, else the working
+    period of today (:func:`~xl_duban.domain.periods.working_period`) within the ledger's year."""
+    settings, _ = read_settings(ledger.settings)
     key = "当前季度" if cadence is Cadence.quarterly else "当前月份"
-    chosen = ledger.setting(key)
-    if isinstance(chosen, date):  # 2024-10 typed into a General cell: Excel made it a date
-        month = Period(year=chosen.year, month=chosen.month)
-        return month if cadence is Cadence.monthly else month.quarter_of()
-    if chosen not in (None, ""):
-        try:
-            period = Period.parse(chosen)
-        except ValueError as exc:
-            raise LedgerError(f"【设置】{key}“{chosen}”无法识别：{exc}。请改为如 2024Q3 / 2024-10，或清空后按今天自动判断。") from exc
-        if period.cadence is not cadence:
-            example = "2024Q3" if cadence is Cadence.quarterly else "2024-10"
-            raise LedgerError(f"【设置】{key}应填写{'季度' if cadence is Cadence.quarterly else '月份'}（如 {example}），"
-                              f"现为“{chosen}”。请改正，或清空后按今天自动判断。")
-        return period
-    year = ledger.setting("年度")
-    try:
-        year = int(year)
-    except (TypeError, ValueError):
-        year = today.year
-    return working_period(today, year, cadence)
+    bad = settings.findings(key)
+    if bad:
+        raise LedgerError(bad[0].message)
+    chosen = settings.current(cadence)
+    if chosen is not None:
+        return chosen
+    return working_period(today, settings.year or today.year, cadence)
 
 
 def status_bar(app, text: str | None) -> None:
@@ -83,11 +75,6 @@ def _status(book) -> Callable[[str, int, int], None]:
     def report(label: str, done: int, total: int) -> None:
         status_bar(book.app, f"督办：{label} {done}/{max(total, 1)}")
     return report
-
-
-def _configured(ledger: Ledger, key: str) -> bool:
-    """Whether a 设置 such as SMTP服务器 / IMAP服务器 is filled in."""
-    return bool(str(ledger.setting(key, "") or "").strip())
 
 
 def _findings_lines(findings: list[Finding]) -> list[str]:
@@ -151,7 +138,7 @@ def _import(store, ledger, book, now):
 
 def _each_kind(ledger: Ledger, now: datetime):
     """The working quarter (重点任务) and the working month (民生实事)."""
-    return [_period(ledger, Cadence.quarterly, now.date()), _period(ledger, Cadence.monthly, now.date())]
+    return [button_period(ledger, Cadence.quarterly, now.date()), button_period(ledger, Cadence.monthly, now.date())]
 
 
 def _issue(store, ledger, book, now):
@@ -168,7 +155,7 @@ def _issue(store, ledger, book, now):
 
 
 def _mail_options(store, ledger, period) -> dict:
-    return {"smtp": True} if _configured(ledger, "SMTP服务器") else {"eml_dir": store.path.parent / MAIL_DIR / str(period)}
+    return {"smtp": True} if read_settings(ledger.settings)[0].smtp_host else {"eml_dir": store.path.parent / MAIL_DIR / str(period)}
 
 
 def _send(store, ledger, book, now):
@@ -185,10 +172,11 @@ def _remind(store, ledger, book, now):
 def _collect(store, ledger, book, now):
     """From the IMAP mailbox when one is set up (mail lands in the 收件箱文件夹 first), else
     from the 收件箱文件夹 where the clerk saved the replies."""
-    if _configured(ledger, "IMAP服务器"):
+    settings, _ = read_settings(ledger.settings)
+    if settings.imap_host:
         yield "collect", services.collect_returns(store, [], now=now, imap=True, progress=_status(book))
         return
-    inbox = store.path.parent / str(ledger.setting("收件箱文件夹", "inbox"))
+    inbox = store.path.parent / settings.inbox_folder
     if not inbox.is_dir():
         raise LedgerError(f"没有找到收件文件夹“{inbox}”：请把各单位回复的邮件（.eml）或反馈表（.xlsx）存入该文件夹，"
                           "或在【设置】中填写 IMAP 服务器以便直接从邮箱收取。")
@@ -202,19 +190,23 @@ def _light(store, ledger, book, now):
 
 def _bulletin(cadence: Cadence):
     def run(store, ledger, book, now):
-        period = _period(ledger, cadence, now.date())
+        period = button_period(ledger, cadence, now.date())
         yield "bulletin", services.publish_bulletin(store, str(period), store.path.parent / BULLETIN_DIR, now=now)
     return run
 
 
-BUTTONS: dict[str, tuple[str, Callable]] = {
-    "validate": ("校验", _validate),
-    "import_tasks": ("导入任务", _import),
-    "issue": ("下发反馈表", _issue),
-    "send": ("发送邮件", _send),
-    "collect": ("收集反馈", _collect),
-    "remind": ("催办", _remind),
-    "light": ("亮灯", _light),
-    "quarterly_bulletin": ("季度通报", _bulletin(Cadence.quarterly)),
-    "monthly_bulletin": ("月度通报", _bulletin(Cadence.monthly)),
+# what each button of xl_duban.buttons.BUTTONS runs, by key (tests/test_buttons.py: the same keys)
+RUNS: dict[str, Callable] = {
+    "validate": _validate,
+    "import_tasks": _import,
+    "issue": _issue,
+    "send": _send,
+    "collect": _collect,
+    "remind": _remind,
+    "light": _light,
+    "quarterly_bulletin": _bulletin(Cadence.quarterly),
+    "monthly_bulletin": _bulletin(Cadence.monthly),
 }
+
+# key -> (title, run), in ribbon order; keys and titles come from the button table
+BUTTONS: dict[str, tuple[str, Callable]] = {b.key: (b.label, RUNS[b.key]) for b in BUTTON_TABLE}
