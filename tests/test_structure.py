@@ -195,3 +195,16 @@ def test_no_module_imports_private_names_of_another_package():
                 continue
             offenders += [f"{rel}: from {source} import {a.name}" for a in node.names if a.name.startswith("_")]
     assert offenders == []
+
+
+def test_imports_point_down_the_layers():
+    """domain imports only domain (pure core); io never imports the use cases or the front ends."""
+    wrong = []
+    for name in MODULES:
+        deps = imports_of(name)
+        if name.startswith("xl_duban.domain"):
+            wrong += [f"{name} → {d}" for d in deps if not d.startswith("xl_duban.domain") and d != "xl_duban"]
+        if name.startswith("xl_duban.io"):
+            wrong += [f"{name} → {d}" for d in deps if d.split(".")[:2] == ["xl_duban", "services"]
+                      or d in ("xl_duban.cli", "xl_duban.ribbon", "xl_duban.demo")]
+    assert wrong == []

@@ -75,7 +75,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("起始期号", "first_number", "int", 1, "本年度第一期通报的期号", bounds=(1, 999)),
     Spec("红灯阈值", "red_threshold", "int", 2, "连续黄灯达到此次数亮红灯", bounds=(1, 12)),
     Spec("缺报视为", "missing_as", "choice", "黄灯", "未报送的任务亮灯", choices=("黄灯", "红灯")),
-    Spec("逾期报送视为", "late_as", "choice", "按内容", "按内容 或 黄灯", choices=("按内容", "黄灯")),
+    Spec("逾期报送视为", "late_as", "choice", "按内容", "逾期报送的任务：按所报内容亮灯，或一律亮黄灯", choices=("按内容", "黄灯")),
     Spec("季度截止日", "quarter_day", "int", 10, "季度反馈于季后次月几日前报送", bounds=(1, 28)),
     Spec("月报截止工作日", "monthly_workday", "int", 3, "民生实事于次月第几个工作日前报送", bounds=(1, 10)),
     Spec("相似度阈值", "similarity", "float", 0.9, "进展情况与上期雷同的判定阈值"),
@@ -282,3 +282,29 @@ def initial_rows(year: int) -> list[tuple[str, Any, str]]:
 def default(key: str) -> Any:
     """The default value of a 设置 key."""
     return BY_KEY[key].default
+
+
+def allowed_text(spec: Spec) -> str:
+    """What a key accepts, in Chinese (the README's table and the sheet's 说明)."""
+    if spec.kind == "choice":
+        return "、".join(spec.choices)
+    if spec.kind in ("int", "year"):
+        return f"{spec.bounds[0]:g}–{spec.bounds[1]:g} 的整数" if spec.bounds else "四位年份"
+    if spec.kind == "float":
+        return "0–1 的小数或百分数"
+    if spec.kind in ("quarter", "month"):
+        return "季度如 2024Q3" if spec.kind == "quarter" else "月份如 2024-10"
+    return "文字"
+
+
+def markdown_table() -> str:
+    """The README's table of 设置 keys (``python -m xl_duban.domain.settings`` prints it)."""
+    lines = ["| 项目 | 默认值 | 可填写 | 说明 |", "|---|---|---|---|"]
+    for spec in SPECS:
+        value = "（空）" if spec.default in (None, "") else f"{spec.default}"
+        lines.append(f"| {spec.key} | {value} | {allowed_text(spec)} | {spec.note} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown_table())
