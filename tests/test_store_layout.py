@@ -102,3 +102,23 @@ def test_findings_point_at_rows_after_blank_rows_close_up(path):
 def test_text_columns_are_formatted_as_text(path):
     ws = openpyxl.load_workbook(path)["任务台账"]
     assert ws["A2"].number_format == "@"  # 任务编号 typed as 2024-03 must not turn into a date
+
+
+def test_a_shorter_validation_leaves_no_blank_rows_under_the_table(tmp_path, seed_tables):
+    """An import with dozens of findings, then a validate with fewer: 校验结果 holds exactly the
+    new findings — no run of blank (but formatted) rows where the old ones stood."""
+    from xl_duban.samples import write_tables_docx
+
+    ledger = tmp_path / "台账.xlsx"
+    create_ledger(ledger, 2022, now=NOW)
+    doc = write_tables_docx([seed_tables["附件2"]], tmp_path / "附件2.docx")
+    imported = import_files(ledger, [doc], now=NOW)
+    before = openpyxl.load_workbook(ledger)["校验结果"].max_row
+    assert before > 10 and len(imported.findings) > 10
+    validated = validate_ledger(ledger, now=NOW)
+    ws = openpyxl.load_workbook(ledger)["校验结果"]
+    rows = [r for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert len(rows) == len(validated.findings) < before - 1
+    assert all(any(v not in (None, "") for v in r) for r in rows)
+    first, last = ws.tables["tblValidation"].ref.split(":")
+    assert int(last[1:]) == max(len(validated.findings) + 1, 2)

@@ -38,6 +38,7 @@ from ..domain.findings import Finding, error
 from ..domain.models import Ledger, Record, Setting
 from ..domain.settings import initial_rows, read_settings
 from ..errors import LedgerError
+from ..timing import stage
 from ..domain.grid import Formula, Layout, extra_keys, from_cell, grid_headers, grid_layout, records_from_grid
 from ..domain.units import split_list
 from ..domain.schema import DATA_SHEETS, OVERVIEW_SHEET, SETTINGS, SHEET_ORDER, SheetSpec
@@ -243,12 +244,20 @@ def write_records(ws, spec: SheetSpec, records: Iterable[Record], *, unchanged: 
                         setattr(cell, name, format_)
             else:
                 write_cell(cell, value, as_text=not isinstance(value, Formula))
-    for r in range(layout.first_data_row + len(records), old_max + 1):
-        for col in range(layout.first_col, layout.first_col + len(headers)):
-            ws.cell(r, col).value = None
+    _drop_rows(ws, layout.first_data_row + len(records), old_max, layout.first_col, layout.first_col + len(headers) - 1)
     _style_header(ws, spec, headers, layout)
     _apply_dropdowns(ws, spec, headers, layout)
     _ensure_table(ws, spec, headers, len(records), layout)
+
+
+def _drop_rows(ws, first: int, last: int, min_col: int, max_col: int) -> None:
+    """Remove the table's cells of rows that no longer hold a record (fewer findings than
+    last time): a cleared cell keeps its format, and Excel, LibreOffice and every reader then
+    show a run of blank rows under the table. Cells the user keeps beside the table stay."""
+    if first > last:
+        return
+    for (row, col) in [key for key in ws._cells if first <= key[0] <= last and min_col <= key[1] <= max_col]:
+        del ws._cells[(row, col)]
 
 
 def row_values(record: Record, headers: list[str], keys: list[str], by_header: dict) -> list[Any]:
@@ -511,8 +520,9 @@ class LedgerStore(RecordStore):
             render(wb)
         redrawn = {ws.title for ws in wb.worksheets if before.get(ws.title) is not ws}
         backups = read_settings(ledger.settings)[0].backups  # a bad value is reported by validate
-        atomic_save(wb, self.path, now=now, keep_backups=backups, original=pkg,
-                    finish=lambda data: stub.splice(data, skip=redrawn))
+        with stage("其中写出文件 atomic_save"):
+            atomic_save(wb, self.path, now=now, keep_backups=backups, original=pkg,
+                        finish=lambda data: stub.splice(data, skip=redrawn))
         self._as_read.update(written)  # the file now holds exactly these records
         self._layouts.update({spec.name: find_layout(wb[spec.name], spec) for spec in specs})
         self._new_columns -= {spec.name for spec in specs}
