@@ -6,12 +6,13 @@ through the services the ``duban`` command line uses, on a fresh copy of the cac
 1. 下发 — ``issue_workbooks`` for 2022Q4: one signed workbook per unit with key tasks.
 2. The units fill them (``simulation.answers_for`` + ``samples.fill_return``, not timed; the
    filled files are cached beside the ledger and reused while the issues are the same).
-3. 收集 — ``collect_returns`` on the inbox folder of all returns. Timed whole, and split with
-   light wrappers into its parts: the ledger load and save, reading and checking the
-   returns (``gather`` + ``accepted_hashes`` + ``read_and_check``: what the baselines are
-   compared with), archiving and merging. The CPU seconds of this process and of each
-   reader process while ``read_and_check`` runs are recorded beside the times.
-   The floor (below) is timed just before and just after it, on the same files.
+3. 收集 — ``collect_returns`` on the inbox folder of all returns. Timed whole, and split into
+   the stages it marks: the ledger load and save, and reading and checking the returns
+   (``gather`` + ``accepted_hashes`` + ``read_and_check``: what the command spends on them,
+   and what the baselines are compared with). The floor (below) is timed
+   just before and just after it, on the same files. Then the same reading and checking
+   once more on its own (``services.read_and_check``, nothing to overlap; information only),
+   where the readers' peak memory is read.
 4. 亮灯 — ``light_up`` for 2022Q4 and for 2022-12: each recomputes its cadence's whole
    history, so together they light all 16 periods. The pure domain part
    (``light_tasks`` for both cadences on the loaded ledger) is timed on its own.
@@ -23,12 +24,15 @@ through the services the ``duban`` command line uses, on a fresh copy of the cac
    seconds, and a floor timed minutes later compared the collect with another machine) and
    ``pandas.read_excel(sheet_name=None, engine="openpyxl")`` (the naive way, after the cycle
    so pandas' memory is not counted in it). The ratio to the floor is each run's read+check
-   over its own floor (the quicker of the two timings), the median over runs.
+   in collect over its own floor (the quicker of the two timings), the median over runs.
+
+Parts of a stage come from the code's own marks (:func:`xl_duban.timing.stage`, recorded with
+:func:`xl_duban.timing.recording`); nothing in ``xl_duban`` is patched.
 
 Every run is its own process (so peak memory is per run); with ``--runs N`` the table shows
 medians. Peak memory: the process's peak RSS is reset before each stage (``/proc/self/clear_refs``)
-and read after it (``VmHWM``); the reader processes ``collect`` starts report their own ``VmHWM``
-just before they are closed, and the cycle's peak adds them to the main process's. ``--profile``
+and read after it (``VmHWM``); the readers' own ``VmHWM`` is read (``ReadPool.pids``) after they
+read the same returns on their own, and the cycle's peak adds them to the main process's. ``--profile``
 runs once in this process with cProfile around every stage and writes the top functions
 (cumulative and own seconds) into the out dir.
 """
@@ -54,13 +58,14 @@ import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Iterator
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = Path(os.environ.get("TMPDIR", "/tmp")) / "xl_duban-bench"
 RESULTS_VERSION = 1
 
-# targets of issue 6 (province scale, this 2-core machine)
+# targets of issue 6 (province scale, this 2-core machine); read + check means what ``duban collect``
+# spends reading and checking inside the command (the stand-alone ratio is information only)
 TARGETS = {
     "load_save": 5.0,
     "issue": 10.0,
@@ -119,227 +124,65 @@ def peak_mb() -> float:
 def children_peak_mb() -> float:
     """Largest peak RSS of any finished child process. On Linux a child's ru_maxrss also counts
     the parent's pages it shared between fork and exec, so it overstates a small child of a big
-    parent: :class:`ReaderPeak` reads the reader's own VmHWM instead where /proc exists."""
+    parent: :func:`read_check_alone` reads the readers' own VmHWM instead where /proc exists."""
     return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
 
 
-class ReaderPeak:
-    """The collect reader processes' own peak RSS (VmHWM of their /proc entries, read as the
-    pool is left, before it tells them to end); falls back to :func:`children_peak_mb`."""
-
-    def __init__(self) -> None:
-        self.peaks: list[float] = []
-        self._saved = None
-
-    def __enter__(self) -> "ReaderPeak":
-        from xl_duban.io.guard import ReadPool
-
-        original = self._saved = ReadPool.__exit__
-        peaks = self.peaks
-
-        def leave(pool, *exc) -> None:
-            for worker in pool.workers:
-                proc = getattr(worker, "_proc", None)
-                if proc is None:
-                    continue
-                try:
-                    with open(f"/proc/{proc.pid}/status", encoding="ascii") as fh:
-                        kb = next((int(line.split()[1]) for line in fh if line.startswith("VmHWM:")), None)
-                    if kb is not None:
-                        peaks.append(round(kb / 1024, 1))
-                except OSError:
-                    pass
-            return original(pool, *exc)
-
-        ReadPool.__exit__ = leave
-        return self
-
-    def __exit__(self, *exc) -> None:
-        from xl_duban.io.guard import ReadPool
-
-        ReadPool.__exit__ = self._saved
-
-    @property
-    def peaks_mb(self) -> list[float]:
-        return self.peaks or [children_peak_mb()]
+def process_peak_mb(pid: int) -> float | None:
+    """Another process's peak RSS (VmHWM of its /proc entry), None where there is none."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            kb = next((int(line.split()[1]) for line in fh if line.startswith("VmHWM:")), None)
+    except OSError:
+        return None
+    return None if kb is None else round(kb / 1024, 1)
 
 
-ALONE_REPEATS = 3
-
-
-def read_check_alone(rec: "Recorder", inbox: Path, ledger_path: Path, files: list[Path]) -> None:
+def read_check_alone(rec: "Recorder", inbox: Path, ledger_path: Path) -> list[float]:
     """Stage ``read_check_alone``: collect's reading and checking of the inbox against the ledger
-    as it was before the collect, with readers started and ready and no ledger load to overlap.
-
-    Timed :data:`ALONE_REPEATS` times, each with fresh readers and bracketed by the floor just
-    before and just after it (the quicker one, as around the collect): the two processes'
-    share of this machine's two cores drifts more from one second to the next than one
-    process's does, so a floor timed seconds earlier, around the collect, compared it with
-    another machine. The stage keeps the repetition whose ratio to its own floor is the median;
-    ``repeats`` lists all three. A function of its own, so the ledger it loads is gone before
-    the next stage's peak memory."""
+    as it was before the collect (``services.read_and_check``, the public helper), with the
+    benchmark's own readers started and ready and no ledger load to overlap. Printed for
+    information only (no target: the target is what the command spends on it, see
+    :func:`read_check`). It reads the same files as the collect's readers, so the readers' own
+    peak memory is read here, before the pool ends them; returned in MB. A function of its own,
+    so the ledger it loads is gone before the next stage's peak memory."""
     from xl_duban import services
-    from xl_duban.io import guard
+    from xl_duban.io.guard import ReadPool
     from xl_duban.io.ledger_store import LedgerStore
 
     ledger, _findings = LedgerStore(ledger_path).load()
-    repeats: list[dict] = []
-    for _ in range(ALONE_REPEATS):
-        with guard.ReadPool() as pool, ReadCPU() as cpu:
-            pool.start()
-            for worker in pool.workers:  # wait until each reader has imported its modules, as collect's have by now
-                worker.call(len, b"")
-            before = _floor_timing(files)
-            with rec.stage("read_check_alone", [(services, "gather", "扫描收件箱 gather"),
-                                                (services, "accepted_hashes", "已处理指纹 accepted_hashes"),
-                                                (services, "read_and_check", READ_AND_CHECK)]) as st:
-                verdicts = services.read_and_check([inbox], ledger_path, ledger, pool)  # as collect does, without the load between
-            after = _floor_timing(files)
-        st["counts"] = {"files": len(verdicts), "accepted": sum(1 for v in verdicts if v is not None and v.accepted)}
-        st["cpu"] = cpu.as_dict()
-        st["floor"] = round(min(before, after), 4)
-        st["vs_floor"] = round(st["seconds"] / st["floor"], 3)
-        repeats.append(st)
-    median = sorted(repeats, key=lambda r: r["vs_floor"])[len(repeats) // 2]
-    median["repeats"] = [{"seconds": round(r["seconds"], 4), "floor": r["floor"], "vs_floor": r["vs_floor"]} for r in repeats]
-    rec.stages["read_check_alone"] = median
+    with ReadPool() as pool:
+        pool.start()
+        for worker in pool.workers:  # wait until each reader has imported its modules, as collect's have by now
+            worker.call(len, b"")
+        with rec.stage("read_check_alone") as st:
+            verdicts = services.read_and_check([inbox], ledger_path, ledger, pool)
+        peaks = [process_peak_mb(pid) for pid in pool.pids()]
+    st["counts"] = {"files": len(verdicts), "accepted": sum(1 for v in verdicts if v is not None and v.accepted)}
+    return [p for p in peaks if p is not None] or [children_peak_mb()]
 
 
-def _floor_timing(files: list[Path]) -> float:
-    t0 = time.perf_counter()
-    calamine_floor(files)
-    return time.perf_counter() - t0
-
-
-class ReadCPU:
-    """CPU seconds spent while ``services.read_and_check`` runs (collect calls it once; the
-    last call counts): this process's (the checks, receiving the answers) and each reader
-    process's (``/proc/PID/schedstat``, Linux). The
-    wall time of reading and checking can be no less than their sum over the cores, so this
-    says how much of a ratio to the floor is work and how much is waiting."""
-
-    def __init__(self) -> None:
-        self.main = 0.0
-        self.readers: list[float] = []
-        self._saved = self._saved_ahead = None
-
-    @staticmethod
-    def _process_seconds(pid: int) -> float | None:
-        try:
-            with open(f"/proc/{pid}/schedstat", encoding="ascii") as fh:
-                return int(fh.read().split()[0]) / 1e9
-        except (OSError, ValueError, IndexError):
-            return None
-
-    def __enter__(self) -> "ReadCPU":
-        from xl_duban import services
-        from xl_duban.io.guard import ReadPool
-
-        original = self._saved = services.read_and_check
-        read_ahead = self._saved_ahead = ReadPool.read_ahead
-        pids: list[int] = []
-
-        def started(pool, *args, **kwargs):  # the readers of the reading read_and_check will take over
-            pids[:] = [w._proc.pid for w in pool.workers if getattr(w, "_proc", None) is not None]
-            return read_ahead(pool, *args, **kwargs)
-
-        def counted(*args, **kwargs):
-            before = [self._process_seconds(pid) for pid in pids]
-            t0 = time.process_time()
-            try:
-                return original(*args, **kwargs)
-            finally:
-                self.main = time.process_time() - t0
-                after = [self._process_seconds(pid) for pid in pids]
-                self.readers = [round(b - a, 4) for a, b in zip(before, after) if a is not None and b is not None]
-
-        services.read_and_check = counted
-        ReadPool.read_ahead = started
-        return self
-
-    def __exit__(self, *exc) -> None:
-        from xl_duban import services
-        from xl_duban.io.guard import ReadPool
-
-        services.read_and_check = self._saved
-        ReadPool.read_ahead = self._saved_ahead
-
-    def as_dict(self) -> dict:
-        return {"main": round(self.main, 4), "readers": self.readers}
-
-
-_INHERITED = object()  # marks a class attribute found on a base class (removed again, not overwritten)
-LOAD, SAVE, WRITE = "台账读取 load", "台账保存 save", "其中写出文件 atomic_save"
-
-
-class Probe:
-    """Time calls of named functions while a stage runs: ``(owner, attribute, label)``.
-
-    The attribute is replaced by a wrapper that adds its wall time to ``parts[label]`` and
-    restored afterwards. Services look their collaborators up at call time (module globals,
-    class attributes, function-local imports), so this splits a service's time without
-    changing its code.
-    """
-
-    def __init__(self, targets: list[tuple[Any, str, str]]) -> None:
-        self.targets = targets
-        self.parts: dict[str, float] = {}
-        self.calls: dict[str, int] = {}
-        self.first: dict[str, float] = {}  # the first call's time (collect's first read also starts the reader)
-        self.missing: list[str] = []
-        self._saved: list[tuple[Any, str, Any]] = []
-
-    def __enter__(self) -> "Probe":
-        for owner, attr, label in self.targets:
-            if not hasattr(owner, attr):  # the code moved on: the stage still runs, without this part
-                self.missing.append(label)
-                continue
-            original = owner.__dict__.get(attr, _INHERITED) if isinstance(owner, type) else getattr(owner, attr)
-            self._saved.append((owner, attr, original))
-            original = getattr(owner, attr) if original is _INHERITED else original
-            self.parts.setdefault(label, 0.0)
-            self.calls.setdefault(label, 0)
-            setattr(owner, attr, self._wrap(original, label))
-        return self
-
-    def _wrap(self, fn: Callable, label: str) -> Callable:
-        def timed(*args, **kwargs):
-            t0 = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                took = time.perf_counter() - t0
-                self.parts[label] += took
-                self.calls[label] += 1
-                self.first.setdefault(label, took)
-
-        timed.__wrapped__ = fn  # type: ignore[attr-defined]
-        return timed
-
-    def __exit__(self, *exc) -> None:
-        for owner, attr, original in reversed(self._saved):
-            if original is _INHERITED:
-                delattr(owner, attr)
-            else:
-                setattr(owner, attr, original)
-        self._saved.clear()
+LOAD, SAVE = "台账读取 load", "台账保存 save"  # the services' session marks them
 
 
 class Recorder:
-    """Stage results of one run: seconds, peak MB, parts, counts; optional cProfile per stage."""
+    """Stage results of one run: seconds, peak MB, counts, and the parts the code marks with
+    :func:`xl_duban.timing.stage` while the stage runs; optional cProfile per stage."""
 
     def __init__(self, profile_dir: Path | None = None) -> None:
         self.stages: dict[str, dict] = {}
         self.profile_dir = profile_dir
 
     @contextmanager
-    def stage(self, name: str, probes: list[tuple[Any, str, str]] = ()) -> Iterator[dict]:
+    def stage(self, name: str) -> Iterator[dict]:
+        from xl_duban.timing import recording
+
         gc.collect()
         trim_heap()
         reset_peak()
         entry: dict = {"counts": {}, "rss_start_mb": round((_status_kb("VmRSS") or 0) / 1024, 1)}
         profiler = cProfile.Profile() if self.profile_dir else None
-        with Probe(list(probes)) as probe:
+        with recording() as times:
             t0 = time.perf_counter()
             if profiler:
                 profiler.enable()
@@ -349,9 +192,8 @@ class Recorder:
                 if profiler:
                     profiler.disable()
                 seconds = time.perf_counter() - t0
-        entry.update(seconds=seconds, peak_mb=peak_mb(),
-                     parts={k: round(v, 4) for k, v in probe.parts.items()}, calls=dict(probe.calls),
-                     first={k: round(v, 4) for k, v in probe.first.items()}, not_found=probe.missing)
+        entry.update(seconds=seconds, peak_mb=peak_mb(), parts={k: round(v.seconds, 4) for k, v in times.items()},
+                     calls={k: v.calls for k, v in times.items()})
         self.stages[name] = entry
         if profiler:
             write_profile(profiler, self.profile_dir, name)
@@ -433,12 +275,11 @@ def prepare_returns(cache: Path, issued: list[dict], period: str, due: str, inbo
 def one_run(scale_name: str, out: Path, index: int, *, profile: bool = False, keep: bool = False) -> dict:
     """Play the cycle once on a fresh copy of the cached ledger; returns the run's results."""
     from xl_duban import services
-    from xl_duban.domain import bulletin as bulletin_domain
     from xl_duban.domain.lights import LightRules, light_tasks
     from xl_duban.domain.periods import Period
     from xl_duban.domain.settings import read_settings
-    from xl_duban.io import bulletin_docs, guard, ledger_store
     from xl_duban.io.ledger_store import LedgerStore
+    from xl_duban.timing import stage
 
     from . import synthetic as syn
 
@@ -451,15 +292,11 @@ def one_run(scale_name: str, out: Path, index: int, *, profile: bool = False, ke
     ledger = run_dir / syn.LEDGER_NAME
     shutil.copy2(cache_ledger, ledger)
     rec = Recorder(out / "profile" / scale_name if profile else None)
-    store_parts = [(LedgerStore, "load", LOAD), (LedgerStore, "save", SAVE), (ledger_store, "atomic_save", WRITE)]
     result: dict = {"scale": scale_name, "run": index, "started": datetime.now().isoformat(timespec="seconds"),
                     "ledger": stats, "peak_reset": reset_peak(), "rss_after_imports_mb": round((_status_kb("VmRSS") or 0) / 1024, 1)}
 
     # 1. issue
-    with rec.stage("issue", [*store_parts, (services, "recipients", "分配任务 recipients"),
-                             (services, "build_issue", "组装内容 build_issue"),
-                             (services, "write_unit_workbook", "写工作簿 write_unit_workbook"),
-                             (services, "_record_issue", "登记报送情况 _record_issue")]) as st:
+    with rec.stage("issue") as st:
         issued = services.issue_workbooks(ledger, syn.CYCLE_PERIOD, run_dir / "下发", now=syn.CYCLE_ISSUED_AT)
         _ok(issued, "下发")
         st["counts"] = {"workbooks": len(issued.summary["workbooks"]),
@@ -478,29 +315,18 @@ def one_run(scale_name: str, out: Path, index: int, *, profile: bool = False, ke
     importlib.import_module("python_calamine")  # imported outside the timing: only the reading is compared
     with rec.stage("floor") as st:
         st["counts"] = calamine_floor(files)
-    with rec.stage("collect", [*store_parts, (services, "gather", "扫描收件箱 gather"),
-                               (services, "accepted_hashes", "已处理指纹 accepted_hashes"),
-                               (services, "read_and_check", READ_AND_CHECK),
-                               (services, "confirm", "其中对照台账 confirm（与读取同时进行）"),
-                               (services, "_file_away", "存档 _file_away"),
-                               (services, "merge_returns", "并入 merge_returns"),
-                               (services, "missing_returns", "未报送 missing_returns"),
-                               (guard.ReadWorker, "close", "关闭读取进程 ReadWorker.close")]) as st:
-        with ReaderPeak() as reader, ReadCPU() as cpu:
-            collected = services.collect_returns(ledger, [inbox], now=syn.CYCLE_COLLECT_AT)
+    with rec.stage("collect") as st:
+        collected = services.collect_returns(ledger, [inbox], now=syn.CYCLE_COLLECT_AT)
         _ok(collected, "收集")
         s = collected.summary
         st["counts"] = {k: s[k] if not isinstance(s[k], list) else len(s[k])
                         for k in ("accepted", "late", "rejected", "skipped", "added", "replaced", "missing")}
-        st["cpu"] = cpu.as_dict()
     with rec.stage("floor_after") as st:
         st["counts"] = calamine_floor(files)
 
-    # 3b. the same reading and checking on its own, with nothing to overlap: collect hands the files
-    # to the readers before it loads the ledger, so inside collect most of the reading is hidden
-    # behind the load; this is what it costs when nothing hides it (the measure of earlier sessions)
-    read_check_alone(rec, inbox, before_collect, files)
-    result["reader_peaks_mb"] = reader.peaks_mb
+    # 3b. the same reading and checking on its own, with nothing to overlap (information only), and
+    # the readers' peak memory
+    result["reader_peaks_mb"] = read_check_alone(rec, inbox, before_collect)
     result["children_maxrss_mb"] = children_peak_mb()
     if profile:  # the reading happens in the reader processes, out of cProfile's sight: read in this process too
         from xl_duban.io.keys import signing_key
@@ -514,8 +340,7 @@ def one_run(scale_name: str, out: Path, index: int, *, profile: bool = False, ke
             st["counts"] = {"files": len(incoming)}
 
     # 4. light-up: both cadences, each recomputing its whole history — every period of the year
-    with rec.stage("light", [*store_parts, (services, "light_tasks", "亮灯计算 light_tasks"),
-                             (services, "write_overview", "亮灯总览 write_overview")]) as st:
+    with rec.stage("light") as st:
         counts: dict = {"periods": [syn.CYCLE_PERIOD, syn.LAST_MONTH]}
         for period in counts["periods"]:
             lit = services.light_up(ledger, period, now=syn.CYCLE_LIGHT_AT)
@@ -525,12 +350,7 @@ def one_run(scale_name: str, out: Path, index: int, *, profile: bool = False, ke
         st["counts"] = counts
 
     # 5. bulletin
-    with rec.stage("bulletin", [*store_parts, (bulletin_domain, "build_bulletin", "通报内容 build_bulletin"),
-                                (bulletin_docs, "chart_png", "图表 chart_png"),
-                                (bulletin_docs, "write_bulletin_docx", "通报文档 write_bulletin_docx"),
-                                (bulletin_docs, "write_notice_docx", "整改通知书 write_notice_docx"),
-                                (bulletin_docs, "write_interview_list_docx", "约谈名单 write_interview_list_docx"),
-                                (bulletin_docs, "write_bulletin_sheet", SHEET_VIEW)]) as st:
+    with rec.stage("bulletin") as st:
         published = services.publish_bulletin(ledger, syn.CYCLE_PERIOD, run_dir / "通报", now=syn.CYCLE_BULLETIN_AT)
         _ok(published, "通报")
         s = published.summary
@@ -538,10 +358,12 @@ def one_run(scale_name: str, out: Path, index: int, *, profile: bool = False, ke
                         "yellow": len(s["yellow"]), "lit": s["counts"]["合计"]}
 
     # 6. ledger load + save of the full-year ledger the cycle leaves
-    with rec.stage("load_save", store_parts) as st:
+    with rec.stage("load_save") as st:
         store = LedgerStore(ledger)
-        full, _ = store.load()
-        store.save(full, now=syn.CYCLE_BULLETIN_AT + timedelta(hours=1))
+        with stage(LOAD):  # marked here as the services' session marks them
+            full, _ = store.load()
+        with stage(SAVE):
+            store.save(full, now=syn.CYCLE_BULLETIN_AT + timedelta(hours=1))
         st["counts"] = {"tasks": len(full.tasks), "feedback": len(full.feedback), "lights": len(full.lights),
                         "changelog": len(full.changelog), "ledger_mb": round(ledger.stat().st_size / 2**20, 2)}
 
@@ -696,29 +518,12 @@ def summarize(runs: list[dict]) -> dict:
         out[name] = {"seconds": round(_median([e["seconds"] for e in entries]), 4),
                      "min": round(min(e["seconds"] for e in entries), 4), "max": round(max(e["seconds"] for e in entries), 4),
                      "peak_mb": max(e["peak_mb"] for e in entries), "parts": parts, "counts": entries[-1]["counts"],
-                     "calls": entries[-1].get("calls", {}),
-                     "first": {label: round(_median([e.get("first", {}).get(label, 0.0) for e in entries]), 4)
-                               for label in entries[0].get("first", {})}}
+                     "calls": entries[-1].get("calls", {})}
     out["collect"]["read_check"] = round(_median([read_check(r["stages"]["collect"]) for r in runs]), 4)
     out["floor"]["bracket"] = round(_median([floor_seconds(r) for r in runs]), 4)
     out["collect"]["vs_floor"] = round(_median([read_check(r["stages"]["collect"]) / floor_seconds(r) for r in runs]), 3)
-    cpus = [r["stages"]["collect"].get("cpu") for r in runs]
-    if all(c and c.get("readers") for c in cpus):
-        out["collect"]["cpu"] = {"main": round(_median([c["main"] for c in cpus]), 4),
-                                 "readers": round(_median([sum(c["readers"]) for c in cpus]), 4),
-                                 "processes": len(cpus[0]["readers"]),
-                                 "vs_floor": round(_median([(c["main"] + sum(c["readers"])) / floor_seconds(r)
-                                                            for c, r in zip(cpus, runs)]), 3)}
-    if all("read_check_alone" in r["stages"] for r in runs):
-        alone = out["read_check_alone"]
-        floors = [r["stages"]["read_check_alone"]["floor"] for r in runs]  # each timed around it (read_check_alone)
-        alone["vs_floor"] = round(_median([r["stages"]["read_check_alone"]["vs_floor"] for r in runs]), 3)
-        alone["floor"] = round(_median(floors), 4)
-        cpus = [r["stages"]["read_check_alone"].get("cpu") for r in runs]
-        if all(c and c.get("readers") for c in cpus):
-            alone["cpu"] = {"main": round(_median([c["main"] for c in cpus]), 4),
-                            "readers": round(_median([sum(c["readers"]) for c in cpus]), 4), "processes": len(cpus[0]["readers"]),
-                            "vs_floor": round(_median([(c["main"] + sum(c["readers"])) / f for c, f in zip(cpus, floors)]), 3)}
+    out["read_check_alone"]["vs_floor"] = round(_median([r["stages"]["read_check_alone"]["seconds"] / floor_seconds(r)
+                                                         for r in runs]), 3)
     out["bulletin"]["own"] = round(_median([bulletin_own(r["stages"]["bulletin"]) for r in runs]), 4)
     out["cycle_peak_mb"] = max(r["stages"][n]["peak_mb"] for r in runs for n in CYCLE)
     out["rss_after_imports_mb"] = max(r.get("rss_after_imports_mb", 0.0) for r in runs)
@@ -735,7 +540,7 @@ def verdict(ok: bool | None) -> str:
 
 def table_rows(summary: dict, runs: int) -> list[list[str]]:
     """[stage, seconds, min–max, peak MB, target, ratio, verdict] rows for the terminal and Markdown.
-    Each stage is followed by its parts (the probed calls inside it, in the order probed)."""
+    Each stage is followed by its parts (the stages the code marks inside it, in the order first entered)."""
     s = summary
     rows: list[list[str]] = []
 
@@ -768,34 +573,19 @@ def table_rows(summary: dict, runs: int) -> list[list[str]]:
     add(f"下发 issue {iss['counts']['workbooks']} 份（{iss['counts']['task_rows']} 行）", "issue", *against(iss["seconds"], "issue"))
     parts("issue")
 
-    def cpu_row(cpu: dict | None, when: str) -> None:
-        if cpu:
-            rows.append([f"  └ 其中 CPU{when}：主进程（检查、接收）{cpu['main']:.3f} s + {cpu['processes']} 个读取进程 {cpu['readers']:.3f} s",
-                         secs(cpu["main"] + cpu["readers"]), "", "", "",
-                         f"{cpu['vs_floor']:.2f}× floor；{cpu['processes']} 核满载时墙钟至少 {cpu['vs_floor'] / max(cpu['processes'], 1):.2f}×", ""])
-
-    col, floor, naive = s["collect"], s["floor"], s["naive"]
+    col, floor, naive, alone = s["collect"], s["floor"], s["naive"], s["read_check_alone"]
     rc = col["read_check"]
     add(f"收集 collect {col['counts']['accepted']} 份（服务合计）", "collect")
     parts("collect")
     vs_floor, vs_naive = col["vs_floor"], naive["seconds"] / rc
-    rows.append(["读取+检查 read + check，收集中台账读取之外的部分（gather + accepted_hashes + read_and_check；"
-                 "读取与台账读取同时进行）", secs(rc), "", "",
+    rows.append(["读取+检查 read + check：收集命令中的读取与检查（gather + accepted_hashes + read_and_check）",
+                 secs(rc), "", "",
                  f"≤ {TARGETS['read_check_vs_floor']:g}× calamine", f"{vs_floor:.2f}× calamine（各次与本次 floor 之比的中位数）",
                  verdict(vs_floor <= TARGETS["read_check_vs_floor"])])
     rows.append(["", "", "", "", f"≥ {TARGETS['naive_vs_read_check']:g}× 快于 pandas", f"pandas 慢 {vs_naive:.1f}×",
                  verdict(vs_naive >= TARGETS["naive_vs_read_check"])])
-    cpu_row(col.get("cpu"), "（台账读取之后）")
-    alone = s.get("read_check_alone")
-    if alone:
-        rows.append([f"读取+检查 read + check，单独进行、无可重叠（同一批文件；每次运行测 {ALONE_REPEATS} 遍、各遍前后计时 floor，"
-                     f"取比值居中的一遍；floor 中位数 {secs(alone['floor'])} s）", secs(alone["seconds"]),
-                     f"{alone['min']:.3f}–{alone['max']:.3f}", "", f"≤ {TARGETS['read_check_vs_floor']:g}× calamine",
-                     f"{alone['vs_floor']:.2f}× calamine", verdict(alone["vs_floor"] <= TARGETS["read_check_vs_floor"])])
-        rows.append(["", "", "", "", f"≥ {TARGETS['naive_vs_read_check']:g}× 快于 pandas",
-                     f"pandas 慢 {naive['seconds'] / alone['seconds']:.1f}×",
-                     verdict(naive["seconds"] / alone["seconds"] >= TARGETS["naive_vs_read_check"])])
-        cpu_row(alone.get("cpu"), "")
+    add("读取+检查 单独进行、无可重叠（仅供参考，不设目标；同一批文件）", "read_check_alone", "",
+        f"{alone['vs_floor']:.2f}× calamine")
     add(f"基线 floor：calamine 只读值（{floor['counts']['files']} 份；收集前后各测一次，取较快的 {secs(floor['bracket'])} s）", "floor")
     if "floor_after" in s:
         add("  └ 收集之后再测 floor", "floor_after")

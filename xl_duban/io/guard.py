@@ -23,7 +23,6 @@ import posixpath
 import queue
 import re
 import selectors
-import struct
 import subprocess
 import sys
 import threading
@@ -33,7 +32,7 @@ import zlib
 from collections import deque
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, NamedTuple
+from typing import Callable, Iterator
 from xml.parsers import expat
 
 from ..domain.cells import column_index
@@ -56,113 +55,31 @@ CELL_WITH_FORMULA = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*(
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
 
-class Member(NamedTuple):
-    """One part of a zip package, as its central directory describes it."""
-
-    name: str
-    file_size: int
-    compress_size: int
-    crc: int
-    method: int  # zipfile.ZIP_STORED or ZIP_DEFLATED when ``start`` is known
-    start: int = -1  # where its compressed bytes begin in the file; -1: read through zipfile
-    info: zipfile.ZipInfo | None = None  # for a part read through zipfile
-
-
 class Package:
-    """The parts of a zip package held in memory, read without trusting their headers.
-
-    A plain package (what Excel, WPS and LibreOffice write: one disk, no zip64, no
-    encryption, parts stored or deflated, each local header agreeing with the directory) is
-    read straight from its bytes (:func:`_plain_members`); any other goes through
-    :mod:`zipfile`, which reads more kinds and raises on what it cannot read. Where the fast
-    way reads a package, it finds the parts zipfile finds, with the same bytes (a test
-    compares them); it goes further only where zipfile gives up on a package whose comment
-    holds the end record's signature."""
+    """The parts of a zip package held in memory, read through :mod:`zipfile` without trusting
+    their headers."""
 
     def __init__(self, data: bytes) -> None:
-        self._view = memoryview(data)
-        self.archive: zipfile.ZipFile | None = None
-        members = _plain_members(data)
-        if members is None:
-            self.archive = zipfile.ZipFile(io.BytesIO(data))
-            members = [Member(i.filename, i.file_size, i.compress_size, i.CRC, i.compress_type, info=i)
-                       for i in self.archive.infolist()]
-        self.members = members
-        self.by_name = {m.name: m for m in members}  # the last of duplicate names, as zipfile
+        self.archive = zipfile.ZipFile(io.BytesIO(data))
+        self.members = self.archive.infolist()
+        self.by_name = {m.filename: m for m in self.members}  # the last of duplicate names, as zipfile
 
-    def head(self, member: Member, limit: int) -> bytes:
+    def head(self, member: zipfile.ZipInfo, limit: int) -> bytes:
         """At most ``limit`` bytes from the start of a part, inflating no more than that."""
-        if member.start < 0:
-            with self.archive.open(member.info) as fh:
-                return fh.read(limit)
-        raw = self._view[member.start:member.start + member.compress_size]
-        if member.method == zipfile.ZIP_STORED:
-            return bytes(raw[:limit])
-        return zlib.decompressobj(-zlib.MAX_WBITS).decompress(raw, limit)
+        with self.archive.open(member) as fh:
+            return fh.read(limit)
 
-    def read(self, member: Member) -> bytes:
+    def read(self, member: zipfile.ZipInfo) -> bytes:
         """A part's bytes, never more than its declared size (a lying header cannot inflate
         us), checked against its CRC."""
         body = self.head(member, member.file_size + 1)
         if len(body) > member.file_size:
             raise ValueError("member larger than declared")
         if len(body) < member.file_size:
-            raise EOFError(f"member {member.name!r} ends before its declared size")
-        if zlib.crc32(body) != member.crc:
-            raise zipfile.BadZipFile(f"Bad CRC-32 for file {member.name!r}")
+            raise EOFError(f"member {member.filename!r} ends before its declared size")
+        if zlib.crc32(body) != member.CRC:
+            raise zipfile.BadZipFile(f"Bad CRC-32 for file {member.filename!r}")
         return body
-
-
-END_RECORD = struct.Struct("<4s4H2LH")  # signature, disks, entries here and in all, directory size and offset, comment length
-DIRECTORY_ENTRY = struct.Struct("<4s6H3L5H2L")  # signature … flags, method, time, date, crc, sizes, lengths … local header offset
-LOCAL_HEADER = struct.Struct("<4s22x2H")  # signature, (version … sizes), name and extra lengths
-
-
-def _plain_members(data: bytes) -> list[Member] | None:
-    """The members of a plain zip package read with :mod:`struct`, or None for any other.
-
-    zipfile builds a ZipInfo per part and reads each local header anew when a part is
-    opened; for a unit's form (ten small parts) that costs more than inflating them. This
-    reads the directory once and checks every local header as it goes. It declines (None)
-    whatever it does not read exactly as zipfile would: several disks, zip64, bytes before
-    the archive, an encrypted or otherwise compressed part, a local header that disagrees,
-    a name zipfile would rewrite or cannot decode."""
-    lowest = max(0, len(data) - END_RECORD.size - 0xFFFF)
-    end = data.rfind(b"PK\x05\x06", lowest)
-    while end >= 0:  # the end record is the last one whose comment runs exactly to the end of the file
-        if end + END_RECORD.size <= len(data):
-            _sig, disk, first_disk, here, count, size, offset, comment = END_RECORD.unpack_from(data, end)
-            if end + END_RECORD.size + comment == len(data):
-                break
-        end = data.rfind(b"PK\x05\x06", lowest, end + 3)
-    else:
-        return None
-    if disk or first_disk or here != count or offset + size != end:
-        return None
-    members: list[Member] = []
-    at = offset
-    for _ in range(count):
-        if at + DIRECTORY_ENTRY.size > end:
-            return None
-        (sig, _made_by, _needs, flags, method, _time, _date, crc, packed, unpacked,
-         name_length, extra_length, comment_length, _disk, _internal, _external, header) = DIRECTORY_ENTRY.unpack_from(data, at)
-        name = data[at + DIRECTORY_ENTRY.size:at + DIRECTORY_ENTRY.size + name_length]
-        at += DIRECTORY_ENTRY.size + name_length + extra_length + comment_length
-        if (sig != b"PK\x01\x02" or flags & 0x1 or method not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
-                or 0xFFFFFFFF in (packed, unpacked, header) or header + LOCAL_HEADER.size > offset
-                or b"\x00" in name or b"\\" in name):
-            return None
-        local_sig, local_name_length, local_extra_length = LOCAL_HEADER.unpack_from(data, header)
-        start = header + LOCAL_HEADER.size + local_name_length + local_extra_length
-        if (local_sig != b"PK\x03\x04" or start + packed > offset
-                or data[header + LOCAL_HEADER.size:header + LOCAL_HEADER.size + local_name_length] != name):
-            return None
-        try:  # ASCII, as nearly every part name is, reads the same either way and decodes quickest
-            text = name.decode("ascii" if name.isascii() else "utf-8" if flags & 0x800 else "cp437")
-        except UnicodeDecodeError:
-            return None
-        members.append(Member(text, unpacked, packed, crc, method, start))
-    return members if at == end else None
 
 
 @dataclass
@@ -216,11 +133,11 @@ def inspect_package(data: bytes) -> Inspection:
         raise UnreadableFile(f"文件解压后达 {total / 2**20:.0f} MB，超过 {MAX_UNPACKED // 2**20} MB 的上限，疑似压缩炸弹")
     for m in members:
         if m.file_size > RATIO_FLOOR and m.file_size > MAX_RATIO * max(m.compress_size, 1):
-            raise UnreadableFile(f"文件部件“{m.name}”压缩比异常（{m.file_size // max(m.compress_size, 1)} 倍），疑似压缩炸弹")
+            raise UnreadableFile(f"文件部件“{m.filename}”压缩比异常（{m.file_size // max(m.compress_size, 1)} 倍），疑似压缩炸弹")
     with _unzipping():
         for m in members:
-            if m.name.endswith((".xml", ".rels", ".vml")) and _declares_doctype(package, m):
-                raise UnreadableFile(f"文件部件“{m.name}”含有 XML 实体声明（DOCTYPE），正常的 Excel 文件不会包含，已拒收")
+            if m.filename.endswith((".xml", ".rels", ".vml")) and _declares_doctype(package, m):
+                raise UnreadableFile(f"文件部件“{m.filename}”含有 XML 实体声明（DOCTYPE），正常的 Excel 文件不会包含，已拒收")
     return Inspection(package)
 
 
@@ -238,7 +155,7 @@ PROLOG = re.compile(rb"(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.S)
 HEAD = 256  # an XML declaration and the root element's start fit in far less
 
 
-def _declares_doctype(package: Package, member: Member) -> bool:
+def _declares_doctype(package: Package, member: zipfile.ZipInfo) -> bool:
     """Whether the part declares a DOCTYPE (the door to entity expansion and external entities).
 
     XML allows a DOCTYPE only in the prolog, before the root element, so only that much of
@@ -318,9 +235,8 @@ class ReadWorker:
         self.close()
 
     def _start(self) -> subprocess.Popen:
-        with _normal_policy():  # a process started while this one yields to its readers is a normal reader
-            proc = subprocess.Popen([sys.executable, "-m", "xl_duban.io.read_worker", str(self.memory), *PRELOAD],
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen([sys.executable, "-m", "xl_duban.io.read_worker", str(self.memory), *PRELOAD],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self._room = self._answers.watch(self, proc)
         self._proc = proc
         return proc
@@ -395,6 +311,10 @@ class ReadPool:
                 worker._start()
         return self
 
+    def pids(self) -> list[int]:
+        """The process ids of the reading processes running now (the benchmark reads their peak memory)."""
+        return [worker._proc.pid for worker in self.workers if worker._proc is not None]
+
     def map(self, fn, calls: list[tuple], progress: Callable[[int], None] | None = None) -> list[tuple[bool, object]]:
         """``fn(*args)`` for every ``args`` of ``calls``, in order: ``(True, value)`` or
         ``(False, UnreadableFile)`` per call. ``progress(done)`` is called in the calling
@@ -415,20 +335,8 @@ class ReadPool:
         the loop early: that stops the processes' remaining work before the pool is used again."""
         return _completed(self.workers, fn, calls, self.MAX_BATCH)
 
-    def read_ahead(self, fn, calls: list[tuple]) -> Iterator[tuple[int, tuple[bool, object]]]:
-        """:meth:`completed`, with as many calls as the processes' pipes hold sent before this
-        returns: the processes work through them while the caller does something else (collect
-        loads the ledger), and their answers wait in the pipes until the caller iterates. The
-        time limit of a call starts again when the caller comes for the answers, so a long
-        wait on the caller's side is never blamed on a file."""
-        run = _completed(self.workers, fn, calls, self.MAX_BATCH, ahead=True)
-        if calls:
-            next(run)  # the requests go out; the first answer is not waited for
-        return run
 
-
-def _completed(workers: list[ReadWorker], fn, calls: list[tuple], max_batch: int,
-               ahead: bool = False) -> Iterator[tuple[int, tuple[bool, object]]]:
+def _completed(workers: list[ReadWorker], fn, calls: list[tuple], max_batch: int) -> Iterator[tuple[int, tuple[bool, object]]]:
     """``(index, result)`` of every ``fn(*args)`` of ``calls`` as the processes answer:
     ``(True, value)``, or ``(False, UnreadableFile)`` for a call that overran its time,
     crashed its process or ran out of memory; any other exception of ``fn`` is raised, once
@@ -442,8 +350,7 @@ def _completed(workers: list[ReadWorker], fn, calls: list[tuple], max_batch: int
     unread: a write that waited for a process busy writing its own answers would wait forever.
     The process answers each call as soon as it is done; the time limit runs per call, from
     the previous answer. After a failure, the calls that process had not answered go to a
-    fresh one. With ``ahead``, every request that fits goes out first and the generator
-    yields None once, before waiting for any answer (see :meth:`ReadPool.read_ahead`)."""
+    fresh one."""
     if not calls:
         return
     answers = workers[0]._answers
@@ -489,15 +396,7 @@ def _completed(workers: list[ReadWorker], fn, calls: list[tuple], max_batch: int
         return index, (False, UnreadableFile(reason))
 
     left = len(calls)
-    yielded = _yield_to_readers()
     try:
-        if ahead:  # a request to each process in turn, so they share the files evenly
-            while pending and any([send(worker) for worker in workers if pending]):
-                pass
-            yield None  # type: ignore[misc]  # read_ahead returns here; the caller iterates for the answers
-            now = time.monotonic()
-            for worker in deadline:
-                deadline[worker] = now + seconds
         while left:
             for worker in workers:
                 if pending and len(sent[worker]) <= REFILL:
@@ -528,65 +427,9 @@ def _completed(workers: list[ReadWorker], fn, calls: list[tuple], max_batch: int
             left -= 1
             yield index, (ok, value)
     finally:
-        _stop_yielding(yielded)
         for worker in workers:
             if sent[worker]:  # stopped early (an error, or the caller gave up): answers still due are void
                 worker._kill()
-
-
-def _yield_to_readers() -> bool:
-    """While the readers work, this process's wake-ups do not preempt them (Linux: SCHED_BATCH
-    instead of the normal policy; the same share of the CPU, no preemption on waking).
-
-    On two cores the command and its two readers share two CPUs. Each answer woke the command
-    at once on the core of the reader that had just written it, stopping that reader for the
-    command's few hundred microseconds — two hundred times in a province's collect, and mostly
-    the same reader, which then finished last. As a batch task the command takes its turn when
-    a core switches anyway (measured: reading and checking 200 returns 6–9 ms quicker of ~145).
-    Returns whether the policy was changed (not on other systems, nor for a process started
-    under another policy on purpose, which is left alone); :func:`_stop_yielding` restores it."""
-    global _yielding
-    try:
-        if os.sched_getscheduler(0) != os.SCHED_OTHER:
-            return False
-        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
-    except (AttributeError, OSError):
-        return False
-    _yielding += 1
-    return True
-
-
-def _stop_yielding(yielded: bool) -> None:
-    global _yielding
-    if yielded:
-        _yielding -= 1
-        try:
-            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
-        except OSError:
-            pass
-
-
-@contextmanager
-def _normal_policy() -> Iterator[None]:
-    """The normal policy for a moment (a child process inherits its parent's)."""
-    if not _yielding:
-        yield
-        return
-    try:
-        os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
-    except OSError:  # a reader on the batch policy reads as well, only without the edge
-        yield
-        return
-    try:
-        yield
-    finally:
-        try:
-            os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
-        except OSError:
-            pass
-
-
-_yielding = 0  # reading generators that made this process a batch task and have not ended
 
 
 CRASHED = "读取时超出内存上限或读取程序异常退出，文件结构异常或过大"
@@ -660,7 +503,6 @@ class SelectAnswers(Answers):
         os.set_blocking(fd, False)
         self._buffers[fd] = bytearray()
         self._selector.register(fd, selectors.EVENT_READ, (worker, proc))
-        _widen(proc.stdout)  # answers read ahead wait there until the caller comes for them (ReadPool.read_ahead)
         return _widen(proc.stdin)
 
     def get(self, timeout: float) -> tuple[ReadWorker, subprocess.Popen, bytes | None]:
@@ -677,7 +519,7 @@ class SelectAnswers(Answers):
         """What the pipe holds: every whole answer in it is ready; the end of the pipe too."""
         worker, proc = key.data
         try:
-            data = os.read(key.fd, READ_BYTES)
+            data = os.read(key.fd, PIPE_BYTES)
         except BlockingIOError:
             return
         except OSError:
@@ -707,9 +549,8 @@ class SelectAnswers(Answers):
 
 
 def _widen(pipe) -> int:
-    """The pipe grown to :data:`PIPE_BYTES` (Linux) — room for whole requests on the way in,
-    for answers read ahead on the way out; the bytes it now holds, or 0 where the size of a
-    pipe is not known."""
+    """The pipe grown to :data:`PIPE_BYTES` (Linux), room for whole requests on the way in; the
+    bytes it now holds, or 0 where the size of a pipe is not known."""
     try:
         import fcntl
 
@@ -727,7 +568,3 @@ def _widen(pipe) -> int:
 
 
 PIPE_BYTES = 2**20
-# taken from an answer pipe at a time: os.read allocates the whole size it is asked for before
-# the pipe says how much it holds, and an allocation this large comes from mmap, costing 16 µs
-# per read against 1 µs at 64 KiB (answers are a few KB; what is left is read at the next select)
-READ_BYTES = 2**16

@@ -51,9 +51,6 @@ def collect_returns(ledger_path: Path | Store, inboxes: list[Path], *, now: date
 def _collect(s: Session, inboxes: list[Path], only: str | None, imap: bool, progress: Progress | None,
              pool: ReadPool) -> Outcome:
     now = s.now
-    # the files are found and handed to the readers before the ledger loads (with --imap the
-    # mailbox settings are in the ledger, so after): they read while this process loads it
-    early = None if imap else _start_reading(inboxes, s.path, pool)
     ledger = s.load()
     findings = s.findings
     fetched = None
@@ -62,15 +59,13 @@ def _collect(s: Session, inboxes: list[Path], only: str | None, imap: bool, prog
         fetched, mailbox_findings = _fetch_mail(s.settings, inbox)
         if has_errors(mailbox_findings):
             return Outcome(findings=[*findings, *mailbox_findings], unreadable=True)
-        early = _start_reading([*inboxes, inbox], s.path, pool)
-    candidates, problems, skipped, verdicts = _finish_reading(early, ledger, progress)
+        inboxes = [*inboxes, inbox]
+    candidates, problems, skipped, verdicts = _read(inboxes, s.path, ledger, pool, progress)
     for name, reason in problems:
         level = info if reason == NO_ATTACHMENT else error
         findings.append(level("unreadable-file" if level is error else "no-attachment", reason, file=name))
     checked: list[tuple[Incoming, Checked]] = []
     for (item, _digest), result in zip(candidates, verdicts):
-        if result is None:
-            continue  # collected in an earlier run
         if only and result.issue is not None and result.issue.period != only:
             skipped += 1  # left for the collect of its own period
             continue
@@ -111,72 +106,55 @@ def _collect(s: Session, inboxes: list[Path], only: str | None, imap: bool, prog
     return Outcome(summary=summary, findings=findings)
 
 
-def _start_reading(inboxes: list[Path], ledger_path: Path, pool: ReadPool):
-    """The returned files under ``inboxes`` in arrival order, each new one handed to the readers
-    at once (:meth:`ReadPool.read_ahead`) to be read and examined
-    (:func:`~xl_duban.io.returns.read_and_examine`: all the checks but the ledger's). Returns (file and hash of each new file, the
-    problems of what could not be gathered, how many were skipped, the reading under way).
+def _read(inboxes: list[Path], ledger_path: Path, ledger: Ledger, pool: ReadPool, progress: Progress | None = None):
+    """The returned files under ``inboxes`` in arrival order, each new one read and examined by
+    the readers (:func:`~xl_duban.io.returns.read_and_examine`: all the checks but the ledger's)
+    and confirmed against the ledger here as its answer arrives. Returns (file and hash of each
+    file checked, the problems of what could not be gathered, how many were skipped, each
+    file's :class:`Checked`).
 
-    Skipped already: a second copy of the same bytes (of identical copies the first to arrive
-    counts) and a file waiting in quarantine/. Whether a file was accepted before is in the
-    ledger, which is still loading; such a file is read anyway, then left aside."""
+    Skipped: a second copy of the same bytes (of identical copies the first to arrive counts),
+    a file waiting in quarantine/ and a file accepted in an earlier run."""
     with stage("扫描收件箱 gather"):
         incoming, problems = gather(inboxes)
     incoming.sort(key=lambda i: (i.received_at, i.name))  # arrival order: of identical copies the first counts
+    with stage("已处理指纹 accepted_hashes"):
+        accepted_before = accepted_hashes(ledger)
     rejected_before = quarantined_hashes(ledger_path)
     candidates: list[tuple[Incoming, str]] = []
     skipped, seen = 0, set()
     for item in incoming:
         digest = hashlib.sha256(item.data).hexdigest()
-        if digest[:12] in rejected_before or digest in seen:
+        if digest[:12] in rejected_before or digest in accepted_before or digest in seen:
             skipped += 1
             continue
         seen.add(digest)
         candidates.append((item, digest))
-    key = signing_key()
-    reading = pool.read_ahead(read_and_examine, [(item, digest, COLLECT_SHEETS, key) for item, digest in candidates])
-    return candidates, problems, skipped, reading
-
-
-def _finish_reading(early, ledger: Ledger, progress: Progress | None = None):
-    """The verdicts of a reading begun by :func:`_start_reading`, now that the ledger is loaded:
-    (its files, problems, how many were skipped, each file's :class:`Checked` — None for a
-    file accepted in an earlier run, which is not checked again)."""
-    candidates, problems, skipped, reading = early
-    ctx = CollectContext(ledger=ledger, key=signing_key())
-    with stage("已处理指纹 accepted_hashes"):
-        accepted_before = accepted_hashes(ledger)
-    wanted = [digest not in accepted_before for _item, digest in candidates]
-    skipped += wanted.count(False)
     with stage("读取并检查 read_and_check"):
-        verdicts = _read_and_check(candidates, ctx, reading, wanted, progress)
+        verdicts = _read_and_check(candidates, CollectContext(ledger=ledger, key=signing_key()), pool, progress)
     return candidates, problems, skipped, verdicts
 
 
-def _read_and_check(fresh: list[tuple[Incoming, str]], ctx: CollectContext, reading, wanted: list[bool],
-                    progress: Progress | None = None) -> list[Checked | None]:
-    """The verdict on each (file, hash), in order: ``reading`` (:func:`_start_reading`) reads
-    and examines them behind the readers' wall, and each is confirmed against the ledger here
-    as soon as its answer arrives, while the readers go on with the next ones. A file not
-    ``wanted`` (collected in an earlier run) is read but left aside: its verdict is None."""
+def _read_and_check(fresh: list[tuple[Incoming, str]], ctx: CollectContext, pool: ReadPool,
+                    progress: Progress | None = None) -> list[Checked]:
+    """The verdict on each (file, hash), in order: the readers read and examine them behind
+    their wall, and each is confirmed against the ledger here as soon as its answer arrives,
+    while the readers go on with the next ones."""
     results: list[Checked | None] = [None] * len(fresh)
-    total, done = sum(wanted), 0
-    with closing(reading) as read:
-        for index, (ok, value) in read:
-            if not wanted[index]:
-                continue
+    calls = [(item, digest, COLLECT_SHEETS, ctx.key) for item, digest in fresh]
+    with closing(pool.completed(read_and_examine, calls)) as read:
+        for done, (index, (ok, value)) in enumerate(read, 1):
             item, digest = fresh[index]
             results[index] = confirm(value, ctx) if ok else _unreadable(item, digest, value)
-            done += 1
             if progress:
-                progress("读取并检查反馈表", done, total)
+                progress("读取并检查反馈表", done, len(fresh))
     return results
 
 
-def read_and_check(inboxes: list[Path], ledger_path: Path, ledger: Ledger, pool: ReadPool) -> list[Checked | None]:
+def read_and_check(inboxes: list[Path], ledger_path: Path, ledger: Ledger, pool: ReadPool) -> list[Checked]:
     """Collect's reading and checking of the files under ``inboxes`` against ``ledger``, and
     nothing else (no merge, no file work): the benchmark times it on its own."""
-    return _finish_reading(_start_reading(inboxes, ledger_path, pool), ledger)[3]
+    return _read(inboxes, ledger_path, ledger, pool)[3]
 
 
 def _unreadable(item: Incoming, digest: str, exc: UnreadableFile) -> Checked:
