@@ -95,3 +95,25 @@ def run_json(*args: str) -> tuple[int, dict]:
         return proc.returncode, json.loads(proc.stdout)
     except json.JSONDecodeError:
         raise AssertionError(f"not JSON (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+
+
+@pytest.fixture(scope="session")
+def demo_year(tmp_path_factory) -> Path:
+    """The demo's year (targets, 2022-01 … 2022-06 and 2022Q1, 2022Q2 collected, lit and
+    published), built once per test run: tests copy its ledger before changing anything."""
+    import os
+
+    from xl_duban.demo import run_demo
+
+    out = tmp_path_factory.mktemp("demo-year")
+    old = os.environ.get("XL_DUBAN_CONFIG_DIR")
+    os.environ["XL_DUBAN_CONFIG_DIR"] = str(out / "config")
+    try:
+        outcome = run_demo(out, now=NOW)
+    finally:
+        if old is None:
+            del os.environ["XL_DUBAN_CONFIG_DIR"]
+        else:
+            os.environ["XL_DUBAN_CONFIG_DIR"] = old
+    assert outcome.exit_code == 0
+    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
@@ -78,8 +79,12 @@ def test_validate_reports_exactly_the_planted_errors(full_ledger):
     tasks, targets, units = wb["任务台账"], wb["节点目标"], wb["单位名录"]
     tasks.cell(_find_dup(tasks), 1).value = "2022-ZD-003"
     tasks.cell(_row_of(tasks, "2022-ZD-010"), _col(tasks, "牵头单位")).value = "区发展和改革局"
-    tasks.cell(_row_of(tasks, "2022-ZD-020"), _col(tasks, "完成时限")).value = "2022-06-30"
-    tasks.cell(_row_of(tasks, "2022-ZD-060"), _col(tasks, "完成时限")).value = "2022年12月底"
+    # a fixed 完成时限 is a date cell (text would be flagged "可改为日期"); those tasks are done,
+    # else, validated years later, they would be 超期 (task-overdue)
+    tasks.cell(_row_of(tasks, "2022-ZD-020"), _col(tasks, "完成时限")).value = datetime(2022, 6, 30)
+    tasks.cell(_row_of(tasks, "2022-ZD-060"), _col(tasks, "完成时限")).value = datetime(2022, 12, 31)
+    for task_id in ("2022-ZD-020", "2022-ZD-060"):
+        tasks.cell(_row_of(tasks, task_id), _col(tasks, "状态")).value = "已办结"
     tasks.cell(_row_of(tasks, "2022-ZD-030"), _col(tasks, "责任领导")).value = "疏纲"
     tasks.cell(_row_of(tasks, "2022-ZD-040"), _col(tasks, "状态")).value = "进行中"
     tasks.cell(_row_of(tasks, "2022-ZD-050"), _col(tasks, "工作任务")).value = "补回的任务内容。"

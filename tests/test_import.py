@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from datetime import date
 import os
 from pathlib import Path
 
@@ -165,7 +166,7 @@ def test_xlsx_list_with_synonym_headers_and_bad_rows(ledger, tmp_path):
     assert t1.category == "城市建设" and t1.leaders == ["疏纲"]
     assert t1.lead_units == ["区住房和城乡建设局"]  # 区住建局 is a registered alias
     assert t1.co_units == ["区财政局", "区发展和改革局"]  # 区发改局 is a registered alias
-    assert t1.deadline == "2022年12月底"
+    assert t1.deadline == date(2022, 12, 31)  # 完成时限 is read into a date cell (DESIGN §3)
     by_code = {f.code: f for f in outcome.findings}
     assert (by_code["missing-content"].file, by_code["missing-content"].sheet, by_code["missing-content"].row,
             by_code["missing-content"].column) == ("补充任务.xlsx", "清单", 5, "具体内容")

@@ -31,6 +31,7 @@ from xl_duban.domain.rules import (
     check_cadence,
     check_choices,
     check_dates,
+    check_deadlines,
     check_leaders,
     check_references,
     check_required,
@@ -80,7 +81,7 @@ def clean_ledger() -> Ledger:
         tasks=[
             Task(row=2, id="2024-ZD-001", kind="重点任务", category="经济发展", seq="1",
                  content="抓好稳外贸政策措施落地", leaders=["疏纲"], lead_units=["区发展和改革局"],
-                 co_units=["区财政局"], deadline="2024年12月底", cadence="季度", status="进行中"),
+                 co_units=["区财政局"], deadline=date(2024, 12, 31), cadence="季度", status="进行中"),
             Task(row=3, id="2024-MS-01", kind="民生实事", content="老旧小区改造", leaders=["邓彬斌"],
                  lead_units=["各镇人民政府、街道办事处"], deadline="长期", cadence="月度", status="进行中"),
             Task(row=4, id="2024-MS-01-1", kind="民生实事", content="新江片区改造",
@@ -247,8 +248,9 @@ CASES: list[tuple[str, Callable, Mutator, list[tuple]]] = [
      [("unit-alias", TASKS, 2, "配合单位")]),
     ("collective-without-townships", check_units, lambda L: _set(L, units=L.units[:2]),
      [("collective-empty", TASKS, 3, "牵头单位"), ("unknown-unit", TASKS, 4, "牵头单位")]),
-    ("unspecified-collective-ok", check_units,
-     lambda L: _set(L.tasks[1], lead_units=["有关镇人民政府、街道办事处"]), []),
+    # DESIGN §3 / issue 22: a some-of name is an error until the office names the units.
+    ("unspecified-collective", check_units,
+     lambda L: _set(L.tasks[1], lead_units=["有关镇人民政府、街道办事处"]), [("unnamed-collective", TASKS, 3, "牵头单位")]),
     ("feedback-unit", check_units, lambda L: _set(L.feedback[0], unit="区统计局"),
      [("unknown-unit", FEEDBACK, 2, "报送单位")]),
     # check_unit_directory ---------------------------------------------------------------------
@@ -270,25 +272,41 @@ CASES: list[tuple[str, Callable, Mutator, list[tuple]]] = [
      [("missing-leader", TASKS, 2, "责任领导")]),
     ("missing-leader-cancelled-ok", check_leaders, lambda L: _set(L.tasks[0], leaders=[], status="已取消"), []),
     ("missing-leader-no-id-ok", check_leaders, lambda L: _set(L.tasks[0], leaders=[], id=""), []),
-    # check_dates ------------------------------------------------------------------------------
-    ("deadline-garbage", check_dates, lambda L: _set(L.tasks[0], deadline="年中"),
+    # check_deadlines (完成时限 as task lists write it; the forms themselves: tests/test_deadlines.py)
+    ("deadline-garbage", check_deadlines, lambda L: _set(L.tasks[0], deadline="按省统一部署"),
+     [("deadline-unreadable", TASKS, 2, "完成时限")]),
+    ("deadline-two-dates", check_deadlines, lambda L: _set(L.tasks[0], deadline="6月底前完成一期，年底前完成二期"),
+     [("deadline-ambiguous", TASKS, 2, "完成时限")]),
+    ("deadline-impossible-day", check_deadlines, lambda L: _set(L.tasks[0], deadline="2024-02-30"),
      [("bad-date", TASKS, 2, "完成时限")]),
-    ("deadline-impossible-day", check_dates, lambda L: _set(L.tasks[0], deadline="2024-02-30"),
+    ("deadline-month-13", check_deadlines, lambda L: _set(L.tasks[0], deadline="13月底前"),
      [("bad-date", TASKS, 2, "完成时限")]),
-    ("deadline-ongoing-ok", check_dates, lambda L: _set(L.tasks[0], deadline="持续推进"), []),
-    ("deadline-next-year-ok", check_dates, lambda L: _set(L.tasks[0], deadline="2025年6月底"), []),
-    ("deadline-yearless-month-end-ok", check_dates, lambda L: _set(L.tasks[0], deadline="6月底前"), []),
-    ("deadline-yearless-day-ok", check_dates, lambda L: _set(L.tasks[0], deadline="6月30日前"), []),
-    ("deadline-year-end-ok", check_dates, lambda L: _set(L.tasks[0], deadline="年底前"), []),
-    ("deadline-yearless-no-ledger-year", check_dates,
+    ("deadline-ongoing-ok", check_deadlines, lambda L: _set(L.tasks[0], deadline="持续推进"), []),
+    ("deadline-date-cell-ok", check_deadlines, lambda L: _set(L.tasks[0], deadline=datetime(2025, 6, 30)), []),
+    ("deadline-next-year-text", check_deadlines, lambda L: _set(L.tasks[0], deadline="2025年6月底"),
+     [("deadline-text", TASKS, 2, "完成时限")]),
+    ("deadline-yearless-month-end-text", check_deadlines, lambda L: _set(L.tasks[0], deadline="6月底前"),
+     [("deadline-text", TASKS, 2, "完成时限")]),
+    ("deadline-year-end-text", check_deadlines, lambda L: _set(L.tasks[0], deadline="年底前"),
+     [("deadline-text", TASKS, 2, "完成时限")]),
+    ("deadline-yearless-no-ledger-year", check_deadlines,
      lambda L: (_set(L.tasks[0], deadline="6月底前"), L.settings.pop(0)),
      [("bad-date", TASKS, 2, "完成时限")]),
+    ("deadline-two-years-out", check_deadlines, lambda L: _set(L.tasks[0], deadline="2026-06-30"),
+     [("date-out-of-range", TASKS, 2, "完成时限")]),
+    ("deadline-last-year", check_deadlines, lambda L: _set(L.tasks[2], deadline=date(2023, 12, 31)),
+     [("date-out-of-range", TASKS, 4, "完成时限")]),
+    ("overdue", check_deadlines, lambda L: _set(L.tasks[2], deadline=date(2024, 5, 31)),
+     [("task-overdue", TASKS, 4, "完成时限")]),
+    ("overdue-text-deadline", check_deadlines, lambda L: _set(L.tasks[0], deadline="5月底前"),
+     [("deadline-text", TASKS, 2, "完成时限"), ("task-overdue", TASKS, 2, "完成时限")]),
+    ("due-today-not-overdue", check_deadlines, lambda L: _set(L.tasks[2], deadline=date(2024, 6, 1)), []),
+    ("overdue-but-done-ok", check_deadlines, lambda L: _set(L.tasks[2], deadline=date(2024, 5, 31), status="已办结"), []),
+    ("overdue-but-cancelled-ok", check_deadlines,
+     lambda L: _set(L.tasks[2], deadline=date(2024, 5, 31), status="已取消"), []),
+    # check_dates ------------------------------------------------------------------------------
     ("received-yearless-is-bad", check_dates, lambda L: _set(L.feedback[0], received_at="4月8日"),
      [("bad-date", FEEDBACK, 2, "报送时间")]),
-    ("deadline-two-years-out", check_dates, lambda L: _set(L.tasks[0], deadline="2026-06-30"),
-     [("date-out-of-range", TASKS, 2, "完成时限")]),
-    ("deadline-last-year", check_dates, lambda L: _set(L.tasks[2], deadline=date(2023, 12, 31)),
-     [("date-out-of-range", TASKS, 4, "完成时限")]),
     ("confirmed-garbage", check_dates, lambda L: _set(L.targets[0], confirmed_on="三月底"),
      [("bad-date", TARGETS, 2, "确认日期")]),
     ("confirmed-in-future", check_dates, lambda L: _set(L.targets[0], confirmed_on="2024-06-02"),
@@ -448,14 +466,24 @@ def test_period_format_suggests_canonical_spelling(ledger):
 
 def test_date_out_of_range_message(ledger):
     ledger.tasks[0].deadline = "2026年6月30日"
-    f = _only(check_dates(ledger, CTX))
+    f = _only(check_deadlines(ledger, CTX))
     assert f.message == "完成时限2026-06-30不在2024年度内。"
+
+
+def test_overdue_message_names_deadline_and_days(ledger):
+    ledger.tasks[0].deadline = "三季度末"  # read as 2024-09-30
+    ctx = Context(file=FILE, today=date(2024, 10, 8))
+    found = [f for f in check_deadlines(ledger, ctx) if f.row == 2]  # (row 4, due 9-30, is 超期 too)
+    assert [(f.code, f.level) for f in found] == [("deadline-text", Level.warning), ("task-overdue", Level.warning)]
+    assert found[0].message == "完成时限“三季度末”是文字，可改为日期2024-09-30。"
+    assert found[1].message == "任务2024-ZD-001超期未办结：完成时限2024-09-30，已超期8天。"
+    assert found[1].hint
 
 
 def test_deadline_not_range_checked_without_year(ledger):
     ledger.settings = [s for s in ledger.settings if s.key != "年度"]
-    ledger.tasks[0].deadline = "2030-06-30"
-    assert check_dates(ledger, CTX) == []
+    ledger.tasks[0].deadline = datetime(2030, 6, 30)
+    assert check_deadlines(ledger, CTX) == []
 
 
 def test_missing_leader_only_for_top_level_tasks(ledger):

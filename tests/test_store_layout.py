@@ -104,21 +104,47 @@ def test_text_columns_are_formatted_as_text(path):
     assert ws["A2"].number_format == "@"  # 任务编号 typed as 2024-03 must not turn into a date
 
 
-def test_a_shorter_validation_leaves_no_blank_rows_under_the_table(tmp_path, seed_tables):
-    """An import with dozens of findings, then a validate with fewer: 校验结果 holds exactly the
-    new findings — no run of blank (but formatted) rows where the old ones stood."""
+def test_a_shorter_validation_leaves_no_blank_rows_under_the_table(path):
+    """A validate with dozens of findings, then one with fewer: 校验结果 holds exactly the new
+    findings — no run of blank (but formatted) rows where the old ones stood."""
+    store = LedgerStore(path)
+    led, _ = store.load()
+    led.tasks = [task(f"2024-ZD-{n:03d}", unit="区不存在局") for n in range(1, 31)]  # 30 unknown units
+    store.save(led, now=NOW)
+    before = validate_ledger(path, now=NOW)
+    assert len(before.findings) >= 30
+    store = LedgerStore(path)
+    led, _ = store.load()
+    led.tasks = [task(f"2024-ZD-{n:03d}") for n in range(1, 31)]
+    store.save(led, now=NOW)
+    validated = validate_ledger(path, now=NOW)
+    ws = openpyxl.load_workbook(path)["校验结果"]
+    rows = [r for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert len(rows) == len(validated.findings) < len(before.findings)
+    assert all(any(v not in (None, "") for v in r) for r in rows)
+    _first, last = ws.tables["tblValidation"].ref.split(":")
+    assert int(last[1:]) == max(len(rows) + 1, 2)
+
+
+def test_validate_keeps_the_import_findings_about_its_files_until_the_file_is_imported_again(tmp_path, seed_tables):
+    """The clerk's list of new units to confirm (and other notes on a source file) must not
+    vanish when validate runs: validate cannot see the file, so it cannot say them again."""
     from xl_duban.samples import write_tables_docx
 
     ledger = tmp_path / "台账.xlsx"
     create_ledger(ledger, 2022, now=NOW)
     doc = write_tables_docx([seed_tables["附件2"]], tmp_path / "附件2.docx")
-    imported = import_files(ledger, [doc], now=NOW)
-    before = openpyxl.load_workbook(ledger)["校验结果"].max_row
-    assert before > 10 and len(imported.findings) > 10
-    validated = validate_ledger(ledger, now=NOW)
-    ws = openpyxl.load_workbook(ledger)["校验结果"]
-    rows = [r for r in ws.iter_rows(min_row=2, values_only=True)]
-    assert len(rows) == len(validated.findings) < before - 1
-    assert all(any(v not in (None, "") for v in r) for r in rows)
-    first, last = ws.tables["tblValidation"].ref.split(":")
-    assert int(last[1:]) == max(len(validated.findings) + 1, 2)
+    import_files(ledger, [doc], now=NOW)
+
+    def file_rows():
+        ws = openpyxl.load_workbook(ledger)["校验结果"]
+        return [r for r in ws.iter_rows(min_row=2, values_only=True) if r[0] and str(r[0]).startswith("附件2.docx")]
+
+    imported = file_rows()
+    assert "new-unit" in {r[4] for r in imported}
+    validate_ledger(ledger, now=NOW)
+    assert file_rows() == imported
+    validate_ledger(ledger, now=NOW)
+    assert file_rows() == imported  # not doubled
+    again = import_files(ledger, [doc], now=NOW)  # the same file again: its rows are replaced by this import's
+    assert [r[4] for r in file_rows()] == [f.code for f in again.findings if f.file == "附件2.docx"]

@@ -26,7 +26,7 @@ from xl_duban.domain.units import UnitDirectory, split_list
 from xl_duban.io.calendar_source import work_calendar
 from xl_duban.services import due_dates as DueDates  # the due dates of a ledger
 
-NAMES = ("DUBAN_LIGHT", "DUBAN_STREAK", "DUBAN_DUE", "DUBAN_WORKDAY", "DUBAN_UNIT", "DUBAN_SIMILAR")
+NAMES = ("DUBAN_LIGHT", "DUBAN_STREAK", "DUBAN_DUE", "DUBAN_WORKDAY", "DUBAN_UNIT", "DUBAN_SIMILAR", "DUBAN_OVERDUE")
 
 
 def is_error(value) -> bool:
@@ -363,8 +363,8 @@ def test_unit_equals_directory_resolution():
 
 def test_unit_unknown_blank_and_missing_directory():
     rows = directory_rows()
-    got = DUBAN_UNIT([["区财攻局"], [None], ["火星办事处"], ["区财政局、火星办事处"]], rows)
-    assert is_error(got[0][0]) and "区财攻局" in got[0][0] and "是否为“区财政局”" in got[0][0]
+    got = DUBAN_UNIT([["财政局"], [None], ["火星办事处"], ["区财政局、火星办事处"]], rows)  # written without its level
+    assert is_error(got[0][0]) and "财政局" in got[0][0] and "是否为“区财政局”" in got[0][0]
     assert got[1] == [""]
     assert is_error(got[2][0]) and is_error(got[3][0]) and "火星办事处" in got[3][0]
     missing = DUBAN_UNIT([["区财政局"]])

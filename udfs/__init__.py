@@ -12,6 +12,8 @@ called, not restated:
   核定灯色 (the streak is all a period hands on to the next), memoised per (streak, light).
 - DUBAN_DUE / DUBAN_WORKDAY: ``domain.due.DueDates`` (``domain.periods.due_date`` on the
   chinesecalendar package plus an optional 节假日 range).
+- DUBAN_OVERDUE: ``domain.deadlines`` — ``read_deadline`` (完成时限 as task lists write it) and
+  ``overdue_days``, the rule ``validate`` and the bulletin's 超期未办结 use.
 - DUBAN_UNIT: ``domain.units.UnitDirectory`` over a 单位名录 range read like the ledger's sheet.
 - DUBAN_SIMILAR: rapidfuzz ``ratio`` / 100, the bulletin's "进展情况与上期雷同" measure.
 
@@ -40,6 +42,7 @@ import xlwings as xw
 from rapidfuzz.fuzz import ratio
 
 from xl_duban.domain.cells import parse_cell_date
+from xl_duban.domain.deadlines import OVERDUE, overdue_days, read_deadline
 from xl_duban.domain.lights import LightRules, Verdict, is_late, light_task, normalize_completion, normalize_light
 from xl_duban.domain.models import Completion, Feedback, LightColor, LightRecord, NodeTarget, Task
 from xl_duban.domain.periods import Period
@@ -51,7 +54,7 @@ from xl_duban.domain.due import DueDates
 from xl_duban.domain.grid import grid_layout, records_from_grid
 from xl_duban.io.calendar_source import work_calendar
 
-__all__ = ["DUBAN_DUE", "DUBAN_LIGHT", "DUBAN_SIMILAR", "DUBAN_STREAK", "DUBAN_UNIT", "DUBAN_WORKDAY",
+__all__ = ["DUBAN_DUE", "DUBAN_LIGHT", "DUBAN_OVERDUE", "DUBAN_SIMILAR", "DUBAN_STREAK", "DUBAN_UNIT", "DUBAN_WORKDAY",
            "FUNCTIONS", "MODULE_NAME", "REGISTER_SUB", "benchmark_rows", "clear_caches", "vba_module"]
 
 CATEGORY = "督办"  # the function wizard's category
@@ -581,6 +584,47 @@ def _workday_memo(due_dates: DueDates) -> dict:
     return {}
 
 
+_UNREAD = {"invalid": "不是有效日期", "no-year": "未写年份，请填写台账年度参数", "ambiguous": "含多个时间，无法确定完成日期",
+           "unreadable": "无法识别为日期"}
+
+
+def _task_deadline(value: Any, year: int | None) -> date | None:
+    """A 完成时限 cell: a date, an Excel serial number, or text as task lists write it (年底前);
+    None for no deadline (blank, 长期坚持)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _cell_date(value, "完成时限")
+    read = read_deadline(value, year)
+    if read.kind in _UNREAD:
+        raise UdfError(f"完成时限“{read.text}”{_UNREAD[read.kind]}")
+    return read.day
+
+
+@udf(deadline={"ndim": 2, "doc": "完成时限：日期，或“12月10日前”“三季度末”“年底前”等文字（可选整列）"},
+     status={"ndim": 2, "doc": "状态：进行中、已办结、已取消（整列或一个单元格）；已办结、已取消的不计超期"},
+     today={"doc": "按哪一天判断，如 TODAY()；省略为今天"},
+     ledger_year={"doc": "台账年度：未写年份的完成时限（如“年底前”）按此年度；省略为判断日所在年度"})
+def DUBAN_OVERDUE(deadline, status, today=None, ledger_year=None):
+    """超期判断：完成时限已过、状态不是已办结（或已取消）的返回“超期”，否则返回空，与校验和通报同一规则。
+
+    完成时限当天仍未超期；“长期坚持”“持续推进”等没有具体日期的不计超期；无法识别的完成时限返回错误提示。
+    """
+    today = _scalar(today, "判断日期")
+    day = date.today() if _blank(today) else _cell_date(today, "判断日期")
+    year = _setting("年度", ledger_year)
+    year = day.year if year is None else int(float(year))
+    marks: dict[tuple, str] = {}
+
+    def cell(deadline_day, state):
+        key = (deadline_day, state)
+        mark = marks.get(key)
+        if mark is None:
+            mark = marks[key] = OVERDUE if overdue_days(deadline_day, state, day) is not None else ""
+        return mark
+
+    return _elementwise(cell, {"完成时限": Arg(deadline, lambda v: _task_deadline(v, year)),
+                               "状态": Arg(status, lambda v: cell_text(v))})
+
+
 # -- units and text --------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=16)
 def _directory(rows: tuple[tuple[Any, ...], ...]) -> tuple[UnitDirectory, dict]:
@@ -773,6 +817,8 @@ def _realistic_inputs(n: int, seed: int = 20240410) -> dict[str, tuple]:
         "DUBAN_DUE": (col(periods),),
         "DUBAN_WORKDAY": (starts, [[float(rnd.randint(1, 15))] for _ in range(n)]),
         "DUBAN_UNIT": (col(spellings), directory),
+        "DUBAN_OVERDUE": (col([datetime(2024, 6, 30), datetime(2024, 12, 31), "年底前", "三季度末", "6月30日前", None,
+                               "长期坚持"]), col(["进行中", "已办结", "进行中", None]), datetime(2024, 10, 8), 2024.0),
         "DUBAN_SIMILAR": (progress(), progress()),
     }
 

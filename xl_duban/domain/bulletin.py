@@ -10,14 +10,17 @@ report that repeats last quarter's words has not reported anything.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Callable
 
 from rapidfuzz.fuzz import ratio
 
+from .deadlines import overdue_days, read_deadline
 from .issuing import lead_units_of
-from .lights import period_name
+from .lights import LightRules, answerable_light, normalize_light, period_name, unit_key_of, unit_results
 from .models import Ledger, LightColor, SubmissionState, Task, TaskKind
 from .periods import Period
-from .units import UnitDirectory, normalize_name
+from .units import UnitDirectory, collective, normalize_name
 
 COLORS = (LightColor.green, LightColor.yellow, LightColor.red)
 
@@ -52,6 +55,22 @@ class Item:
     light: str
     streak: int
     basis: str
+    responsible: tuple[str, ...] = ()  # the lead units that answer for this light (all when empty)
+
+    @property
+    def answerable(self) -> tuple[str, ...]:
+        """The units a 整改通知书 or 约谈 goes to: on a co-led task, those that fell short."""
+        return self.responsible or self.units
+
+    @property
+    def units_text(self) -> str:
+        """The 牵头单位 as the bulletin prints them: on a co-led task where only some units fell
+        short, those units, then the others that met their target (they are not criticised)."""
+        others = [u for u in self.units if u not in self.answerable]
+        if not others:
+            return "、".join(self.units)
+        met = "、".join(others) if len(others) <= 3 else f"其余{len(others)}个牵头单位"
+        return f"{'、'.join(self.answerable)}（共同牵头的{met}本期已完成）"
 
 
 @dataclass(frozen=True)
@@ -78,6 +97,18 @@ class Copied:
     text: str
 
 
+@dataclass(frozen=True)
+class Overdue:
+    """A task past its 完成时限 and not 已办结 (超期未办结), as of the bulletin's date."""
+
+    task_id: str
+    content: str
+    units: tuple[str, ...]
+    leaders: tuple[str, ...]
+    deadline: date
+    days: int  # days past the deadline
+
+
 @dataclass
 class Bulletin:
     """Everything a 通报 / 月报 prints, in print order."""
@@ -96,6 +127,8 @@ class Bulletin:
     missing: list[str] = field(default_factory=list)
     disagreements: list[Disagreement] = field(default_factory=list)
     copied: list[Copied] = field(default_factory=list)
+    overdue: list[Overdue] = field(default_factory=list)  # 超期未办结, as of ``as_of``
+    as_of: date | None = None  # the day 超期 is counted on (the bulletin's date); None: not counted
 
     @property
     def sheet_name(self) -> str:
@@ -128,12 +161,17 @@ def _counts(lights: list[str]) -> Counts:
                   red=lights.count(LightColor.red.value))
 
 
-def build_bulletin(ledger: Ledger, period: Period, number: int, similarity: float = 0.9) -> Bulletin:
+def build_bulletin(ledger: Ledger, period: Period, number: int, similarity: float = 0.9,
+                   rules: LightRules = LightRules(), due: Callable[[Period], date | None] = lambda p: None,
+                   today: date | None = None) -> Bulletin:
     """The content of the bulletin for ``period`` (quarter → key tasks, month → 民生实事).
 
     Only tasks lit in ``period`` count (no node target → no light → not in the numbers).
     A task with several lead units counts once in the totals and once for each of its units
-    in the by-unit table, because each unit answers for it.
+    in the by-unit table, because each unit answers for it — with that unit's own result
+    (:func:`~xl_duban.domain.lights.answerable_light`): a unit that met its target is not
+    counted yellow, nor sent a 整改通知书, because its co-lead did not. ``rules`` and ``due``
+    are the ones the lights were computed with (逾期报送视为 黄灯 needs them).
     """
     kind = TaskKind.reporting_in(period)
     tasks = {t.id: t for t in ledger.tasks if t.kind == kind.value and t.id}
@@ -148,21 +186,32 @@ def build_bulletin(ledger: Ledger, period: Period, number: int, similarity: floa
             feedback.setdefault(fb.task_id, []).append(fb)
     bulletin = Bulletin(period=period, kind=kind, number=number, counts=_counts([r.light for r in records.values()]),
                         previous=_counts(previous_records) if previous_records else None)
-    bulletin.by_unit = _table(records, lambda task_id: units_of[task_id])
+    key = unit_key_of(directory)
+    unit_lights = {task_id: _unit_lights(record, units_of[task_id], feedback.get(task_id, []), period, rules, due, key)
+                   for task_id, record in records.items()}
+    bulletin.by_unit = _rows({task_id: list(lights.items()) for task_id, lights in unit_lights.items()})
     bulletin.by_leader = _table(records, lambda task_id: tuple(tasks[task_id].leaders) or ("（未填写）",))
     for task_id, record in records.items():
         task = tasks[task_id]
+        responsible = tuple(u for u, light in unit_lights[task_id].items() if light != LightColor.green.value)
         item = Item(task_id, task.content, units_of[task_id], tuple(task.leaders), record.light, record.streak or 0,
-                    record.basis)
+                    record.basis, responsible if responsible != units_of[task_id] else ())
         if record.light == LightColor.red.value:
             bulletin.red.append(item)
         elif record.light == LightColor.yellow.value:
             bulletin.yellow.append(item)
-        if record.self_light and record.self_light != record.light:
+        if len(units_of[task_id]) > 1:  # co-led: each unit against the light it answers for
+            answered = {normalize_name(u): light for u, light in unit_lights[task_id].items()}
+            for fb in feedback.get(task_id, ()):
+                light = answered.get(normalize_name(fb.unit), record.light)
+                if fb.self_light and fb.self_light != light:
+                    bulletin.disagreements.append(Disagreement(task_id, fb.unit, fb.self_light, light))
+        elif record.self_light and record.self_light != record.light:
             for fb in feedback.get(task_id, ()):
                 if fb.self_light and fb.self_light != record.light:
                     bulletin.disagreements.append(Disagreement(task_id, fb.unit, fb.self_light, record.light))
-    submissions = [s for s in ledger.submissions if s.period == str(period) and s.issued_at]
+    # A group name (相关镇街道) is never named in a bulletin, even if an old 报送情况 row holds one.
+    submissions = [s for s in ledger.submissions if s.period == str(period) and s.issued_at and collective(s.unit) is None]
     bulletin.late = sorted(s.unit for s in submissions if s.status == SubmissionState.late.value)
     bulletin.missing = sorted(s.unit for s in submissions
                               if s.status not in (SubmissionState.on_time.value, SubmissionState.late.value))
@@ -170,16 +219,53 @@ def build_bulletin(ledger: Ledger, period: Period, number: int, similarity: floa
     bulletin.praised = [row.name for row in bulletin.by_unit
                         if row.counts.total and row.counts.green == row.counts.total and normalize_name(row.name) in on_time]
     bulletin.copied = copied_progress(ledger, period, set(tasks), similarity)
+    if today is not None:  # 超期未办结 as of the bulletin's date, of this bulletin's kind only
+        bulletin.as_of, bulletin.overdue = today, overdue_tasks(ledger, kind, today)
     return bulletin
 
 
+def overdue_tasks(ledger: Ledger, kind: TaskKind, today: date) -> list[Overdue]:
+    """Tasks of ``kind`` past their 完成时限 on ``today`` and not 已办结 or 已取消 (the rule of
+    :func:`~xl_duban.domain.deadlines.overdue_days`, as validate applies it), longest overdue
+    first. A text 完成时限 counts when it can be read (年底前 → 12-31 of the ledger year).
+    牵头单位 as the ledger names them (a collective stays one name, not a list of every town)."""
+    year = ledger.year
+    out = []
+    for task in ledger.tasks:
+        if task.kind != kind.value or not task.id:
+            continue
+        deadline = read_deadline(task.deadline, year).day
+        days = overdue_days(deadline, task.status, today)
+        if days is not None:
+            out.append(Overdue(task.id, task.content, tuple(task.lead_units), tuple(task.leaders), deadline, days))
+    return sorted(out, key=lambda o: (-o.days, o.task_id))
+
+
 def _table(records: dict, names_of) -> list[Row]:
+    return _rows({task_id: [(name, record.light) for name in names_of(task_id)] for task_id, record in records.items()})
+
+
+def _rows(lights_of: dict[str, list[tuple[str, str]]]) -> list[Row]:
+    """Rows of a table from each task's (name, light) pairs, the names most behind first."""
     lights: dict[str, list[str]] = {}
-    for task_id, record in records.items():
-        for name in names_of(task_id):
-            lights.setdefault(name, []).append(record.light)
+    for pairs in lights_of.values():
+        for name, light in pairs:
+            lights.setdefault(name, []).append(light)
     rows = [Row(name, _counts(values)) for name, values in lights.items()]
     return sorted(rows, key=lambda r: (-r.counts.red, -r.counts.yellow, -r.counts.total, r.name))
+
+
+def _unit_lights(record, units: tuple[str, ...], feedback: list, period: Period, rules: LightRules,
+                 due: Callable[[Period], date | None], key: Callable[[str], str]) -> dict[str, str]:
+    """Lead unit → the light it answers for on one task this period (its own result, judged as
+    the lights were: :func:`~xl_duban.domain.lights.unit_results`). A single lead unit answers
+    for the task's light as recorded (核定 included)."""
+    final = normalize_light(record.light)
+    if len(units) < 2 or final is None:
+        return {unit: record.light for unit in units}
+    results = {r.unit: r for r in unit_results(feedback, units, due(period) if feedback else None, rules, key)}
+    behind = any(r.light is not LightColor.green for r in results.values())
+    return {unit: answerable_light(results[key(unit)].light, final, behind).value for unit in units}
 
 
 def copied_progress(ledger: Ledger, period: Period, task_ids: set[str], threshold: float) -> list[Copied]:
@@ -201,10 +287,12 @@ def copied_progress(ledger: Ledger, period: Period, task_ids: set[str], threshol
 
 
 def notices(bulletin: Bulletin) -> dict[str, list[Item]]:
-    """Unit → its yellow and red items: each unit gets one 督查整改通知书 (DESIGN §1.5)."""
+    """Unit → its yellow and red items: each unit gets one 督查整改通知书 (DESIGN §1.5). On a
+    co-led task only the lead units that fell short get one: the 督查方案 sends it to the unit
+    that is behind, not to a co-lead that met its target."""
     out: dict[str, list[Item]] = {}
     for item in [*bulletin.red, *bulletin.yellow]:
-        for unit in item.units:
+        for unit in item.answerable:
             out.setdefault(unit, []).append(item)
     return dict(sorted(out.items()))
 

@@ -16,6 +16,7 @@ from .lights import LightRules, light_tasks
 from .models import (TASK_ID, ChangeLogEntry, Ledger, LightRecord, Submission, SubmissionState, TargetStatus,
                      parse_period_or_none)
 from .periods import Period
+from .units import UnitDirectory
 
 BULLETIN = "通报"  # 变更日志 操作 of a published bulletin; 对象 is its sheet, 新值 its 期号
 COLLECTED = "收集文件"  # 变更日志 操作 of one accepted file; its 来源 ends with the file's SHA-256
@@ -83,9 +84,11 @@ def relight(ledger: Ledger, period: Period, due: DueDates, rules: LightRules, no
             where: Callable[[str, Period], dict] = lambda task_id, p: {}):
     """The ledger's lights of P's cadence recomputed over the whole history (DESIGN §5):
     every changed field of a 亮灯记录 row logged in 变更日志, the office's own columns kept,
-    亮灯记录 sorted. Returns the domain's run (verdicts and findings)."""
+    亮灯记录 sorted. Returns the domain's run (verdicts and findings). 单位名录 goes with it: a
+    collective lead unit is each of its units, and every lead unit answers for the task."""
     existing = {(r.task_id, r.period): r for r in ledger.lights}
-    run = light_tasks(ledger.tasks, ledger.targets, ledger.feedback, ledger.lights, period, due, rules, where)
+    run = light_tasks(ledger.tasks, ledger.targets, ledger.feedback, ledger.lights, period, due, rules, where,
+                      directory=UnitDirectory(ledger.units))
     source = f"duban light --period {period}"
     fresh = {}
     for verdict in run.verdicts:

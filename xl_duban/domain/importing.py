@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from .cells import row_text
+from .deadlines import read_deadline
 from .findings import Finding, error, info, warning
 from .models import ChangeLogEntry, Ledger, Task, TaskKind, TaskStatus, Unit
 from .schema import TASKS
-from .units import COLLECTIVES, Match, UnitDirectory, ends_like_org, guess_unit_type, normalize_name, split_people, split_units
+from .units import Match, UnitDirectory, collective, ends_like_org, guess_unit_type, normalize_name, split_people, split_units
 
 # Header synonyms seen in the seeds and in office practice → Task field.
 HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -97,6 +98,7 @@ class TaskDraft:
     deadline: str = ""
     note: str = ""
     where: dict = field(default_factory=dict)  # file/sheet/row for findings
+    deadline_column: str = "完成时限"  # the source's header of the deadline, for findings
 
     def task_id(self, year: int) -> str:
         """Stable id per DESIGN §3: ``2024-ZD-001``, ``2024-MS-03``, ``2024-MS-03-2``."""
@@ -170,7 +172,7 @@ def map_task_table(table: RawTable, directory: UnitDirectory) -> tuple[list[Task
     default_kind = _table_kind(table, mapping)
     col_of = {fld: c for c, fld in mapping.items()}
     header_key = [normalize_name(c) for c in header_cells]
-    known = directory.known_spellings()
+    known = directory.known_spellings()  # grows with the names met in this table (split_units)
 
     drafts: list[TaskDraft] = []
     findings: list[Finding] = []
@@ -204,11 +206,12 @@ def map_task_table(table: RawTable, directory: UnitDirectory) -> tuple[list[Task
             kind=kind, seq=seq or 0, sub=None, content=content,
             category=normalize_name(value.get("category", "")),
             leaders=split_people(value.get("leaders", "")),
-            lead_units=split_units(value.get("lead_units", ""), known),
-            co_units=split_units(value.get("co_units", ""), known),
+            lead_units=_met(split_units(value.get("lead_units", ""), known), known),
+            co_units=_met(split_units(value.get("co_units", ""), known), known),
             deadline=value.get("deadline", ""),
             note=value.get("note", "").strip(),
             where={**at, "column": ""},
+            deadline_column=header_cells[col_of["deadline"]].strip() if "deadline" in col_of else "完成时限",
         )
         if seq is None and seq_text:
             findings.append(error("bad-seq", f"序号“{seq_text}”不是数字，无法生成任务编号，未导入。",
@@ -243,6 +246,13 @@ def map_task_table(table: RawTable, directory: UnitDirectory) -> tuple[list[Task
         if not draft.lead_units:
             findings.append(warning("missing-lead-unit", "牵头单位为空，已导入，请补填。", column="牵头单位", **at))
     return drafts, findings
+
+
+def _met(names: list[str], known: list[str]) -> list[str]:
+    """Remember the unit names met so far in a file: a later cell listing ``区科协`` on its own
+    line keeps it apart from the next line as the directory would (DESIGN §3, issue 22)."""
+    known.extend(n for n in names if n not in known and collective(n) is None)
+    return names
 
 
 def _section_heading(cells: list[str]) -> str | None:
@@ -337,7 +347,7 @@ def map_prose(prose: RawProse, directory: UnitDirectory) -> tuple[list[TaskDraft
     findings: list[Finding] = []
     category = ""
     started = False  # title lines above the first heading or task are not body text
-    known = directory.known_spellings()
+    known = directory.known_spellings()  # grows with the names met in this document
     for number, raw_text in prose.paragraphs:
         text = raw_text.replace("[bookmark: _GoBack]", "").strip()
         at = {"file": prose.file, "sheet": "正文", "row": number}
@@ -362,11 +372,11 @@ def map_prose(prose: RawProse, directory: UnitDirectory) -> tuple[list[TaskDraft
 
 def _units_in_brackets(text: str, known: list[str]) -> list[str]:
     units = split_units(text, known)
-    return units if units and all(_looks_like_unit(u) for u in units) else []
+    return _met(units, known) if units and all(_looks_like_unit(u) for u in units) else []
 
 
 def _looks_like_unit(name: str) -> bool:
-    return name in COLLECTIVES or ends_like_org(name)
+    return collective(name) is not None or ends_like_org(name)
 
 
 def _heading_title(text: str) -> str:
@@ -442,10 +452,11 @@ def merge_tasks(ledger: Ledger, drafts: list[TaskDraft], year: int, source: str,
                 **draft.where, hint=f"如确属重复，请在【任务台账】中将{tid}的状态改为“已取消”。"))
         lead = _register_units(ledger, draft.lead_units, draft.where, source, now, result)
         co = _register_units(ledger, draft.co_units, draft.where, source, now, result)
+        deadline, note = _deadline_cell(draft, year, result.findings)
         task = Task(id=tid, kind=draft.kind.value, category=draft.category, seq=_seq_label(draft),
                     content=draft.content, leaders=draft.leaders, lead_units=lead, co_units=co,
-                    deadline=draft.deadline or None, cadence=draft.kind.cadence.value,
-                    status=TaskStatus.open.value, note=draft.note)
+                    deadline=deadline, cadence=draft.kind.cadence.value,
+                    status=TaskStatus.open.value, note=note)
         ledger.tasks.append(task)
         by_content.setdefault(key, task)
         by_id[tid] = task
@@ -461,6 +472,33 @@ def merge_tasks(ledger: Ledger, drafts: list[TaskDraft], year: int, source: str,
     return result
 
 
+def _deadline_cell(draft: TaskDraft, year: int, findings: list[Finding]) -> tuple[date | str | None, str]:
+    """完成时限 and 备注 of a new task (DESIGN §3, rules in :mod:`.deadlines`): the date the
+    written deadline gives, in ``year`` unless it names another; words that mean more than the
+    date are appended to the clerk's 备注. Text with no date to take stays in 完成时限 (validate
+    keeps flagging it) — except 长期坚持 and the like, which are no deadline."""
+    read = read_deadline(draft.deadline, year)
+    note = draft.note
+    if read.keeps_text and read.text not in note:
+        note = f"{note}；完成时限：{read.text}" if note else f"完成时限：{read.text}"
+    where = {**draft.where, "column": draft.deadline_column}
+    shown = f"{draft.deadline_column}“{read.text}”"
+    if read.kind == "words":
+        findings.append(info("deadline-words", f"{shown}按{read.day.isoformat()}记为完成时限，原文已记入备注。", **where,
+                             hint="核对识别出的日期；如应以其他时间为准，请在【任务台账】中修改。"))
+    elif read.kind == "ongoing":
+        findings.append(info("deadline-ongoing", f"{shown}不是具体日期，已记入备注，不计超期。", **where))
+    elif read.kind == "ambiguous":
+        findings.append(warning("deadline-ambiguous", f"{shown}含多个时间，无法确定完成日期，原文已记入备注。", **where,
+                                hint="在【任务台账】的【完成时限】中填写督办跟踪的最终完成日期。"))
+    elif read.kind in ("unreadable", "invalid", "no-year"):
+        findings.append(warning("deadline-unreadable", f"{shown}无法识别为日期，已按原文导入，不计超期。", **where,
+                                hint="在【任务台账】中改为日期，如 2024-12-31；确无具体时限的写“长期”“持续推进”。"))
+    if read.day is not None:
+        return read.day, note
+    return (None if read.kind in ("blank", "ongoing") else read.text), note
+
+
 def _seq_label(draft: TaskDraft) -> str:
     return str(draft.seq) if draft.sub is None else f"{draft.seq}.{draft.sub}"
 
@@ -474,9 +512,10 @@ def _register_units(ledger: Ledger, names: list[str], where: dict, source: str, 
         res = directory.resolve(raw)
         if res.match in (Match.exact, Match.alias, Match.collective):
             out.append(res.name)
-            if res.match is Match.collective and COLLECTIVES[res.name] is None:
-                result.findings.append(info("collective-unit", f"“{res.name}”需由督查室确定具体单位，下发时不会自动展开。",
-                                            **where, hint="在【牵头单位】中列出具体的镇（街道）。"))
+            group = collective(res.name) if res.match is Match.collective else None
+            if group is not None and not group.expandable:  # 相关镇街道: kept as written, never a unit
+                result.findings.append(info("collective-unit", f"“{res.name}”是统称，需由督查室明确具体单位；明确前不下发反馈表。",
+                                            **where, hint="在【任务台账】中把统称改为具体单位名称，多个用“、”隔开。"))
             continue
         if res.match in (Match.variant, Match.abbreviation):
             unit = directory.unit(res.name)
@@ -503,6 +542,10 @@ def merge_units(ledger: Ledger, units: list[Unit], source: str, now: datetime) -
     """Add directory entries not yet present (by canonical name or alias); fill blank contacts."""
     result = MergeResult()
     for unit in units:
+        if collective(unit.name) is not None:  # 各镇街 / 相关单位 stand for units, they are not one
+            result.findings.append(warning("collective-in-directory", f"“{unit.name}”是统称，不是单位，未加入单位名录。",
+                                           hint="统称在任务中使用：“各镇街”等自动展开为该类型的全部单位，“相关单位”等须写明具体单位。"))
+            continue
         existing = UnitDirectory(ledger.units).resolve(unit.name)
         if existing.match in (Match.exact, Match.alias):
             current = UnitDirectory(ledger.units).unit(existing.name)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from json.encoder import encode_basestring
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,7 +23,8 @@ from pydantic import BaseModel, ConfigDict
 from .cells import date_text
 from .models import Feedback, Ledger, NodeTarget, Task, TaskKind, TaskStatus
 from .periods import Period, periods_of_year
-from .units import UnitDirectory, normalize_name
+from .findings import Finding, warning
+from .units import UnitDirectory, collective, normalize_name
 
 FORMAT_VERSION = "1"
 NO_TARGET = "（本期未设定节点目标）"
@@ -88,17 +88,7 @@ class IssueRow(BaseModel):
 
     def digest(self) -> str:
         """SHA-256 of the locked texts: a unit cannot change what the office wrote unseen."""
-        return hashlib.sha256(locked_json(self.locked).encode("utf-8")).hexdigest()
-
-
-def locked_json(locked: tuple[str, ...]) -> str:
-    """The locked texts as the signature has always covered them: ``json.dumps(list(locked),
-    ensure_ascii=False)``, byte for byte (a test compares them), made directly.
-
-    Every returned file's every row is digested when it is checked, and json's encoder costs
-    more in setting itself up per call than in encoding a few strings; its own string
-    encoder joined with its default separator gives the same text in under half the time."""
-    return "[" + ", ".join(map(encode_basestring, locked)) + "]"
+        return hashlib.sha256(json.dumps(list(self.locked), ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 class IssueIdentity(BaseModel):
@@ -175,10 +165,14 @@ def make_issue_id(unit: str, period: str, kind: TaskKind, issued_at: datetime, f
 
 
 def lead_units_of(task: Task, directory: UnitDirectory) -> list[str]:
-    """Every unit that must report on a task: its lead units, collectives expanded."""
+    """Every unit that must report on a task: its lead units, all-of groups (各镇街) expanded.
+
+    A some-of group (相关镇街道, 区直相关单位) stands for no unit until the office names them:
+    it gets no form and no bulletin or notice names it (:func:`unnamed_groups` lists them)."""
     units: list[str] = []
     for name in task.lead_units:
-        for unit in directory.expand(name) or [normalize_name(name)]:
+        named = directory.expand(name) if collective(name) is not None else directory.expand(name) or [normalize_name(name)]
+        for unit in named:
             if unit not in units:
                 units.append(unit)
     return units
@@ -200,6 +194,27 @@ def recipients(ledger: Ledger, kind: TaskKind) -> dict[str, list[Task]]:
         for unit in lead_units_of(task, directory):
             out.setdefault(unit, []).append(task)
     return out
+
+
+def unnamed_groups(ledger: Ledger, kind: TaskKind) -> dict[str, list[str]]:
+    """Group name → ids of the reportable tasks it leads that no form can go to for it: some-of
+    groups (相关镇街道) and all-of groups with no unit of their type in 单位名录."""
+    directory = UnitDirectory(ledger.units)
+    out: dict[str, list[str]] = {}
+    for task in reportable_tasks(ledger, kind):
+        for name in task.lead_units:
+            if collective(name) is not None and not directory.expand(name):
+                out.setdefault(normalize_name(name), []).append(task.id)
+    return out
+
+
+def unnamed_group_findings(ledger: Ledger, kind: TaskKind) -> list[Finding]:
+    """One ``collective-not-issued`` finding per group name, listing its tasks (for issue)."""
+    return [warning("collective-not-issued",
+                    f"牵头单位“{name}”是统称，未明确具体单位，未下发反馈表：{'、'.join(ids)}。",
+                    sheet="任务台账", column="牵头单位",
+                    hint="在【任务台账】中把统称改为具体单位名称后重新下发。")
+            for name, ids in unnamed_groups(ledger, kind).items()]
 
 
 def _target_text(targets: dict[tuple[str, str], NodeTarget], task_id: str, period: Period) -> str:

@@ -5,10 +5,14 @@ consecutive yellows; a yellow brings a 督查整改通知书, a red an 约谈 of
 a red light has consequences for people, every light carries a one-sentence 依据, the office
 can override (核定) any light with a stated reason, and the whole history is recomputed on
 every run so a late return or an override in an earlier period re-flows every later streak.
+Every 牵头单位 answers for its task, so a task led by several units is judged on each unit's
+own return and is as bad as the worst of them; a task that cannot be lit (no node target) is
+reported, not skipped in silence.
 """
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -17,10 +21,12 @@ from typing import Callable, Iterable, TypeVar
 
 from .cells import parse_cell_date, parse_cell_datetime
 from .findings import Finding, error, warning
-from .models import Completion, Feedback, LightColor, LightRecord, NodeTarget, Task, TaskStatus, parse_period_or_none
+from .issuing import lead_units_of
+from .models import (Completion, Feedback, LightColor, LightRecord, NodeTarget, Task, TaskKind, TaskStatus,
+                     parse_period_or_none)
 from .periods import Period
 from .settings import Settings
-from .units import normalize_name
+from .units import UnitDirectory, normalize_name
 
 _LIGHT_SPELLINGS = {
     LightColor.green: ("绿灯", "绿", "green", "g", "✓", "√", "🟢", "绿色"),
@@ -99,7 +105,8 @@ class Verdict:
     self_light: str = ""
     override: str = ""
     override_note: str = ""
-    missing: bool = False  # no return at all (the service warns when that is before the deadline)
+    missing: bool = False  # a lead unit's return (or any return) is missing (the service warns before the deadline)
+    units: tuple[UnitResult, ...] = ()  # each unit's own result (lead units first)
 
     def record(self) -> LightRecord:
         return LightRecord(task_id=self.task_id, period=str(self.period), light=self.light.value, streak=self.streak,
@@ -121,11 +128,12 @@ def is_late(fb: Feedback, due: date | None) -> bool:
     return bool(due and received and received > due)
 
 
-def _latest_per_unit(feedback: list[Feedback]) -> list[Feedback]:
+def _latest_per_unit(feedback: list[Feedback], unit_key: Callable[[str], str] = normalize_name) -> list[Feedback]:
     """Each unit's latest return (by 报送时间; none is oldest; on a tie the later row wins).
 
     A unit that corrects its return sends it again: only the correction counts, or an old
-    未完成 would keep the task yellow forever.
+    未完成 would keep the task yellow forever. ``unit_key`` names the unit of a row (an alias
+    typed by hand is the same unit as its canonical name).
     """
     def when(f: Feedback) -> tuple[int, datetime]:
         moment = parse_cell_datetime(f.received_at)
@@ -133,26 +141,112 @@ def _latest_per_unit(feedback: list[Feedback]) -> list[Feedback]:
 
     latest: dict[str, Feedback] = {}
     for f in feedback:
-        unit = normalize_name(f.unit)
+        unit = unit_key(f.unit)
         if unit not in latest or when(f) >= when(latest[unit]):
             latest[unit] = f
     chosen = {id(f) for f in latest.values()}
     return [f for f in feedback if id(f) in chosen]
 
 
-def _combined(feedback: list[Feedback]) -> Completion | None:
-    """Several lead units may report on one task: any 未完成 makes the task not done.
+_SEVERITY = {LightColor.green: 0, LightColor.yellow: 1, LightColor.red: 2}
 
-    ``feedback`` must already be one return per unit (:func:`_latest_per_unit`).
+
+def worst(lights: Iterable[LightColor]) -> LightColor:
+    """The most severe of some lights (red > yellow > green); green when there are none."""
+    return max(lights, key=_SEVERITY.__getitem__, default=LightColor.green)
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    """One lead unit's own result on a task in one period, before any streak or 核定.
+
+    The 督查方案 holds every 牵头单位 answerable for its task (整改通知书 and 约谈 go to the
+    unit): when several units lead one task, each reports in its own form and is judged on
+    its own return, so the office can say which unit held the task back.
     """
-    values = [normalize_completion(f.completion) for f in feedback]
-    if any(v is Completion.not_done for v in values):
-        return Completion.not_done
-    if any(v is Completion.closed for v in values):
-        return Completion.closed
-    if values and all(v is Completion.done for v in values):
-        return Completion.done
-    return None
+
+    unit: str
+    light: LightColor
+    reason: str  # 未报送 / 节点目标未完成 / 反馈未填写完成情况 / 节点目标已完成 / 任务已办结, （逾期报送）
+    completion: Completion | None = None
+    missing: bool = False
+    late: bool = False
+    feedback: Feedback | None = None
+
+
+def judge_units(reports: list[Feedback], leads: Iterable[str], due_day: date | None, rules: LightRules,
+                unit_key: Callable[[str], str] = normalize_name) -> list[UnitResult]:
+    """Each unit's own result for one period: every lead unit (a missing return is judged as
+    设置 缺报视为 says), then any other unit that returned a report on the task (it is not
+    dropped unseen). ``reports`` must already be one return per unit (:func:`_latest_per_unit`).
+    Empty when the task has no known lead unit and nobody reported."""
+    by_unit: dict[str, Feedback] = {}
+    for f in reports:
+        by_unit.setdefault(unit_key(f.unit), f)
+    results = []
+    for unit in dict.fromkeys([*(unit_key(u) for u in leads), *by_unit]):
+        fb = by_unit.get(unit)
+        if fb is None:
+            results.append(UnitResult(unit, rules.missing_as, "未报送", missing=True))
+            continue
+        completion = normalize_completion(fb.completion)
+        if completion is None:
+            light, reason = LightColor.yellow, "反馈未填写完成情况"
+        elif completion is Completion.not_done:
+            light, reason = LightColor.yellow, "节点目标未完成"
+        else:
+            light, reason = LightColor.green, "任务已办结" if completion is Completion.closed else "节点目标已完成"
+        late = is_late(fb, due_day)
+        if late:
+            if rules.late_yellow and light is LightColor.green:
+                light, reason = LightColor.yellow, reason + "，但逾期报送"
+            else:
+                reason += "（逾期报送）"
+        results.append(UnitResult(unit, light, reason, completion, late=late, feedback=fb))
+    return results
+
+
+def unit_results(feedback: list[Feedback], leads: Iterable[str], due_day: date | None, rules: LightRules,
+                 unit_key: Callable[[str], str] = normalize_name) -> list[UnitResult]:
+    """:func:`judge_units` over a period's 反馈记录 rows of one task (each unit's latest return)."""
+    return judge_units(_latest_per_unit(feedback, unit_key), leads, due_day, rules, unit_key)
+
+
+def answerable_light(own: LightColor, final: LightColor, anyone_behind: bool) -> LightColor:
+    """The light a lead unit answers for on a task: the task's final light when the unit itself
+    fell short (or when no unit did, so the light was set by 核定 for all of them), green when
+    it met its own target while another lead unit did not. A 核定 green clears every unit."""
+    if final is LightColor.green:
+        return LightColor.green
+    return final if own is not LightColor.green or not anyone_behind else LightColor.green
+
+
+def _names(units: list[str], limit: int = 3) -> str:
+    return "、".join(units) if len(units) <= limit else f"{len(units)}个牵头单位"
+
+
+def _basis(name: str, results: list[UnitResult]) -> str:
+    """The system's reason for one period, before the light's own words (，亮黄灯 …).
+
+    One unit (or none): as it always was ("第一季度节点目标未完成"). Several: the units that
+    held the task back are named, the most severe first ("第一季度区住建局未报送，区水务局节点目标
+    未完成"); when all met the target, that all did."""
+    if not results:
+        return f"{name}未报送"
+    if len(results) == 1:
+        return f"{name}{results[0].reason}"
+    behind = sorted((r for r in results if r.light is not LightColor.green), key=lambda r: -_SEVERITY[r.light])
+    if not behind:
+        units = [r.unit for r in results]
+        done = "均报任务已办结" if all(r.completion is Completion.closed for r in results) else "节点目标均已完成"
+        late = [r.unit for r in results if r.late]
+        return f"{name}{_names(units)}{done}" + (f"（{'、'.join(late)}逾期报送）" if late else "")
+    groups: dict[str, list[str]] = {}
+    for r in behind:
+        groups.setdefault(r.reason, []).append(r.unit)
+    if len(groups) == 1 and len(behind) == len(results) > 3:  # a collective all behind alike: count them
+        return f"{name}全部{len(results)}个牵头单位{behind[0].reason}"
+    return name + "，".join(f"{'、'.join(units)}{reason}" for reason, units in groups.items())
 
 
 def light_task(
@@ -164,6 +258,8 @@ def light_task(
     due: Callable[[Period], date | None],
     rules: LightRules,
     where: Callable[[Period], dict] = lambda p: {},
+    leads: Iterable[str] = (),
+    unit_key: Callable[[str], str] = normalize_name,
 ) -> tuple[list[Verdict], list[Finding]]:
     """Lights of one task over ``periods`` (ascending), with streaks carried across them.
 
@@ -172,7 +268,14 @@ def light_task(
     more. A task marked 已办结 in 任务台账 keeps its past — every period up to and including
     the last one with any return is lit as usual — and gets no light in later periods. A
     cancelled task gets no verdicts (the service keeps its existing records).
+
+    ``leads`` are the units that must report (:func:`~xl_duban.domain.issuing.lead_units_of`:
+    collectives expanded). Each is judged on its own latest return and the task's light is the
+    worst of them (DESIGN §5.8): a co-led task is not green while one of its lead units has
+    not reported, and its 依据 names that unit. Without ``leads`` (the worksheet function,
+    a task whose 牵头单位 is blank) whoever reported is judged.
     """
+    leads = list(leads)
     verdicts: list[Verdict] = []
     findings: list[Finding] = []
     streak = 0
@@ -185,26 +288,14 @@ def light_task(
     for period in periods:
         if period not in targets:
             continue
-        reports = _latest_per_unit(feedback.get(period, []))
-        completion = _combined(reports)
-        name = period_name(period)
-        due_day = due(period) if reports else None
-        late = any(is_late(f, due_day) for f in reports)
-        missing = not reports
-        if missing:
-            computed, basis = rules.missing_as, f"{name}未报送"
-        elif completion is None:
-            computed, basis = LightColor.yellow, f"{name}反馈未填写完成情况"
-        elif completion in (Completion.done, Completion.closed):
-            computed = LightColor.green
-            basis = f"{name}任务已办结" if completion is Completion.closed else f"{name}节点目标已完成"
-        else:
-            computed, basis = LightColor.yellow, f"{name}节点目标未完成"
-        if late and not missing:
-            if rules.late_yellow and computed is LightColor.green:
-                computed, basis = LightColor.yellow, basis + "，但逾期报送"
-            else:
-                basis += "（逾期报送）"
+        reports = _latest_per_unit(feedback.get(period, []), unit_key)
+        results = judge_units(reports, leads, due(period) if reports else None, rules, unit_key)
+        missing = not results or any(r.missing for r in results)
+        computed = worst(r.light for r in results) if results else rules.missing_as
+        basis = _basis(period_name(period), results)
+        # the task is closed when every unit answering for it says so (one co-lead finishing
+        # its part does not end the others' duty)
+        closed = bool(results) and all(r.completion is Completion.closed for r in results)
         override = overrides.get(period)
         override_value, override_note = (override.override, override.override_note) if override else ("", "")
         chosen = normalize_light(override_value)
@@ -232,12 +323,27 @@ def light_task(
             basis += "，亮绿灯"
         self_light = next((normalize_light(f.self_light) for f in reports if normalize_light(f.self_light)), None)
         verdicts.append(Verdict(task.id, period, light, streak, basis,
-                                self_light.value if self_light else "", override_value, override_note, missing))
-        if self_light and self_light is not light:
+                                self_light.value if self_light else "", override_value, override_note, missing,
+                                tuple(results)))
+        if len(results) > 1:  # co-led: each unit's self-assessment against the light it answers for
+            behind = any(r.light is not LightColor.green for r in results)
+            differ: dict[tuple[LightColor, LightColor], list[str]] = {}
+            for r in results:
+                own = normalize_light(r.feedback.self_light) if r.feedback else None
+                answered = answerable_light(r.light, light, behind)
+                if own and own is not answered:
+                    differ.setdefault((own, answered), []).append(r.unit)
+            if differ:  # one finding per task and period, the units grouped by what they said
+                text = "；".join(f"{'、'.join(units)}自评{own.value}，核定结果为{answered.value}"
+                                for (own, answered), units in differ.items())
+                findings.append(warning("self-assessment-disagreement", f"{task.id} {period} {text}。",
+                                        **where(period), subject=f"{task.id} {period}", column="自评灯色",
+                                        hint="请在通报中说明差异原因，必要时与责任单位核实。"))
+        elif self_light and self_light is not light:
             findings.append(warning("self-assessment-disagreement",
                                     f"{task.id} {period} 自评{self_light.value}，核定结果为{light.value}。", **where(period), subject=f"{task.id} {period}",
                                     column="自评灯色", hint="请在通报中说明差异原因，必要时与责任单位核实。"))
-        if completion is Completion.closed:
+        if closed:
             break
     return verdicts, findings
 
@@ -259,20 +365,29 @@ def light_tasks(
     due: Callable[[Period], date | None],
     rules: LightRules,
     where: Callable[[str, Period], dict] = lambda task_id, p: {},
+    directory: UnitDirectory | None = None,
 ) -> LightRun:
     """Light every task of ``up_to``'s cadence over its whole history.
 
     Periods are every period with a node target up to ``up_to`` — and beyond it, when
     lights for later periods already exist, so that re-running an earlier period after a
     late return or an override recomputes every later streak. Overrides (核定灯色 and
-    核定说明) are read from the existing 亮灯记录 rows and kept.
+    核定说明) are read from the existing 亮灯记录 rows and kept. A 节点目标 row whose text is
+    blank is no node target: the unit's form said “本期未设定节点目标”, so nothing can be
+    judged against it. ``directory`` (单位名录) expands collective lead units and resolves
+    aliases in 反馈记录, as the forms were issued.
+
+    Open tasks that report in ``up_to`` but have no node target for it get no light; they are
+    listed in one ``no-node-target`` warning, never left out silently — the 督查方案 lights a
+    task against its confirmed node target, and a missing one is the office's to chase.
     """
     run = LightRun()
     cadence = up_to.cadence
+    directory = directory or UnitDirectory(())
     by_task_targets: dict[str, dict[Period, NodeTarget]] = {}
     for t in targets:
         p = parse_period_or_none(t.period)
-        if p and p.cadence is cadence:
+        if p and p.cadence is cadence and str(t.target or "").strip():
             by_task_targets.setdefault(t.task_id, {})[p] = t
     by_task_feedback: dict[str, dict[Period, list[Feedback]]] = {}
     for f in feedback:
@@ -286,13 +401,41 @@ def light_tasks(
         if p and p.cadence is cadence:
             by_task_overrides.setdefault(rec.task_id, {})[p] = rec
             horizon = max(horizon, p, key=Period.sort_key)
+    tasks = list(tasks)
+    unit_key = unit_key_of(directory)
     for task in tasks:
         task_targets = by_task_targets.get(task.id, {})
         periods = sorted((p for p in task_targets if not horizon < p), key=Period.sort_key)
         verdicts, findings = light_task(task, periods, task_targets, by_task_feedback.get(task.id, {}),
                                         by_task_overrides.get(task.id, {}), due, rules,
-                                        lambda p, tid=task.id: where(tid, p))
+                                        lambda p, tid=task.id: where(tid, p), lead_units_of(task, directory), unit_key)
         run.verdicts.extend(verdicts)
         run.findings.extend(findings)
+    unlit = [t.id for t in tasks_without_target(tasks, by_task_targets, up_to)]
+    if unlit:
+        run.findings.append(warning(
+            "no-node-target", f"{up_to}有{len(unlit)}项任务没有节点目标，本期未亮灯：{'、'.join(unlit)}。",
+            **{**where("", up_to), "sheet": "节点目标", "column": "节点目标"}, subject=f"{up_to} 节点目标",
+            hint=f"在【节点目标】中为这些任务补填{up_to}的节点目标（须经确认）后重新亮灯；已完成的任务请在【任务台账】标为“已办结”。"))
     return run
+
+
+def unit_key_of(directory: UnitDirectory) -> Callable[[str], str]:
+    """The unit a 报送单位 cell names: its 单位名录 name when the spelling is certain (the name
+    or an alias), else the cell's own normalised text."""
+    def key(text: str) -> str:
+        name = normalize_name(text)
+        resolved = directory.resolve(name) if directory.units else None
+        return resolved.name if resolved and resolved.certain and resolved.name else name
+    return functools.lru_cache(maxsize=None)(key)
+
+
+def tasks_without_target(tasks: Iterable[Task], targets: dict[str, dict[Period, NodeTarget]], period: Period) -> list[Task]:
+    """Open tasks that report in ``period`` (its kind; a 民生实事 split into sub-items reports
+    through them) and have no node target for it — they cannot be lit."""
+    tasks = list(tasks)
+    kind = TaskKind.reporting_in(period)
+    parents = {t.parent_id for t in tasks if t.parent_id}
+    return [t for t in tasks if t.id and t.kind == kind.value and t.status in (TaskStatus.open.value, "")
+            and t.id not in parents and period not in targets.get(t.id, {})]
 

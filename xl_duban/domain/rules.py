@@ -13,6 +13,7 @@ from datetime import date
 from typing import Callable
 
 from .cells import parse_cell_date  # re-exported: io.calendar_source and older callers import it from here
+from .deadlines import overdue_days, read_deadline
 from .findings import Finding, error, info, warning
 from .models import TASK_ID, Ledger, Record, TaskStatus, parse_period_or_none
 from .periods import Cadence
@@ -27,7 +28,7 @@ from .schema import (
     UNITS,
     SheetSpec,
 )
-from .units import COLLECTIVES, Match, UnitDirectory, normalize_name
+from .units import Match, UnitDirectory, collective, names_itself, normalize_name
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -100,8 +101,12 @@ def check_task_ids(ledger: Ledger, ctx: Context) -> list[Finding]:
 
 def _unit_finding(name: str, directory: UnitDirectory, at: dict) -> Finding | None:
     res = directory.resolve(name)
+    group = collective(res.name) if res.match is Match.collective else None
+    if group is not None and not group.expandable:  # 相关镇街道: the office must name the units
+        return error("unnamed-collective", f"第{at.get('row') or '?'}行【{at.get('column', '')}】“{name}”须明确具体单位。", **at,
+                     hint="把统称改为具体单位名称，多个用“、”隔开；明确前不下发反馈表，通报中也不列出。")
     if res.match in (Match.exact, Match.collective):
-        if res.match is Match.collective and COLLECTIVES[res.name] and not directory.expand(res.name):
+        if group is not None and not directory.expand(res.name):
             return warning("collective-empty", f"“{name}”是统称，但单位名录中没有对应类型的单位。", **at,
                            hint="在【单位名录】中登记各镇（街道）并将类型设为“镇街”。")
         return None
@@ -141,8 +146,15 @@ def check_unit_directory(ledger: Ledger, ctx: Context) -> list[Finding]:
     """
     out = []
     owner: dict[str, tuple[str, int | None]] = {}  # spelling → (unit name, row)
+    names = [n for n in (normalize_name(u.name) for u in ledger.units) if n]
     for unit in ledger.units:
         name = normalize_name(unit.name)
+        if name and collective(name) is not None:
+            out.append(warning("collective-in-directory", f"“{unit.name}”是统称，不是单位，不应登记在单位名录中。",
+                               **_at(UNITS, unit, "name", ctx), hint="删除该行；在任务中写明具体单位，或使用“各镇街”等会自动展开的统称。"))
+        elif name and (parts := _glued_parts(name, names)):
+            out.append(warning("glued-unit-name", f"“{unit.name}”像是“{parts[0]}”和“{parts[1]}”两个单位连在一起。",
+                               **_at(UNITS, unit, "name", ctx), hint="如是两个单位，在任务中用“、”分开填写，并删除该行。"))
         if name:
             if name in owner and owner[name][0] == name:
                 out.append(error("duplicate-unit", f"单位“{unit.name}”与第{owner[name][1]}行重复登记。",
@@ -166,6 +178,18 @@ def check_unit_directory(ledger: Ledger, ctx: Context) -> list[Finding]:
     return out
 
 
+def _glued_parts(name: str, names: list[str]) -> tuple[str, str] | None:
+    """``埔前镇源南镇`` → (埔前镇, 源南镇): a directory name that is another unit's name followed or
+    preceded by a name of its own (a town, a 区… name) — left by an import that glued lines."""
+    for other in names:
+        if other == name or len(other) < 3 or other not in name:
+            continue
+        rest = name[len(other):] if name.startswith(other) else name[: -len(other)] if name.endswith(other) else ""
+        if rest and names_itself(rest, names):
+            return (other, rest) if name.startswith(other) else (rest, other)
+    return None
+
+
 def check_leaders(ledger: Ledger, ctx: Context) -> list[Finding]:
     """Each task that is not cancelled needs its 责任领导: yellow notices are copied to the
     leader in charge, and bulletins group results by 分管领导."""
@@ -177,9 +201,9 @@ def check_leaders(ledger: Ledger, ctx: Context) -> list[Finding]:
     ]
 
 
-# (sheet, field, may lie in the future, must lie in the ledger year, accepted free text, hint)
+# (sheet, field, may lie in the future, must lie in the ledger year, accepted free text, hint);
+# 完成时限 has its own check (check_deadlines): it is read as task lists write it
 _DATE_FIELDS = (
-    (TASKS, "deadline", True, True, r"(长期|持续|常态|年内|全年)", "写作 2024-06-30、2024年6月底，或“长期”“持续推进”。"),
     (TARGETS, "confirmed_on", False, False, None, "写作 2024-03-29。"),
     (FEEDBACK, "received_at", False, False, None, "写作 2024-04-08 10:30。"),
     (HOLIDAYS, "day", True, False, None, "写作 2027-01-01。"),
@@ -209,6 +233,49 @@ def check_dates(ledger: Ledger, ctx: Context) -> list[Finding]:
                                  hint="核对年份是否录入错误。"))
             elif not future_ok and d > ctx.today:
                 out.append(error("date-in-future", f"{header}{d.isoformat()}晚于今天。", **at, hint="核对日期是否录入错误。"))
+    return out
+
+
+def check_deadlines(ledger: Ledger, ctx: Context) -> list[Finding]:
+    """完成时限 is a date cell of the ledger year (DESIGN §3). Text is read as task lists write
+    it (domain.deadlines): readable text may become a date, unreadable or ambiguous text is
+    flagged, 长期坚持 and the like are no deadline. A task past its deadline and not 已办结 or
+    已取消 is 超期 (``ctx.today``), one finding per task."""
+    out = []
+    year = ledger.year
+    for task in ledger.tasks:
+        value = task.deadline
+        if value in (None, ""):
+            continue
+        at = _at(TASKS, task, "deadline", ctx)
+        read = read_deadline(value, year)
+        if read.kind in ("invalid", "no-year"):
+            why = "未写年份，且【设置】中没有年度" if read.kind == "no-year" else "不是有效日期"
+            out.append(error("bad-date", f"完成时限“{value}”{why}。", **at,
+                             hint="写作 2024-06-30、2024年6月底，或“长期”“持续推进”。"))
+            continue
+        if read.kind == "ambiguous":
+            out.append(warning("deadline-ambiguous", f"完成时限“{value}”含多个时间，无法确定完成日期，不计超期。", **at,
+                               hint="在【完成时限】中只填最终完成日期，分阶段的时间写在【备注】中。"))
+            continue
+        if read.kind == "unreadable":
+            out.append(warning("deadline-unreadable", f"完成时限“{value}”无法识别为日期，不计超期。", **at,
+                               hint="写作 2024-12-31、12月底前、三季度末或年底前；确无具体时限的写“长期”“持续推进”。"))
+            continue
+        if read.day is None:  # 长期坚持, 持续推进: no deadline
+            continue
+        if year and not (year <= read.day.year <= year + 1):
+            out.append(error("date-out-of-range", f"完成时限{read.day.isoformat()}不在{year}年度内。", **at,
+                             hint="核对年份是否录入错误。"))
+            continue
+        if read.text:
+            moved = "，说明文字移入【备注】" if read.keeps_text else ""
+            out.append(warning("deadline-text", f"完成时限“{value}”是文字，可改为日期{read.day.isoformat()}{moved}。", **at,
+                               hint=f"在单元格中输入 {read.day.isoformat()}（日期格式），超期按该日期计算。"))
+        days = overdue_days(read.day, task.status, ctx.today)
+        if days is not None and task.id:
+            out.append(warning("task-overdue", f"任务{task.id}超期未办结：完成时限{read.day.isoformat()}，已超期{days}天。", **at,
+                               hint="督促牵头单位办结；已办结的将【状态】改为“已办结”。"))
     return out
 
 
@@ -284,6 +351,7 @@ CHECKS: tuple[Check, ...] = (
     check_unit_directory,
     check_leaders,
     check_dates,
+    check_deadlines,
     check_cadence,
     check_references,
 )

@@ -77,7 +77,7 @@ TASKS = SheetSpec("任务台账", "tblTasks", "tasks", Task, (
     Column("责任领导", "leaders", "list", width=14),
     Column("牵头单位", "lead_units", "list", width=26, required=True),
     Column("配合单位", "co_units", "list", width=26),
-    Column("完成时限", "deadline", "any", width=12),
+    Column("完成时限", "deadline", "date", width=12),  # a date cell; text deadlines of older ledgers still load
     Column("报送周期", "cadence", width=10, choices=_choices(Cadence), required=True),
     Column("状态", "status", width=10, choices=_choices(TaskStatus), required=True),
     Column("备注", "note", width=20),

@@ -29,6 +29,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from ..domain.cells import date_text
 from ..domain.bulletin import Bulletin, Item, leaders_of, task_short
 from ..domain.models import LightColor
+from ..timing import stage
 from .ledger_store import HEADER_FILL, Stamps, print_setup, write_cell
 from .views import LIGHT_FILLS, _fresh_sheet, fit_row_height
 
@@ -307,7 +308,7 @@ def _masthead(doc, masthead: str, number: int, office: str, issued_on: date) -> 
 
 
 def _items_text(items: list[Item]) -> list[str]:
-    return [f"{n}. {task_short(item, 60)}（{item.task_id}，牵头单位：{'、'.join(item.units)}，责任领导：{'、'.join(item.leaders) or '—'}）。"
+    return [f"{n}. {task_short(item, 60)}（{item.task_id}，牵头单位：{item.units_text}，责任领导：{'、'.join(item.leaders) or '—'}）。"
             f"{item.basis}" for n, item in enumerate(items, 1)]
 
 
@@ -350,18 +351,23 @@ def write_bulletin_docx(path: Path, bulletin: Bulletin, *, masthead: str, office
     _list(doc, bulletin.red, "本期无亮红灯事项。", "以上事项连续亮黄灯，由分管区领导约谈牵头单位主要负责人。")
     _para(doc, "三、亮黄灯事项（整改）", font=HEADING_FONT)
     _list(doc, bulletin.yellow, "本期无亮黄灯事项。", "以上事项由督查室向牵头单位发出督查整改通知书，抄送分管区领导。")
-    _para(doc, "四、表扬和批评", font=HEADING_FONT)
+    numbers = iter(("四", "五", "六", "七") if bulletin.as_of is None else ("五", "六", "七"))
+    if bulletin.as_of is not None:
+        _para(doc, "四、超期未办结事项", font=HEADING_FONT)
+        for text in overdue_text(bulletin):
+            _para(doc, text)
+    _para(doc, f"{next(numbers)}、表扬和批评", font=HEADING_FONT)
     praise = "、".join(bulletin.praised)
     _para(doc, f"对所牵头任务全部亮绿灯且按时报送的{len(bulletin.praised)}个单位予以表扬：{praise}。" if praise
           else "本期没有所牵头任务全部亮绿灯且按时报送的单位。")
     if bulletin.late or bulletin.missing:
         _para(doc, "对逾期报送或未报送的单位提出批评：" + "、".join([*bulletin.late, *bulletin.missing]) + "。")
     if bulletin.disagreements:
-        _para(doc, "五、自评与核定不一致事项", font=HEADING_FONT)
+        _para(doc, f"{next(numbers)}、自评与核定不一致事项", font=HEADING_FONT)
         for d in bulletin.disagreements:
             _para(doc, f"{d.task_id}（{d.unit}）：自评{d.self_light}，核定{d.light}。")
     if bulletin.copied:
-        _para(doc, "六、进展情况与上期雷同" if bulletin.disagreements else "五、进展情况与上期雷同", font=HEADING_FONT)
+        _para(doc, f"{next(numbers)}、进展情况与上期雷同", font=HEADING_FONT)
         for c in bulletin.copied:
             _para(doc, f"{c.task_id}（{c.unit}）：本期进展情况与上期相似度{c.score:.0%}，请如实报告本期新进展。")
     _para(doc, "", indent=False)
@@ -370,6 +376,20 @@ def write_bulletin_docx(path: Path, bulletin: Bulletin, *, masthead: str, office
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(path)
     return path
+
+
+def overdue_text(bulletin: Bulletin) -> list[str]:
+    """The paragraphs of 超期未办结事项: the date counted on, each task with its deadline and
+    days over (longest overdue first), what the units are to do — or that there are none."""
+    as_of = date_text(bulletin.as_of)
+    if not bulletin.overdue:
+        return [f"截至{as_of}，没有超过完成时限仍未办结的{bulletin.kind.value}。"]
+    lines = [f"截至{as_of}，已过完成时限仍未办结的{bulletin.kind.value}共{len(bulletin.overdue)}项："]
+    lines += [f"{n}. {task_short(o, 60)}（{o.task_id}，牵头单位：{'、'.join(o.units) or '—'}，"
+              f"责任领导：{'、'.join(o.leaders) or '—'}）。完成时限{date_text(o.deadline)}，已超期{o.days}天。"
+              for n, o in enumerate(bulletin.overdue, 1)]
+    lines.append("请牵头单位抓紧办结并将办结情况报送督查室；确需调整完成时限的，报分管区领导同意后书面报督查室备案。")
+    return lines
 
 
 def _list(doc, items: list[Item], empty: str, closing: str) -> None:
@@ -413,7 +433,7 @@ def write_interview_list_docx(path: Path, bulletin: Bulletin, *, office: str, is
           align=WD_ALIGN_PARAGRAPH.CENTER, spacing=None)
     _para(doc, "", indent=False)
     add_table(doc, ["序号", "任务编号", "任务", "约谈对象（牵头单位主要负责人）", "约谈人（分管区领导）", "依据"],
-           [[n, i.task_id, task_short(i, 30), "、".join(i.units), "、".join(i.leaders), i.basis]
+           [[n, i.task_id, task_short(i, 30), "、".join(i.answerable), "、".join(i.leaders), i.basis]
             for n, i in enumerate(bulletin.red, 1)] or [["", "", "本期无亮红灯事项", "", "", ""]],
            [1.0, 2.4, 4.0, 3.0, 2.2, 3.4])
     _para(doc, "", indent=False)
@@ -431,6 +451,7 @@ _WRAP = Alignment(vertical="top", wrap_text=True)
 SHEET_WIDTHS = {1: 26, 2: 11, 3: 9, 4: 9, 5: 9, 6: 40}
 
 
+@stage("通报工作表 write_bulletin_sheet")  # drawn inside the ledger's save; the benchmark counts it as the bulletin's
 def write_bulletin_sheet(wb, bulletin: Bulletin, *, masthead: str, office: str, issued_on: date) -> None:
     """通报-P / 月报-P in the ledger: the same content as the document, print-ready A4 portrait,
     with a native Excel chart of lights by unit."""
@@ -493,19 +514,28 @@ def write_bulletin_sheet(wb, bulletin: Bulletin, *, masthead: str, office: str, 
         line(heading, bold=True)
         if items:
             table(["任务编号", "牵头单位", "连续黄灯", "责任领导", "", "依据"],
-                  [[i.task_id, "、".join(i.units), i.streak, "、".join(i.leaders), "", i.basis] for i in items])
+                  [[i.task_id, i.units_text, i.streak, "、".join(i.leaders), "", i.basis] for i in items])
         else:
             line(empty)
-    line("四、表扬和批评", bold=True)
+    numbers = iter(("四", "五", "六") if bulletin.as_of is None else ("五", "六", "七"))
+    if bulletin.as_of is not None:
+        line(f"四、超期未办结事项（截至{date_text(bulletin.as_of)}）", bold=True)
+        if bulletin.overdue:
+            table(["任务编号", "完成时限", "超期天数", "责任领导", "", "牵头单位及任务"],
+                  [[o.task_id, o.deadline.isoformat(), o.days, "、".join(o.leaders), "",
+                    f"{'、'.join(o.units)}：{task_short(o, 60)}"] for o in bulletin.overdue])
+        else:
+            line("无")
+    line(f"{next(numbers)}、表扬和批评", bold=True)
     line(f"表扬（所牵头任务全部亮绿灯且按时报送）：{'、'.join(bulletin.praised) or '无'}")
     line(f"批评（逾期报送或未报送）：{'、'.join([*bulletin.late, *bulletin.missing]) or '无'}")
-    line("五、自评与核定不一致", bold=True)
+    line(f"{next(numbers)}、自评与核定不一致", bold=True)
     if bulletin.disagreements:
         table(["任务编号", "报送单位", "自评灯色", "核定灯色"],
               [[d.task_id, d.unit, d.self_light, d.light] for d in bulletin.disagreements])
     else:
         line("无")
-    line("六、进展情况与上期雷同", bold=True)
+    line(f"{next(numbers)}、进展情况与上期雷同", bold=True)
     if bulletin.copied:
         table(["任务编号", "报送单位", "相似度", "", "", "本期进展情况"],
               [[c.task_id, c.unit, f"{c.score:.0%}", "", "", c.text] for c in bulletin.copied])

@@ -22,6 +22,7 @@ def publish_bulletin(ledger_path: Path | Store, period_text: str, out_dir: Path,
     Every number comes from 亮灯记录 as it stands: run ``light`` first.
     """
     from ..domain.bulletin import build_bulletin, notices
+    from ..domain.lights import LightRules
     from ..io.bulletin_docs import chart_png, write_bulletin_docx, write_bulletin_sheet, write_interview_list_docx, write_notice_docx
 
     period = period_argument(period_text)
@@ -33,7 +34,8 @@ def publish_bulletin(ledger_path: Path | Store, period_text: str, out_dir: Path,
                                                       hint=f"先运行“亮灯”（duban light --period {period}）。")])
         sheet = f"{'通报' if kind is TaskKind.key else '月报'}-{period}"
         number, new = bulletin_number(ledger, sheet, settings.first_number)
-        bulletin = build_bulletin(ledger, period, number, settings.similarity)
+        bulletin = build_bulletin(ledger, period, number, settings.similarity, LightRules.of(settings), s.due,
+                                  today=now.date())  # 超期未办结 as of the bulletin's date
         masthead, office = settings.masthead, settings.signing_office
         issued_on = now.date()
         chart, has_font = chart_png(bulletin)

@@ -14,7 +14,7 @@ from ..io.archive import file_hash
 from ..io.ledger_store import create_ledger
 from ..io.readers import UnreadableFile, read_source
 from .outcome import Outcome, Progress
-from .session import Store, session
+from .session import Store, session, source_file_rows
 from .validating import check_ledger
 
 
@@ -81,7 +81,8 @@ def import_files(ledger_path: Path | Store, files: list[Path], *, now: datetime,
             progress("保存台账", len(files), len(files))
         s.store.renumber(ledger)  # new tasks get the rows they will have, so findings point at them
         validation = check_ledger(ledger, s.file, now)
-        s.save(validation=findings + validation, highlights=validation)
+        kept = source_file_rows(ledger, replaced={p.name for p in files})  # other files' findings stay listed
+        s.save(validation=findings + validation, keep=kept, highlights=validation)
         summary["validation"] = {"errors": sum(f.level.value == "错误" for f in validation), "total": len(validation)}
         return Outcome(summary=summary, findings=findings, unreadable=unreadable)
 

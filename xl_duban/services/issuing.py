@@ -10,13 +10,14 @@ from ..domain.changes import record_issue
 from ..domain.collecting import SubmissionIndex
 from ..domain.findings import error, warning
 from ..domain.issuing import (Form, IssueIndex, build_issue, build_targets_issue, file_name as issue_file_name, recipients,
-                              sign, targets_label)
+                              sign, targets_label, unnamed_group_findings)
 from ..domain.models import TaskKind
 from ..domain.periods import Period
 from ..domain.units import UnitDirectory
 from ..io.archive import archive_issued
 from ..io.keys import signing_key
 from ..io.unit_workbook import write_unit_workbook
+from ..timing import stage
 from .outcome import BadInput, Outcome, Progress, kind_argument, period_argument, reports_bad_input
 from .session import Store, session
 
@@ -62,6 +63,7 @@ def issue_workbooks(ledger_path: Path | Store, period_text: str, out_dir: Path, 
         due_day = due(period) if period is not None else due.workday_on_or_after(now.date() + timedelta(days=TARGETS_DAYS))
         key = signing_key()
         by_unit = recipients(ledger, kind)
+        findings.extend(unnamed_group_findings(ledger, kind))  # 相关镇街道 gets no form: say which tasks
         directory = UnitDirectory(ledger.units)
         written: list[dict] = []
         index = IssueIndex.of(ledger) if period is not None else None  # feedback forms only
@@ -76,7 +78,8 @@ def issue_workbooks(ledger_path: Path | Store, period_text: str, out_dir: Path, 
                 issue = build_issue(ledger, unit, tasks, period, now, due_day.isoformat(), index)
             else:
                 issue = build_targets_issue(ledger, unit, tasks, year, now, due_day.isoformat())
-            path = write_unit_workbook(out_dir / issue_file_name(issue), issue, sign(issue.payload(), key))
+            with stage("写工作簿 write_unit_workbook"):
+                path = write_unit_workbook(out_dir / issue_file_name(issue), issue, sign(issue.payload(), key))
             archive_issued(s.path, label, unit, path)
             written.append({"unit": unit, "file": str(path), "tasks": len(tasks), "issue_id": issue.issue_id})
             record_issue(ledger, submissions, label, unit, now, due_day)

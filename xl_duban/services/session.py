@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Protocol
 
+from ..domain.codes import describe
 from ..domain.due import DueDates
 from ..domain.findings import Finding
 from ..domain.models import Ledger, ValidationRow
@@ -59,6 +60,16 @@ def findings_to_rows(findings: Iterable[Finding]) -> list[ValidationRow]:
             for f in findings]
 
 
+def source_file_rows(ledger: Ledger, replaced: Iterable[str] = ()) -> list[ValidationRow]:
+    """The rows of 校验结果 about source files (an import's findings: a repeated header, a
+    new unit whose 类型 is to be confirmed …), except those of the ``replaced`` files. The
+    ledger cannot show them again — the file is not in it — so they stay listed until the
+    file is imported again, whatever validate finds in the ledger itself."""
+    gone = set(replaced)
+    return [r for r in ledger.validation if r.sheet not in LEDGER_SHEETS and r.sheet.split(" › ")[0] not in gone
+            and (info := describe(r.code)) is not None and "导入" in info.areas]
+
+
 def due_dates(ledger: Ledger, settings: Settings | None = None) -> DueDates:
     """The due dates of a ledger: its 节假日 over the statutory calendar, its 设置 deadlines."""
     return DueDates(work_calendar(ledger.holidays), settings or read_settings(ledger.settings)[0])
@@ -97,12 +108,12 @@ class Session:
             self._due = due_dates(self.ledger, self.settings)
         return self._due
 
-    def save(self, *, validation: Iterable[Finding] | None = None, highlights: list[Finding] | None = None,
-             views: Iterable[Callable] = (), skip_incomplete: bool = False) -> None:
-        """Write the ledger once: ``validation`` (when given) becomes 校验结果, ``highlights``
-        marks cells, ``views`` redraw generated sheets."""
+    def save(self, *, validation: Iterable[Finding] | None = None, keep: Iterable[ValidationRow] = (),
+             highlights: list[Finding] | None = None, views: Iterable[Callable] = (), skip_incomplete: bool = False) -> None:
+        """Write the ledger once: ``validation`` (when given) becomes 校验结果 after the rows to
+        ``keep``, ``highlights`` marks cells, ``views`` redraw generated sheets."""
         if validation is not None:
-            self.ledger.validation = findings_to_rows(validation)
+            self.ledger.validation = [*keep, *findings_to_rows(validation)]
         with stage("台账保存 save"):
             self.store.save(self.ledger, highlights=highlights, now=self.now, views=views,
                             skip_incomplete=skip_incomplete)
