@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 
 import udfs
-from xl_duban.domain.deadlines import overdue_days, read_deadline
+from xl_duban.domain.deadlines import overdue_days, read_deadline, read_deadline_cell
 from xl_duban.samples import write_tables_docx
 from xl_duban.services import import_files, publish_bulletin, validate_ledger
 
@@ -95,6 +95,15 @@ FORMS = [
     ("力争年底前", date(Y, 12, 31), "words"),
     ("年底前建成投用", date(Y, 12, 31), "words"),
     ("长期坚持，年底前完成阶段任务", date(Y, 12, 31), "words"),
+    ("5月1日前开工", date(Y, 5, 1), "words"),  # start *by* 5月1日: a deadline
+    ("3月起草方案", date(Y, 3, 31), "words"),  # 起草 is drafting, not 起 (from)
+    # a start, not a deadline: no date, the text to 备注
+    ("2024年3月启动", None, "start"),
+    ("2024年3月启动，持续推进", None, "start"),
+    ("3月开始", None, "start"),
+    ("3月起", None, "start"),
+    ("10月1日动工", None, "start"),
+    ("二季度开工", None, "start"),
     # no date to take
     ("长期坚持", None, "ongoing"),
     ("持续推进", None, "ongoing"),
@@ -118,7 +127,42 @@ FORMS = [
 def test_written_deadline(written, day, kind):
     got = read_deadline(written, Y)
     assert (got.day, got.kind) == (day, kind)
-    assert got.keeps_text == (kind in ("words", "ongoing", "ambiguous"))
+    assert got.keeps_text == (kind in ("words", "ongoing", "start", "ambiguous"))
+
+
+# A number or date cell of a workbook (its text as cells.cell_text gives it) and its number format:
+# (text, number format, date in a 2024 ledger, kind, 完成时限 text kept)
+CELLS = [
+    ("2024-10-01", 'yyyy"年"m"月"', date(Y, 10, 31), "date", ""),  # typing 2024年10月 in Excel
+    ("2024-10-01", '[$-804]yyyy"年"m"月";@', date(Y, 10, 31), "date", ""),
+    ("2024-10-01", "yyyy-mm", date(Y, 10, 31), "date", ""),
+    ("2024-10-01", "mmm-yy", date(Y, 10, 31), "date", ""),
+    ("2024-02-01", "yyyy/m", date(Y, 2, 29), "date", ""),
+    ("2024-10-01", 'yyyy"年"', date(Y, 12, 31), "date", ""),
+    ("2024-10-15", "yyyy-mm-dd", date(Y, 10, 15), "date", ""),  # the day shown: that day
+    ("2024-10-15", 'm"月"d"日"', date(Y, 10, 15), "date", ""),
+    ("2024-10-15 08:30", "yyyy-mm-dd h:mm", date(Y, 10, 15), "date", ""),  # mm is minutes there
+    ("2024-10-01", "", date(Y, 10, 1), "date", ""),  # format unknown (.xls): the date as stored
+    ("2024.1", "0.00", date(Y, 10, 31), "date", "2024.10"),  # shown 2024.10
+    ("2024.1", "#,##0.00", date(Y, 10, 31), "date", "2024.10"),
+    ("2024.1", "0.0", date(Y, 1, 31), "date", "2024.1"),  # shown 2024.1
+    ("2024.1", "General", None, "ambiguous", "2024.1或2024.10"),  # typed 2024.10? Not guessed
+    ("2024.1", "", None, "ambiguous", "2024.1或2024.10"),
+    ("2024.1", "0.##", None, "ambiguous", "2024.1或2024.10"),  # # drops the zero too
+    ("6.3", "General", None, "ambiguous", "6.3或6.30"),  # 6月3日 or 6月30日
+    ("12.1", "General", None, "ambiguous", "12.1或12.10"),
+    ("2024.12", "General", date(Y, 12, 31), "date", "2024.12"),  # 2024.120 is no date
+    ("2024.3", "General", date(Y, 3, 31), "date", "2024.3"),  # 2024.30 is no date
+    ("6.5", "General", date(Y, 6, 5), "date", "6.5"),
+    ("2024", "General", None, "unreadable", "2024"),
+]
+
+
+@pytest.mark.parametrize("text, number_format, day, kind, kept", CELLS, ids=[f"{c[0]}|{c[1]}" for c in CELLS])
+def test_number_and_date_cells_read_as_displayed(text, number_format, day, kind, kept):
+    got = read_deadline_cell(text, Y, number_format)
+    assert (got.day, got.kind, got.text) == (day, kind, kept)
+    assert bool(got.reason) == (kind == "ambiguous")
 
 
 def test_date_cells_and_missing_year():
@@ -245,6 +289,80 @@ def test_another_offices_xlsx_with_date_cells_and_other_headers(ledger, tmp_path
     for n, (written, expected) in enumerate(rows, 1):
         cell = cells[f"2022-ZD-{n:03d}"]["完成时限"]
         assert cell.is_date and cell.value.date() == expected, written
+
+
+# (完成时限 cell value, number format, 完成时限 in the saved 2022 ledger, 备注 after import, import finding)
+XLSX_CELLS = [
+    (2022.1, "General", "2022.1或2022.10", "完成时限：2022.1或2022.10", "deadline-ambiguous"),  # typed 2022.10
+    (2022.1, "0.00", date(2022, 10, 31), "", None),  # shown 2022.10
+    (datetime(2022, 10, 1), 'yyyy"年"m"月"', date(2022, 10, 31), "", None),  # typed 2022年10月
+    (datetime(2022, 10, 1), "yyyy-mm", date(2022, 10, 31), "", None),
+    (datetime(2022, 10, 1), "mmm-yy", date(2022, 10, 31), "", None),
+    (datetime(2022, 10, 15), "yyyy-mm-dd", date(2022, 10, 15), "", None),
+    (6.3, "General", "6.3或6.30", "完成时限：6.3或6.30", "deadline-ambiguous"),
+    ("2022年3月启动", "@", None, "完成时限：2022年3月启动", "deadline-start"),
+    ("2022年3月启动，持续推进", "@", None, "完成时限：2022年3月启动，持续推进", "deadline-start"),
+    ("2021年12月", "@", date(2021, 12, 31), "", "date-out-of-range"),  # a year before the ledger's
+]
+
+
+def test_xlsx_number_and_date_cells_are_read_as_they_display(ledger, tmp_path, seed_tables):
+    """An .xlsx whose 完成时限 cells are numbers and dates with number formats, as Excel makes
+    them when a clerk types 2022.10 or 2022年10月; imported, the saved ledger re-read."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["2022年区重点工作任务清单"])
+    ws.append(["序号", "工作任务", "牵头单位", "完成时限", "备注"])
+    for n, ((value, fmt, *_), seed) in enumerate(zip(XLSX_CELLS, seed_tables["附件2"].rows), 1):
+        ws.append([n, "\n".join(seed[1]), "、".join(p for p in seed[3] if p.strip()), value, None])
+        ws.cell(ws.max_row, 4).number_format = fmt
+    path = tmp_path / "任务清单.xlsx"
+    wb.save(path)
+    outcome = import_files(ledger, [path], now=NOW)
+    assert outcome.exit_code == 0, [f.text() for f in outcome.findings]
+    found = {f.row: f for f in outcome.findings if f.column == "完成时限"}
+    assert {row: f.code for row, f in found.items()} == {
+        n + 2: code for n, (*_, code) in enumerate(XLSX_CELLS, 1) if code}
+    assert "2022.1也可能是2022.10" in found[3].message and found[3].level.value == "警告"
+    assert found[10].level.value == "提示" and "开始时间" in found[10].message
+    assert found[12].level.value == "警告" and "2021-12-31不在2022年度内" in found[12].message
+    cells = _tasks_sheet(ledger)
+    for n, (value, fmt, expected, note, _code) in enumerate(XLSX_CELLS, 1):
+        cell = cells[f"2022-ZD-{n:03d}"]["完成时限"]
+        if isinstance(expected, date):
+            assert cell.is_date and cell.value == datetime.combine(expected, datetime.min.time()), (value, fmt)
+        else:
+            assert cell.value == expected and not cell.is_date, (value, fmt)
+        assert (cells[f"2022-ZD-{n:03d}"]["备注"].value or "") == note, (value, fmt)
+    # validate keeps flagging what import could not settle, and takes nothing as 超期 from it
+    checked = validate_ledger(ledger, now=datetime(2022, 7, 20, 9, 0))
+    rows = {c["任务编号"].row: c["任务编号"].value for c in cells.values()}
+    flagged = {(rows[f.row], f.code) for f in checked.findings if f.sheet == "任务台账" and f.column == "完成时限"}
+    assert flagged == {("2022-ZD-001", "deadline-ambiguous"), ("2022-ZD-007", "deadline-unreadable"),
+                       ("2022-ZD-010", "date-out-of-range")}
+
+
+def test_chinese_builtin_date_format_by_id(tmp_path):
+    """Chinese Excel may name 'yyyy"年"m"月"' by its built-in id 57 alone; openpyxl reports General."""
+    import zipfile
+
+    from xl_duban.io.readers import read_workbook
+
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = datetime(2022, 10, 1)
+    wb.active["A1"].number_format = "yyyy-mm"
+    wb.save(tmp_path / "a.xlsx")
+    with zipfile.ZipFile(tmp_path / "a.xlsx") as src, zipfile.ZipFile(tmp_path / "b.xlsx", "w") as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            if name == "xl/styles.xml":
+                text = data.decode()
+                fmt_id = re.search(r'<numFmt numFmtId="(\d+)" formatCode="yyyy-mm"/>', text).group(1)
+                text = text.replace(f'<numFmt numFmtId="{fmt_id}" formatCode="yyyy-mm"/>', "")
+                data = text.replace(f'numFmtId="{fmt_id}"', 'numFmtId="57"').encode()
+            dst.writestr(name, data)
+    row = read_workbook(tmp_path / "b.xlsx")[0].rows[0]
+    assert row.cells == ("2022-10-01",) and read_deadline_cell(row.cells[0], 2022, row.number_formats[0]).day == date(2022, 10, 31)
 
 
 def test_validate_lists_overdue_tasks_and_text_deadlines(ledger, tmp_path, seed_tables):

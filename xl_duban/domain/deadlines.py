@@ -13,6 +13,7 @@ kind            example                                     the ledger keeps
 ``date``        ``6月30日前``, ``三季度末``, a date cell      the date in 完成时限
 ``words``       ``2025年6月底前完成一期``, ``力争年底前``      the date; the text appended to 备注
 ``ongoing``     ``长期坚持``, ``持续推进``, ``常态化``         完成时限 blank; the text in 备注
+``start``       ``2025年3月启动``, ``3月起``, ``3月开工``       完成时限 blank; the text in 备注
 ``ambiguous``   ``6月底前完成一期，年底前完成二期``            the text in 完成时限 and in 备注
 ``invalid``     ``2024-02-30``, ``13月底``                   the text (a date that does not exist)
 ``no-year``     ``6月底前`` in a ledger without 年度          the text
@@ -24,7 +25,16 @@ joined as a range (``3月至6月``, ``二至三季度`` → the end of the range
 the same day. Two different dates in words (a first phase and a second, a start and an end
 not written as a range) are not guessed between: which one the office tracks is its call.
 Words around a single date that only say "by" (前、以前、之前、底前、止、为止、截至、完成、内)
-are dropped; any other word keeps the whole text in 备注 as the clerk wrote it.
+are dropped; any other word keeps the whole text in 备注 as the clerk wrote it. A single date
+followed straight by 启动、开始、起、动工、开工 is when the work starts, not a deadline (``start``);
+``5月1日前开工`` (start *by* 5月1日) is a deadline.
+
+A number or date *cell* of a workbook is read by :func:`read_deadline_cell` with its number
+format, as the cell displays it: a date shown without its day (``yyyy"年"m"月"``, ``yyyy-mm``,
+``mmm-yy`` — typing 2025年10月 in Excel makes the date 2025-10-01 shown so) is the end of that
+month; a number is read as the format shows it (2025.1 shown ``0.00`` is 2025.10). A number
+whose format does not fix its decimals (General) may have lost a trailing zero — 2025.1 typed
+as 2025.10, 6.3 as 6.30 — and when both readings are dates it is not guessed (``ambiguous``).
 """
 
 from __future__ import annotations
@@ -37,7 +47,7 @@ from datetime import date, datetime, timedelta
 from .models import TaskStatus
 
 # Kinds whose written text carries more than the date: it goes to 备注 on import.
-KEEP_TEXT = ("words", "ongoing", "ambiguous")
+KEEP_TEXT = ("words", "ongoing", "start", "ambiguous")
 # Kinds with a date (``Deadline.day`` set).
 DATED = ("date", "words")
 
@@ -63,6 +73,7 @@ _EXPR = re.compile(
 )
 _MONTH_DAY_ONLY = re.compile(r"(\d{1,2})\.(\d{1,2})")  # 6.30 — only as the whole text, never inside words
 _MONTH_RANGE = re.compile(r"(?<![\d.])(\d{1,2})(?:月份?)?" + _RANGE + r"(\d{1,2})月")  # 3-6月, 3月至6月 → 6月
+_START = re.compile(r"(?:启动|开始|动工|开工|起(?!草))")  # right after the date: when work starts
 _QUARTER_RANGE = re.compile(r"第?(\d)(?:季度)?" + _RANGE + r"第?(\d)季度")  # 二至三季度 → 三季度
 
 
@@ -71,8 +82,9 @@ class Deadline:
     """What a 完成时限 says: its date (None when there is none to take) and what kind of text it is."""
 
     day: date | None
-    kind: str  # date, words, ongoing, ambiguous, invalid, no-year, unreadable, blank
+    kind: str  # date, words, ongoing, start, ambiguous, invalid, no-year, unreadable, blank
     text: str = ""  # the written text, spaces trimmed ("" for a date cell)
+    reason: str = ""  # why a number cell is ambiguous, for the clerk ("" otherwise)
 
     @property
     def keeps_text(self) -> bool:
@@ -223,6 +235,8 @@ def read_deadline(value: object, year: int | None) -> Deadline:
     if not found:
         return Deadline(None, "ongoing" if _ONGOING.search(text) else "unreadable", written)
     days = {d for _m, d in found}
+    if len(found) == 1 and _START.match(text, found[0][0].end()):  # 2025年3月启动: a start, no deadline
+        return Deadline(None, "start", written)
     if None in days:
         return Deadline(None, "no-year", written)
     if len(days) > 1:
@@ -235,6 +249,44 @@ def _start_year(m: re.Match, year: int | None) -> int | None:
     """The year the start of a range names, for an end that names none (2024年11月至次年… aside)."""
     day = _day_of(m, year)
     return day.year if day else year
+
+
+# -- number and date cells with their number format ------------------------------------------------
+_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?: \d{2}:\d{2})?")  # a date cell's text (cells.cell_text)
+_NUMBER = re.compile(r"-?\d+(?:\.(\d+))?")
+
+
+def _format_code(number_format: str) -> str:
+    """The first section of an Excel number format without literals, escapes, [..] and padding."""
+    code = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]|[_*].', "", number_format or "")
+    return code.split(";")[0].lower()
+
+
+def read_deadline_cell(text: str, year: int | None, number_format: str) -> Deadline:
+    """A 完成时限 cell that holds a number or a date (its text as ``cells.cell_text`` gives it)
+    with the cell's number format ("" when the reader cannot tell), read as the cell displays it."""
+    code = _format_code(number_format)
+    iso = _ISO.fullmatch(text)
+    if iso:
+        day = date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
+        if re.search(r"[hs]", code) or "d" in code or not re.search(r"[my]", code):
+            return Deadline(day, "date")  # the day is shown (or no format to tell): that day
+        if "m" in code:  # yyyy年m月, yyyy-mm, mmm-yy: the month, so its last day
+            return Deadline(_month_end(day.year, day.month), "date")
+        return Deadline(date(day.year, 12, 31), "date")  # yyyy年: the year
+    number = _NUMBER.fullmatch(text)
+    if not number:
+        return read_deadline(text, year)
+    places = re.search(r"\.([0#?]+)", code)
+    if re.search(r"[0#?]", code) and not (places and set(places.group(1)) - {"0"}):  # 0.00: what it shows
+        return read_deadline(f"{float(text):.{len(places.group(1)) if places else 0}f}", year)
+    read = read_deadline(text, year)
+    if number.group(1) and read.day is not None:  # General: a trailing zero may have been dropped
+        other = read_deadline(text + "0", year)
+        if other.day is not None and other.day != read.day:
+            return Deadline(None, "ambiguous", f"{text}或{text}0",
+                            f"单元格是数字{text}，Excel 不显示末尾的0，可能是{text}也可能是{text}0")
+    return read
 
 
 # -- 超期 ------------------------------------------------------------------------------------------

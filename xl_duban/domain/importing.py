@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from .cells import row_text
-from .deadlines import read_deadline
+from .deadlines import read_deadline, read_deadline_cell
 from .findings import Finding, error, info, warning
 from .models import ChangeLogEntry, Ledger, Task, TaskKind, TaskStatus, Unit
 from .schema import TASKS
-from .units import Match, UnitDirectory, collective, ends_like_org, guess_unit_type, normalize_name, split_people, split_units
+from .units import (Match, UnitDirectory, _is_abbreviation, alias_rule, collective, ends_like_org, guess_unit_type,
+                    normalize_name, split_people, split_roles, split_unit_cell, split_units)
 
 # Header synonyms seen in the seeds and in office practice → Task field.
 HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -63,6 +64,9 @@ class RawRow:
     # vertically merged cell (Word ``vMerge``, an Excel merged range): the row shares that
     # value but did not write it itself. See :data:`_OWN_ONLY_FIELDS`.
     merged: frozenset[int] = frozenset()
+    # Positions of a workbook row holding a number or a date → the cell's number format ("" when
+    # the adapter cannot tell): the 完成时限 is read as the cell displays it (deadlines.read_deadline_cell).
+    number_formats: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -99,6 +103,7 @@ class TaskDraft:
     note: str = ""
     where: dict = field(default_factory=dict)  # file/sheet/row for findings
     deadline_column: str = "完成时限"  # the source's header of the deadline, for findings
+    deadline_format: str | None = None  # the number format of a number/date 完成时限 cell; None: text
 
     def task_id(self, year: int) -> str:
         """Stable id per DESIGN §3: ``2024-ZD-001``, ``2024-MS-03``, ``2024-MS-03-2``."""
@@ -202,16 +207,18 @@ def map_task_table(table: RawTable, directory: UnitDirectory) -> tuple[list[Task
             continue
         seq_text = value.get("seq", "")
         seq = _parse_seq(seq_text) if seq_text else None
+        lead_units, co_units = _unit_columns(value, header_cells, col_of, known, at, findings)
         draft = TaskDraft(
             kind=kind, seq=seq or 0, sub=None, content=content,
             category=normalize_name(value.get("category", "")),
             leaders=split_people(value.get("leaders", "")),
-            lead_units=_met(split_units(value.get("lead_units", ""), known), known),
-            co_units=_met(split_units(value.get("co_units", ""), known), known),
+            lead_units=lead_units,
+            co_units=co_units,
             deadline=value.get("deadline", ""),
             note=value.get("note", "").strip(),
             where={**at, "column": ""},
             deadline_column=header_cells[col_of["deadline"]].strip() if "deadline" in col_of else "完成时限",
+            deadline_format=raw.number_formats.get(col_of["deadline"]) if "deadline" in col_of else None,
         )
         if seq is None and seq_text:
             findings.append(error("bad-seq", f"序号“{seq_text}”不是数字，无法生成任务编号，未导入。",
@@ -246,6 +253,29 @@ def map_task_table(table: RawTable, directory: UnitDirectory) -> tuple[list[Task
         if not draft.lead_units:
             findings.append(warning("missing-lead-unit", "牵头单位为空，已导入，请补填。", column="牵头单位", **at))
     return drafts, findings
+
+
+def _unit_columns(value: dict[str, str], header_cells: tuple[str, ...] | list[str], col_of: dict[str, int],
+                  known: list[str], at: dict, findings: list[Finding]) -> tuple[list[str], list[str]]:
+    """The row's lead and co-operating units: bracketed notes that name no unit become a finding
+    (``区教育局（牵头）``), and a 牵头单位 cell that marks roles (``区教育局牵头，各镇街配合``) gives
+    its 配合 names to the co-operating units."""
+    columns = {}
+    for fld in ("lead_units", "co_units"):
+        names, notes = split_unit_cell(value.get(fld, ""), known)
+        column = header_cells[col_of[fld]].strip() if fld in col_of else ""
+        for note in notes:
+            findings.append(info("unit-note-dropped", f"【{column}】中括注的“{note}”不是单位名称，未作为单位导入。",
+                                 column=column, **at, hint="如括注的是另一个单位，请在【任务台账】中补上该单位名称。"))
+        columns[fld] = _met(names, known)
+    lead, moved = split_roles(columns["lead_units"])
+    co = columns["co_units"]
+    if moved:
+        co = [*co, *(n for n in moved if n not in co)]
+        column = header_cells[col_of["lead_units"]].strip()
+        findings.append(info("roles-in-lead-cell", f"【{column}】注明由“{'、'.join(moved)}”配合，已记入配合单位；牵头单位为“{'、'.join(lead)}”。",
+                             column=column, **at, hint="核对牵头单位和配合单位的划分是否与原文一致。"))
+    return lead, co
 
 
 def _met(names: list[str], known: list[str]) -> list[str]:
@@ -452,6 +482,7 @@ def merge_tasks(ledger: Ledger, drafts: list[TaskDraft], year: int, source: str,
                 **draft.where, hint=f"如确属重复，请在【任务台账】中将{tid}的状态改为“已取消”。"))
         lead = _register_units(ledger, draft.lead_units, draft.where, source, now, result)
         co = _register_units(ledger, draft.co_units, draft.where, source, now, result)
+        lead = _current_names(ledger, lead)  # a short form in this very row may have become an alias
         deadline, note = _deadline_cell(draft, year, result.findings)
         task = Task(id=tid, kind=draft.kind.value, category=draft.category, seq=_seq_label(draft),
                     content=draft.content, leaders=draft.leaders, lead_units=lead, co_units=co,
@@ -477,7 +508,10 @@ def _deadline_cell(draft: TaskDraft, year: int, findings: list[Finding]) -> tupl
     written deadline gives, in ``year`` unless it names another; words that mean more than the
     date are appended to the clerk's 备注. Text with no date to take stays in 完成时限 (validate
     keeps flagging it) — except 长期坚持 and the like, which are no deadline."""
-    read = read_deadline(draft.deadline, year)
+    if draft.deadline_format is None:
+        read = read_deadline(draft.deadline, year)
+    else:  # a number or date cell: as it displays (2025年10月 → 10-31; 2025.1 in General: 1月 or 10月?)
+        read = read_deadline_cell(draft.deadline, year, draft.deadline_format)
     note = draft.note
     if read.keeps_text and read.text not in note:
         note = f"{note}；完成时限：{read.text}" if note else f"完成时限：{read.text}"
@@ -488,15 +522,25 @@ def _deadline_cell(draft: TaskDraft, year: int, findings: list[Finding]) -> tupl
                              hint="核对识别出的日期；如应以其他时间为准，请在【任务台账】中修改。"))
     elif read.kind == "ongoing":
         findings.append(info("deadline-ongoing", f"{shown}不是具体日期，已记入备注，不计超期。", **where))
+    elif read.kind == "start":
+        findings.append(info("deadline-start", f"{shown}是开始时间，不是完成时限，已记入备注，不计超期。", **where,
+                             hint="如有完成时限，请填入【任务台账】的【完成时限】。"))
+    elif read.kind == "ambiguous" and read.reason:
+        findings.append(warning("deadline-ambiguous", f"{draft.deadline_column}{read.reason}，无法确定完成日期，"
+                                f"已按“{read.text}”导入并记入备注。", **where,
+                                hint="核对来文后在【任务台账】的【完成时限】中填写日期；来文中可将该列设为文本格式再填写。"))
     elif read.kind == "ambiguous":
         findings.append(warning("deadline-ambiguous", f"{shown}含多个时间，无法确定完成日期，原文已记入备注。", **where,
                                 hint="在【任务台账】的【完成时限】中填写督办跟踪的最终完成日期。"))
     elif read.kind in ("unreadable", "invalid", "no-year"):
         findings.append(warning("deadline-unreadable", f"{shown}无法识别为日期，已按原文导入，不计超期。", **where,
                                 hint="在【任务台账】中改为日期，如 2024-12-31；确无具体时限的写“长期”“持续推进”。"))
+    if read.day is not None and year and not year <= read.day.year <= year + 1:  # as validate's date-out-of-range
+        findings.append(warning("date-out-of-range", f"{draft.deadline_column}{read.day.isoformat()}不在{year}年度内，"
+                                "已按该日期导入。", **where, hint="核对来文中的年份是否录错；校验时将报错。"))
     if read.day is not None:
         return read.day, note
-    return (None if read.kind in ("blank", "ongoing") else read.text), note
+    return (None if read.kind in ("blank", "ongoing", "start") else read.text), note
 
 
 def _seq_label(draft: TaskDraft) -> str:
@@ -526,6 +570,14 @@ def _register_units(ledger: Ledger, names: list[str], where: dict, source: str, 
                                            **where, hint="如匹配有误，请在【单位名录】中删除该别名并新增单位。"))
             out.append(res.name)
             continue
+        short = _earlier_short_form(ledger, res.query, result)
+        if short is not None:  # 区市监局 earlier in this import, now 区市场监督管理局: one unit, the full name
+            _adopt_full_name(ledger, short, res.query, source, now, result)
+            result.findings.append(warning(
+                "unit-full-name-adopted", f"“{short.name}”是“{res.query}”的简称，已合并为一个单位，以全称为准，简称记为别名。",
+                **where, hint="如两者不是同一单位，请在【单位名录】中删除该别名并另行新增单位。"))
+            out.append(res.query)
+            continue
         unit = Unit(name=res.query, type=guess_unit_type(res.query))
         ledger.units.append(unit)
         ledger.changelog.append(ChangeLogEntry(time=now, action="导入", object=res.query, field="单位",
@@ -536,6 +588,35 @@ def _register_units(ledger: Ledger, names: list[str], where: dict, source: str, 
                                        **where, hint="在【单位名录】中确认类型，补填联系人和邮箱；如为已有单位的别称，请改为别名。"))
         out.append(res.query)
     return out
+
+
+def _current_names(ledger: Ledger, names: list[str]) -> list[str]:
+    renamed = {a: u.name for u in ledger.units for a in u.aliases}
+    return [renamed.get(n, n) for n in names]
+
+
+def _earlier_short_form(ledger: Ledger, full: str, result: MergeResult) -> Unit | None:
+    """The one unit added earlier in this import under a short form of ``full`` (区市监局 for
+    区市场监督管理局, 区城管局 for 区城市管理和综合执法局), if the abbreviation rule says so."""
+    if collective(full) is not None:
+        return None
+    added = set(result.added_units)
+    hits = [u for u in ledger.units if u.name in added and not u.aliases
+            and (_is_abbreviation(u.name, full) and alias_rule(u.name, full) is not None)]
+    return hits[0] if len(hits) == 1 else None
+
+
+def _adopt_full_name(ledger: Ledger, unit: Unit, full: str, source: str, now: datetime, result: MergeResult) -> None:
+    """Rename ``unit`` to ``full``, keep its short name as an alias, and point the tasks at it."""
+    short = unit.name
+    unit.name, unit.aliases, unit.type = full, [short], guess_unit_type(full)
+    for task in ledger.tasks:
+        task.lead_units = [full if n == short else n for n in task.lead_units]
+        task.co_units = [full if n == short else n for n in task.co_units]
+    result.added_units = [full if n == short else n for n in result.added_units]
+    ledger.changelog.append(ChangeLogEntry(time=now, action="导入", object=full, field="单位名称", old=short, new=full,
+                                           source=source))
+    ledger.changelog.append(ChangeLogEntry(time=now, action="导入", object=full, field="别名", new=short, source=source))
 
 
 def merge_units(ledger: Ledger, units: list[Unit], source: str, now: datetime) -> MergeResult:

@@ -69,22 +69,59 @@ class Collective:
     name: str
     all_of: bool
     type: str | None
+    # For an all-of group of 镇街: the endings its units' names must have (各街道 → the streets
+    # only, 各镇 → the towns only); empty for every unit of the type.
+    only: tuple[str, ...] = ()
 
     @property
     def expandable(self) -> bool:
         return self.all_of and self.type is not None
 
+    def covers(self, name: str) -> bool:
+        """Whether a unit of the group's type is one of the group (各街道 holds no town)."""
+        return not self.only or _town_kind(normalize_name(name)) in self.only
+
 
 # The words a group name is made of. A name made only of these, with at least one word for a
 # kind of unit, is a group name: 各镇(街道), 全区各镇街, 区直相关单位, 各有关单位, 有关部门 …
 _ALL_WORDS = ("全区", "所有", "全部", "各")
-_SOME_WORDS = ("相关", "有关", "其他", "其它", "属地", "涉及", "牵头", "配合", "责任")
-_QUALIFIERS = ("区直", "区属", "直属", "及", "和", "与")
+_SOME_WORDS = ("相关", "有关", "其他", "其它", "属地", "涉及", "项目所在", "所在", "牵头", "配合", "责任", "等")
+_QUALIFIERS = ("区直", "区属", "直属", "及", "和", "与", "的")
+# A level written before a group name (区相关部门, 市有关部门, 辖区各镇街): only at its start.
+_LEVEL_WORDS = ("全市", "全县", "辖区", "区", "市", "县")
 _TOWN_WORDS = ("镇人民政府", "街道办事处", "镇政府", "人民政府", "政府", "办事处", "镇街道", "镇街", "街道办", "街道",
-               "乡镇", "镇", "乡")
+               "乡镇", "镇", "乡", "街")
 _DEPT_WORDS = ("职能部门", "成员单位", "机关单位", "部门单位", "委办局", "部门", "单位", "机关")
-_GROUP_TOKENS = sorted({*_ALL_WORDS, *_SOME_WORDS, *_QUALIFIERS, *_TOWN_WORDS, *_DEPT_WORDS}, key=len, reverse=True)
+# Kinds of body that are no 单位名录 type: 各镇街卫生院, 各中小学校, 相关村（社区）, 相关企业 — a group
+# of them is never expanded; the office names the units.
+_OTHER_KIND_WORDS = ("卫生院", "医院", "医疗卫生机构", "医疗机构", "卫生机构", "机构", "中小学校", "中小学", "学校", "幼儿园",
+                     "国有企业", "国企", "企业", "村社区", "村居", "社区", "村委会", "居委会", "村", "市场监管所", "派出所",
+                     "司法所", "站所")
+_GROUP_TOKENS = sorted({*_ALL_WORDS, *_SOME_WORDS, *_QUALIFIERS, *_TOWN_WORDS, *_DEPT_WORDS, *_OTHER_KIND_WORDS},
+                       key=len, reverse=True)
 _GROUP_PUNCT = re.compile(r"[()（）、，,;；/\s]")
+_STREET_WORDS = ("街道办事处", "街道办", "街道", "办事处", "街")
+_TOWN_ONLY_WORDS = ("镇人民政府", "镇政府", "镇")
+
+
+def _town_kind(name: str) -> str:
+    """``街道``, ``镇`` or ``乡`` for a township's name (新江街道办事处, 埔前镇人民政府), else ``""``."""
+    m = re.search(r"(?:(?<!城)([镇乡])|(街道))(?:人民政府|政府|办事处|办)?$", name)
+    return "" if m is None else (m.group(1) or m.group(2))
+
+
+def _only(tokens: list[str]) -> tuple[str, ...]:
+    """Which townships an all-of group of 镇街 holds: 各街道 → streets, 各镇 → towns, 各乡镇 → towns
+    and 乡, 各镇街 / 各镇（街道） / 各镇人民政府、街道办事处 → all (empty)."""
+    words = [t for t in tokens if t in _TOWN_WORDS]
+    streets = any(t in _STREET_WORDS for t in words)
+    towns = any(t in _TOWN_ONLY_WORDS or t == "乡镇" for t in words)
+    xiang = any(t in ("乡", "乡镇") for t in words)
+    if streets and not (towns or xiang) and not any(t in ("镇街", "镇街道") for t in words):
+        return ("街道",)
+    if (towns or xiang) and not streets and not any(t in ("镇街", "镇街道", "人民政府", "政府") and t != "乡镇" for t in words):
+        return tuple(k for k, on in (("镇", towns), ("乡", xiang)) if on)
+    return ()
 
 
 @lru_cache(maxsize=4096)
@@ -100,31 +137,49 @@ def collective(name: str) -> Collective | None:
     words = _GROUP_PUNCT.sub("", n)
     if not words or len(words) > 24:
         return None
-    tokens: list[str] = []
-    i = 0
-    while i < len(words):
-        token = next((t for t in _GROUP_TOKENS if words.startswith(t, i)), None)
-        if token is None:
-            return None
-        tokens.append(token)
-        i += len(token)
+    level = next((w for w in _LEVEL_WORDS if words.startswith(w)), "")
+    tokens = _group_tokens(words, 0)
+    if tokens is None and level:  # 区属地部门 is 区 + 属地 + 部门, 区属国有企业 is 区属 + 国有企业
+        tokens = _group_tokens(words, len(level))
+    else:
+        level = ""
+    if tokens is None:
+        return None
+    if tokens and all(t == "等" for t in tokens) and not level:
+        return Collective(n, False, None)  # ``区人社局、区教育局等``: the units behind 等 are unnamed
     town = any(t in _TOWN_WORDS for t in tokens)
     dept = any(t in _DEPT_WORDS for t in tokens)
-    if not (town or dept):
+    other = any(t in _OTHER_KIND_WORDS for t in tokens)
+    if not (town or dept or other) or tokens == ["街"]:
         return None
     if not any(t in _ALL_WORDS or t in _SOME_WORDS or t in ("区直", "区属") for t in tokens) \
-            and tokens[0] not in ("镇", "乡镇", "镇街", "镇街道"):
+            and tokens[0] not in ("镇", "乡镇", "镇街", "镇街道") and not other:
         return None  # a bare 人民政府 / 办事处 / 单位 is a fragment, not a group name
+    if other and not any(t in _ALL_WORDS or t in _SOME_WORDS or t in ("区直", "区属") for t in tokens):
+        return None  # 区卫生院, 镇卫生院: one body, not a group
     some = any(t in _SOME_WORDS for t in tokens) or not any(t in _ALL_WORDS for t in tokens)
-    if town and dept:
-        unit_type = None
+    if other or (town and dept) or level in ("市", "全市", "县", "全县"):
+        unit_type = None  # 各镇街卫生院, 市有关部门: no 单位名录 type holds them
     elif town:
         unit_type = UnitType.township.value
     elif "区直" in tokens or "区属" in tokens or "部门" in tokens or "职能部门" in tokens or "委办局" in tokens:
         unit_type = UnitType.department.value
     else:
         unit_type = None  # 各单位: every unit of every kind is the office's call
-    return Collective(n, not some and unit_type is not None, unit_type)
+    return Collective(n, not some and unit_type is not None, unit_type,
+                      _only(tokens) if unit_type == UnitType.township.value else ())
+
+
+def _group_tokens(words: str, start: int) -> list[str] | None:
+    tokens: list[str] = []
+    i = start
+    while i < len(words):
+        token = next((t for t in _GROUP_TOKENS if words.startswith(t, i)), None)
+        if token is None:
+            return None
+        tokens.append(token)
+        i += len(token)
+    return tokens
 
 
 def is_unnamed_group(name: str) -> bool:
@@ -206,16 +261,26 @@ def split_units(cell: object, known: Iterable[str] = ()) -> list[str]:
     Names are separated by line breaks (paragraphs), 、，；/ and spaces. A piece joins the one
     before it only when it is not a name by itself (:func:`names_itself`) and either the piece
     before is not a complete name (``区创建全国文明城市工作`` + ``领导小组办公室``, ``区 财政局``), or
-    it is a bare ending (``埔前镇`` + ``人民政府``) or branch fragment (``市自然资源局`` + ``源城分局``).
+    it is a bare ending (``埔前镇`` + ``人民政府``), a broken ending (``区委政法委`` + ``员会``), a branch
+    fragment (``市自然资源局`` + ``源城分局``) or the sub-body of a parent organ (``中共龙湖区委`` +
+    ``宣传部``, ``市公安局龙湖分局`` + ``交警大队``, ``国家税务总局`` + ``龙湖区税务局``).
     ``known`` are directory names and aliases and the names met earlier in the same file; a
     join that gives a known name always wins. A group name keeps its inner 、
-    (``各镇人民政府、街道办事处``).
+    (``各镇人民政府、街道办事处``). Bare names before a township ending share it (``龙城、新城街道``
+    → 龙城街道, 新城街道); ``区教育局等相关部门`` is the unit and the unnamed rest (等相关部门); a
+    bracketed name is a unit of its own (``区卫健局（区疾控中心）``), other bracketed words are
+    notes (:func:`split_unit_cell`).
     """
+    return split_unit_cell(cell, known)[0]
+
+
+def split_unit_cell(cell: object, known: Iterable[str] = ()) -> tuple[list[str], list[str]]:
+    """:func:`split_units` and the bracketed notes it dropped (``区教育局（牵头）`` → ``牵头``)."""
     known_set = {normalize_name(k) for k in known}
     text = unicodedata.normalize("NFKC", str(cell or "")).replace("\r", "\n").replace("[bookmark:_GoBack]", "")
     result: list[str] = []
     for line in text.split("\n"):
-        for g, words in enumerate(_pieces(line)):
+        for g, words in enumerate(_share_suffix(_pieces(line), known_set)):
             for w, word in enumerate(words):
                 after_separator = g > 0 and w == 0  # 、，；/ on the same line: never a wrap
                 if result and _group_tail(result[-1], word):
@@ -224,7 +289,83 @@ def split_units(cell: object, known: Iterable[str] = ()) -> list[str]:
                     result[-1] = result[-1] + word
                 else:
                     result.append(word)
-    return _dedupe(n for n in (normalize_name(r) for r in result) if n)
+    names: list[str] = []
+    notes: list[str] = []
+    for piece in (normalize_name(r) for r in result):
+        for name in _split_etc(piece, known_set):
+            got, dropped = _unbracket(name, known_set)
+            names.extend(got)
+            notes.extend(dropped)
+    return _dedupe(n for n in (normalize_name(n) for n in names) if n), notes
+
+
+# Township endings a list of bare names may share: 龙城、新城街道 → 龙城街道, 新城街道.
+_SHARED_ENDINGS = ("街道办事处", "镇人民政府", "街道", "镇", "乡")
+
+
+def _share_suffix(groups: list[list[str]], known: set[str]) -> list[list[str]]:
+    """Give bare names (2–3 characters, no ending, not a known name) the township ending of the
+    name after them on the same line: ``东湖、西山镇`` → 东湖镇, 西山镇. A bare name known with
+    another ending (东湖镇 known, the list says 东湖、新城街道) is left as written."""
+    out = [list(g) for g in groups]
+    for g, words in enumerate(out):
+        if len(words) != 1 or not _bare(words[0], known):
+            continue
+        nxt = next((o for o in out[g + 1:] if not (len(o) == 1 and _bare(o[0], known))), None)
+        if nxt is None or len(nxt) != 1:
+            continue
+        ending = next((e for e in _SHARED_ENDINGS if nxt[0].endswith(e) and 2 <= len(nxt[0]) - len(e) <= 3), None)
+        if ending is None or collective(nxt[0]) is not None or _NEW_NAME.match(nxt[0]):
+            continue
+        other = [k for k in known if k.startswith(words[0]) and _town_kind(k) and _town_kind(k) != _town_kind(nxt[0])]
+        if other and words[0] + ending not in known:
+            continue  # known as a town of the other kind: the office decides
+        out[g] = [words[0] + ending]
+    return out
+
+
+def _bare(word: str, known: set[str]) -> bool:
+    return (2 <= len(word) <= 3 and word not in known and not ends_like_org(word) and not word.endswith(_SHARED_ENDINGS)
+            and collective(word) is None
+            and _NEW_NAME.match(word) is None and not re.search(r"[()\d]", word))
+
+
+_ETC = re.compile(r"等(?=[^等]*$)")
+
+
+def _split_etc(piece: str, known: set[str]) -> list[str]:
+    """``区退役军人事务局等相关部门`` → the unit and the unnamed rest ``等相关部门``; ``区教育局等`` →
+    the unit and ``等``. Only when the part before 等 is a unit's name and the rest a group."""
+    m = _ETC.search(piece)
+    if m is None or m.start() == 0:
+        return [piece]
+    head, tail = piece[: m.start()], piece[m.start():]
+    if (head in known or (len(head) >= 3 and ends_like_org(head))) and collective(tail) is not None:
+        return [head, tail]
+    return [piece]
+
+
+_BRACKETED = re.compile(r"[()]")
+
+
+def _unbracket(piece: str, known: set[str]) -> tuple[list[str], list[str]]:
+    """Names and notes of a piece with brackets: ``区卫健局(区疾控中心)`` → 区卫健局 and 区疾控中心
+    (a unit's name by itself), ``区教育局(牵头)`` → 区教育局 and the note 牵头. A group name keeps its
+    brackets (各镇(街道)); no unit's name ever has one."""
+    if "(" not in piece and ")" not in piece or collective(piece) is not None:
+        return [piece], []
+    parts = [p for p in _BRACKETED.split(piece) if p]
+    if not parts:
+        return [], []
+    names, notes = [], []
+    outer = piece[0] not in "()"
+    for k, part in enumerate(parts):
+        if (k == 0 and outer) or part in known or collective(part) is not None \
+                or (len(part) >= 3 and ends_like_org(part)):
+            names.append(part)
+        else:
+            notes.append(part)
+    return names, notes
 
 
 def _group_tail(before: str, word: str) -> bool:
@@ -255,13 +396,33 @@ def _is_wrap(first: str, second: str, known: set[str]) -> bool:
     joined = first + second
     if joined in known:
         return True
+    if _broken_ending(first, second):
+        return True
     if names_itself(second, known):
         return False
     if second in _GENERIC_TAILS:
         return True
     if not _is_standalone(first, known):
         return True
+    if _SUB_BODY.fullmatch(second) and first.endswith(_PARENT_ENDINGS) and second not in known:
+        return True  # 中共龙湖区委 / 宣传部, 市公安局龙湖分局 / 交警大队, 国家税务总局 / 龙湖区税务局
     return _BRANCH_FRAGMENT.fullmatch(second) is not None and first.endswith("局")
+
+
+# Endings a wrap may break in two: 区委政法委 / 员会, 区人民政府办 / 公室.
+_BREAKABLE_ENDINGS = ("委员会", "办公室", "办事处", "人民政府", "管委会", "联合会", "指挥部", "事务中心", "服务中心")
+# A parent organ whose sub-body a wrapped line may name: a party committee, a branch, a 总局.
+_PARENT_ENDINGS = ("区委", "市委", "县委", "党委", "党工委", "分局", "总局")
+# A sub-body with no level of its own: 宣传部, 组织部, 交警大队, 交通警察大队, 龙湖区税务局.
+_SUB_BODY = re.compile(r"[^区市省县各有相全国中]\w{0,7}(?:部|办|办公室|大队|中队|支队|科|委员会|税务局)")
+
+
+def _broken_ending(first: str, second: str) -> bool:
+    """``区委政法委`` + ``员会``: the second line is the rest of a word the first one started."""
+    if len(second) > 3 or second in _GENERIC_TAILS:
+        return False
+    return any(e.endswith(second) and len(second) < len(e) and first.endswith(e[: len(e) - len(second)])
+               and len(first) > len(e) - len(second) for e in _BREAKABLE_ENDINGS)
 
 
 _VERTICAL = re.compile(r"税务|公安分局|海关|气象|供电|消防救援|烟草|邮政|人民银行|金融监管|统计调查|国家|^省|^中国")
@@ -270,17 +431,19 @@ _VERTICAL = re.compile(r"税务|公安分局|海关|气象|供电|消防救援|�
 def guess_unit_type(name: str) -> str:
     """Best guess of 类型 for a new name, for the clerk to confirm (the finding says so).
 
-    镇 / 乡 / 街道 / 街道办事处 / 镇人民政府 → 镇街; 市…分局, 税务, 公安分局, 海关, 气象, 供电, 国家 / 省
-    units → 垂直管理; 区…局 / 委 / 办 / 中心 / 部 → 区直部门; anything else → 其他.
+    镇 / 乡 / 街道 / 街道办事处 / 镇人民政府 → 镇街; …公司 / …集团 → 其他; …分局, 税务, 公安分局, 海关, 气象,
+    供电, 国家 / 省 units → 垂直管理; 区…局 / 委 / 办 / 中心 / 部 → 区直部门; anything else → 其他.
     """
     n = normalize_name(name)
     if collective(n) is not None:
         return UnitType.other.value
     if re.search(r"(?:(?<!城)[镇乡]|街道)(?:人民政府|政府|办事处|办)?$", n):
         return UnitType.township.value
-    if (n.startswith(("市", "省")) and "分局" in n) or _VERTICAL.search(n):
-        return UnitType.vertical.value
-    if re.match(r"^(?:\w{2})?区", n) and re.search(r"(局|委员会|委|办公室|办|中心|部|管委会)$", n):
+    if re.search(r"(?:公司|集团)$", n):
+        return UnitType.other.value  # 中国移动龙湖分公司, 区城投集团: enterprises
+    if (n.startswith(("市", "省")) and "分局" in n) or n.endswith("分局") or _VERTICAL.search(n):
+        return UnitType.vertical.value  # 区自然资源分局: a branch of the city's bureau
+    if re.match(r"^(?:中共)?(?:\w{2})?区", n) and re.search(r"(局|委员会|委|办公室|办|中心|部|管委会)$", n):
         return UnitType.department.value
     return UnitType.other.value
 
@@ -429,6 +592,47 @@ def _is_abbreviation(short: str, full: str) -> bool:
     return all(ch in it for ch in short)
 
 
+def township_key(name: str) -> str:
+    """A township's name without 人民政府 / 政府 / 办事处 / 办: 东湖镇人民政府 → 东湖镇, 新城街道办事处 →
+    新城街道 — the spellings one office and another use for the same town or street."""
+    return re.sub(r"(?<=[镇乡])(?:人民政府|政府)$|(?<=街道)(?:办事处|办)$", "", name)
+
+
+# A role written after a name in a 牵头单位 cell: 区教育局牵头，各镇街配合.
+_LEAD_MARK = re.compile(r"(?:牵头负责|牵头|负责|主责)$")
+_CO_MARK = re.compile(r"(?:协助配合|配合|协助|协办|参与)$")
+
+
+def split_roles(names: list[str]) -> tuple[list[str], list[str]]:
+    """Lead and co-operating units of a 牵头单位 cell that marks the roles itself
+    (``区教育局牵头，各镇街配合`` → [区教育局], [各镇街]). A role word covers the names since the
+    previous one (``区教育局、区财政局牵头``); a cell with no 配合 word is all lead, as written."""
+    if not any(_CO_MARK.search(n) and _role_head(n, _CO_MARK) for n in names):
+        return list(names), []
+    lead: list[str] = []
+    co: list[str] = []
+    pending: list[str] = []
+    for name in names:
+        for mark, into in ((_LEAD_MARK, lead), (_CO_MARK, co)):
+            head = _role_head(name, mark)
+            if head:
+                into.extend([*pending, head])
+                pending = []
+                break
+        else:
+            pending.append(name)
+    lead.extend(pending)
+    return _dedupe(lead), _dedupe(co)
+
+
+def _role_head(name: str, mark: re.Pattern[str]) -> str:
+    m = mark.search(name)
+    if m is None or m.start() == 0:
+        return ""
+    head = name[: m.start()]
+    return head if collective(head) is not None or (len(head) >= 3 and ends_like_org(head)) else ""
+
+
 class UnitDirectory:
     """The 单位名录 as a lookup: canonical names, aliases, types and collectives."""
 
@@ -445,6 +649,10 @@ class UnitDirectory:
                     self._by_key.setdefault(key, name)
                     self._variant.setdefault(_FILLER.sub("", key), set()).add(name)
         self._names = [normalize_name(u.name) for u in self.units if normalize_name(u.name)]
+        self._township: dict[str, set[str]] = {}  # 东湖镇 ≡ 东湖镇人民政府, 新城街道 ≡ 新城街道办事处
+        for key, name in self._by_key.items():
+            if _town_kind(key):
+                self._township.setdefault(township_key(key), set()).add(name)
 
     def names(self) -> list[str]:
         return list(self._names)
@@ -482,6 +690,9 @@ class UnitDirectory:
         }
         if len(abbrev) == 1:
             return Resolution(q, Match.abbreviation, next(iter(abbrev)))
+        townships = self._township.get(township_key(q), set()) if not abbrev and _town_kind(q) else set()
+        if len(townships) == 1:  # 东湖镇人民政府 when the directory says 东湖镇: 镇 ≡ 镇人民政府
+            return Resolution(q, Match.variant, next(iter(townships)))
         if len(abbrev) > 1:  # a short form of several names: offer them, decide nothing
             return Resolution(q, Match.unknown, None, tuple(sorted(abbrev))[:3])
         return Resolution(q, Match.unknown, None, tuple(self.suggest(q)))
@@ -493,6 +704,9 @@ class UnitDirectory:
             return True
         if full.startswith(query):
             rest = full[len(query):]
+            if ends_like_org(query) and len(query) >= 3 and len(rest) >= 3 and ends_like_org(rest) \
+                    and not any(t.endswith(rest) for t in (*_GENERIC_TAILS, *_BREAKABLE_ENDINGS)):
+                return True  # 区公安分局交警大队 is a body under 区公安分局, never another spelling of it
         elif full.endswith(query):
             rest = full[: -len(query)]
         else:
@@ -518,6 +732,6 @@ class UnitDirectory:
         if group is not None:
             if not group.expandable:
                 return []
-            return [normalize_name(u.name) for u in self.units if u.type == group.type and u.name]
+            return [normalize_name(u.name) for u in self.units if u.type == group.type and u.name and group.covers(u.name)]
         res = self.resolve(q)
         return [res.name] if res.name else []

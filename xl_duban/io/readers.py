@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from pathlib import Path
 
 from ..domain.cells import cell_text
@@ -120,20 +121,69 @@ def read_workbook(path: Path) -> list[RawTable]:
     rows would turn each sub-item into a duplicate of the project. Columns to the right of
     a range's first column stay empty (the value is kept once, as for a Word cell spanning
     grid columns), so a section row ``一、…`` merged across keeps one text.
+
+    Number and date cells: calamine gives values only, so for .xlsx/.xlsm the number formats
+    of the cells holding numbers or dates are read once more with openpyxl (read-only) and
+    reported in :attr:`RawRow.number_formats` ("" where unknown, as for .xls): a 完成时限 is
+    read as the cell displays it (``yyyy"年"m"月"`` → the month's end, 2025.1 shown ``0.00``).
     """
     from python_calamine import CalamineWorkbook
 
     wb = CalamineWorkbook.from_path(str(path))
+    formats = None  # sheet → (row, column) → number format, read once when a sheet has numbers
     tables = []
     for name in wb.sheet_names:
         sheet = wb.get_sheet_by_name(name)
         values = sheet.to_python(skip_empty_area=False)  # absolute grid: values[0][0] is A1
         texts = [[cell_text(v) for v in row] for row in values]
         merged = _fill_merged(texts, _merged_ranges(sheet))
-        rows = [RawRow(tuple(row), r, frozenset(merged.get(r, ()))) for r, row in enumerate(texts, 1)]
+        numbers = {(r, c): "" for r, row in enumerate(values, 1) for c, v in enumerate(row)
+                   if isinstance(v, (int, float, date)) and not isinstance(v, bool)}
+        if numbers and path.suffix.lower() in (".xlsx", ".xlsm"):
+            formats = formats if formats is not None else _number_formats(path)
+            numbers.update((key, fmt) for key, fmt in formats.get(name, {}).items() if key in numbers)
+        by_row: dict[int, dict[int, str]] = {}
+        for (r, c), fmt in numbers.items():
+            by_row.setdefault(r, {})[c] = fmt
+        rows = [RawRow(tuple(row), r, frozenset(merged.get(r, ())), by_row.get(r, {})) for r, row in enumerate(texts, 1)]
         title = " ".join(c for r in rows[:3] for c in r.cells if c)
         tables.append(RawTable(path.name, name, rows, f"{title} {path.stem}"))
     return tables
+
+
+# Chinese Excel's built-in date formats, which a file may name by id alone (openpyxl then says General)
+_ZH_DATE_FORMATS = {27: 'yyyy"年"m"月"', 28: 'm"月"d"日"', 29: 'm"月"d"日"', 30: "m-d-yy", 31: 'yyyy"年"m"月"d"日"',
+                    36: 'yyyy"年"m"月"', 50: 'yyyy"年"m"月"', 51: 'm"月"d"日"', 52: 'yyyy"年"m"月"', 53: 'm"月"d"日"',
+                    54: 'm"月"d"日"', 57: 'yyyy"年"m"月"', 58: 'm"月"d"日"'}
+
+
+def _number_formats(path: Path) -> dict[str, dict[tuple[int, int], str]]:
+    """The number format of every number or date cell with one (1-based row, 0-based column),
+    sheet by sheet, read with openpyxl in read-only mode: calamine gives values only. A file
+    openpyxl cannot read gives none (its cells' formats stay unknown)."""
+    import openpyxl
+
+    out: dict[str, dict[tuple[int, int], str]] = {}
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True)
+        try:
+            styles = wb._cell_styles
+            for ws in wb.worksheets:
+                ws.reset_dimensions()
+                cells = out.setdefault(ws.title, {})
+                for row in ws.iter_rows():
+                    for cell in row:
+                        if cell.data_type not in ("n", "d") or cell.value is None:
+                            continue
+                        fmt = cell.number_format or ""
+                        if fmt == "General" and cell._style_id:
+                            fmt = _ZH_DATE_FORMATS.get(styles[cell._style_id].numFmtId, fmt)
+                        cells[(cell.row, cell.column - 1)] = fmt
+        finally:
+            wb.close()
+    except Exception:  # formats refine the reading; without them a cell reads as of unknown format
+        return {}
+    return out
 
 
 def _merged_ranges(sheet) -> list[tuple[tuple[int, int], tuple[int, int]]]:
