@@ -191,3 +191,16 @@ def test_bulletin_all_behind_names_all():
     [item] = b.yellow
     assert (item.answerable, item.units_text) == ((A, B), f"{A}、{B}")
     assert sorted(notices(b)) == sorted([A, B])
+
+
+def test_a_task_led_only_by_an_unnamed_group_is_not_lit_and_said_so():
+    """No form went to 相关镇街道, so nobody failed to report: the task gets no light (not 未报送)
+    and one warning names it until the office names the units."""
+    task, targets, feedback = build(["相关镇街道"], {}, 1)
+    run = light_tasks([task], targets, feedback, [], Q[0], DUE.get, LightRules(), directory=UnitDirectory(UNITS))
+    assert run.verdicts == []
+    [finding] = [f for f in run.findings if f.code == "unnamed-lead-unlit"]
+    assert TASK_ID in finding.message and finding.level.value == "警告"
+    named, _, _ = build(["相关镇街道", A], {A: "G"}, 1)  # a named lead unit beside it: lit on its own return
+    run = light_tasks([named], targets, [], [], Q[0], DUE.get, LightRules(), directory=UnitDirectory(UNITS))
+    assert [v.light.value for v in run.verdicts] == ["黄灯"] and not [f for f in run.findings if f.code == "unnamed-lead-unlit"]

@@ -494,3 +494,27 @@ def test_overdue_section_renders(office, poppler, year, tmp_path):
         _run([poppler["pdftoppm"], "-png", "-r", "80", "-f", str(n), "-l", str(n), "-singlefile", str(pdf), str(png)],
              what="pdftoppm")
         assert png.with_name(png.name + ".png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_sub_items_are_bound_by_their_projects_deadline(ledger, tmp_path):
+    """A 民生实事 project split into numbered sub-items: a sub-item without its own 完成时限
+    carries the project's, one with its own keeps it; the project's words are reported once."""
+    import csv
+
+    path = tmp_path / "民生实事.csv"
+    rows = [["序号", "项目名称", "工作任务", "分管区领导", "责任单位", "完成时限"],
+            ["1", "新建幼儿园", "新增学位500个。", "邓彬斌", "区教育局", "2022年9月底前完成一期"],
+            ["", "", "1.完成主体工程。", "", "", ""],
+            ["", "", "2.完成验收。", "", "", "11月30日"],
+            ["2", "改造老旧小区", "改造小区10个。", "邓彬斌", "区住建局", ""],
+            ["", "", "1.完成设计。", "", "", ""]]
+    with open(path, "w", encoding="gb18030", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    outcome = import_files(ledger, [path], now=NOW)
+    cells = _tasks_sheet(ledger)
+    assert cells["2022-MS-01"]["完成时限"].value == datetime(2022, 9, 30)
+    assert cells["2022-MS-01-1"]["完成时限"].value == datetime(2022, 9, 30)
+    assert cells["2022-MS-01-1"]["备注"].value == cells["2022-MS-01"]["备注"].value == "完成时限：2022年9月底前完成一期"
+    assert cells["2022-MS-01-2"]["完成时限"].value == datetime(2022, 11, 30)
+    assert cells["2022-MS-02-1"]["完成时限"].value is None
+    assert [f.code for f in outcome.findings if f.code.startswith("deadline-")] == ["deadline-words"]

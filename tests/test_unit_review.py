@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from xl_duban.domain.models import Ledger, Task, Unit
-from xl_duban.domain.units import UnitDirectory, collective, guess_unit_type, split_roles, split_unit_cell, split_units
+from xl_duban.domain.units import (UnitDirectory, collective, guess_unit_type, normalize_name, split_roles, split_unit_cell,
+                                   split_units)
 from xl_duban.io.ledger_store import LedgerStore
 from xl_duban.samples import SeedTable, write_tables_docx
 from xl_duban.services import import_files, init_ledger, issue_workbooks, validate_ledger
@@ -246,3 +247,47 @@ def test_a_parent_is_never_matched_to_its_sub_body():
 ])
 def test_types_of_branches_and_companies(name, kind):
     assert guess_unit_type(name) == kind
+
+
+# -- groups belonging to one unit, 及/和 between names ---------------------------------------------
+@pytest.mark.parametrize("name", [
+    "区创文办各成员单位", "区创文办成员单位", "区市场监管局各市场监管所", "区城管执法局各执法中队", "区教育局所属学校",
+    "区卫健局下属医疗机构", "各税务所", "各执法大队", "区委宣传部各成员单位",
+])
+def test_groups_of_one_unit_are_unnamed_groups(name):
+    group = collective(name)
+    assert group is not None and not group.expandable, name
+    assert split_units(name) == [normalize_name(name)]
+
+
+@pytest.mark.parametrize(("cell", "names"), [
+    ("区教育局及各中小学", ["区教育局", "各中小学"]),
+    ("区卫健局和相关医疗机构", ["区卫健局", "相关医疗机构"]),
+    ("区住房和城乡建设局与区交通运输局", ["区住房和城乡建设局", "区交通运输局"]),
+    ("区教育局以及区财政局", ["区教育局", "区财政局"]),
+    ("区发展和改革局", ["区发展和改革局"]), ("区人力资源和社会保障局", ["区人力资源和社会保障局"]),
+    ("区工业和信息化局", ["区工业和信息化局"]), ("区科技和工业信息化局及各镇街", ["区科技和工业信息化局", "各镇街"]),
+    ("区市场监管局石岩监管所", ["区市场监管局石岩监管所"]),  # one named sub-unit is a unit
+])
+def test_names_joined_by_and(cell, names):
+    assert split_units(cell) == names
+
+
+def test_roles_with_a_group_of_one_unit():
+    assert split_roles(split_units("区文明办牵头，区创文办各成员单位配合")) == (["区文明办"], ["区创文办各成员单位"])
+
+
+def test_member_groups_in_a_list_are_errors_and_get_no_form(tmp_path):
+    path = tmp_path / "台账.xlsx"
+    init_ledger(path, 2025, now=NOW)
+    rows = [(1, ["区创文办各成员单位"], []), (2, ["区教育局及各中小学"], []), (3, ["区市场监管局各市场监管所"], ["区城管局"])]
+    import_files(path, [write_list(tmp_path / "清单.docx", rows)], now=NOW)
+    ledger = load(path)
+    assert sorted(u.name for u in ledger.units) == ["区城管局", "区教育局"]
+    t = tasks_of(ledger)
+    assert t[2].lead_units == ["区教育局", "各中小学"]
+    errors = sorted(f.message.split("“")[1].split("”")[0]
+                    for f in validate_ledger(path, now=NOW).findings if f.code == "unnamed-collective")
+    assert errors == ["区创文办各成员单位", "区市场监管局各市场监管所", "各中小学"]
+    outcome = issue_workbooks(path, "2025Q1", tmp_path / "下发", now=NOW)
+    assert {w["unit"] for w in outcome.summary["workbooks"]} == {"区教育局"}

@@ -104,6 +104,7 @@ class TaskDraft:
     where: dict = field(default_factory=dict)  # file/sheet/row for findings
     deadline_column: str = "完成时限"  # the source's header of the deadline, for findings
     deadline_format: str | None = None  # the number format of a number/date 完成时限 cell; None: text
+    deadline_inherited: bool = False  # the project's 完成时限, already reported on the project's row
 
     def task_id(self, year: int) -> str:
         """Stable id per DESIGN §3: ``2024-ZD-001``, ``2024-MS-03``, ``2024-MS-03-2``."""
@@ -315,6 +316,9 @@ def _inherit(sub: TaskDraft, parent: TaskDraft) -> None:
     sub.leaders = sub.leaders or list(parent.leaders)
     sub.lead_units = sub.lead_units or list(parent.lead_units)
     sub.co_units = sub.co_units or list(parent.co_units)
+    if not str(sub.deadline or "").strip():  # a sub-item is bound by its project's 完成时限
+        sub.deadline, sub.deadline_format, sub.deadline_column = parent.deadline, parent.deadline_format, parent.deadline_column
+        sub.deadline_inherited = bool(str(parent.deadline or "").strip())
 
 
 def split_subitems(lines: list[str]) -> tuple[list[str], list[str]]:
@@ -483,7 +487,7 @@ def merge_tasks(ledger: Ledger, drafts: list[TaskDraft], year: int, source: str,
         lead = _register_units(ledger, draft.lead_units, draft.where, source, now, result)
         co = _register_units(ledger, draft.co_units, draft.where, source, now, result)
         lead = _current_names(ledger, lead)  # a short form in this very row may have become an alias
-        deadline, note = _deadline_cell(draft, year, result.findings)
+        deadline, note = _deadline_cell(draft, year, [] if draft.deadline_inherited else result.findings)
         task = Task(id=tid, kind=draft.kind.value, category=draft.category, seq=_seq_label(draft),
                     content=draft.content, leaders=draft.leaders, lead_units=lead, co_units=co,
                     deadline=deadline, cadence=draft.kind.cadence.value,

@@ -403,14 +403,25 @@ def light_tasks(
             horizon = max(horizon, p, key=Period.sort_key)
     tasks = list(tasks)
     unit_key = unit_key_of(directory)
+    unnamed: list[str] = []
     for task in tasks:
         task_targets = by_task_targets.get(task.id, {})
         periods = sorted((p for p in task_targets if not horizon < p), key=Period.sort_key)
+        leads = lead_units_of(task, directory)
+        if task.lead_units and not leads:  # only 相关镇街道 and the like: no form went to anyone
+            if periods and task.status != TaskStatus.cancelled.value:
+                unnamed.append(task.id)
+            continue
         verdicts, findings = light_task(task, periods, task_targets, by_task_feedback.get(task.id, {}),
                                         by_task_overrides.get(task.id, {}), due, rules,
-                                        lambda p, tid=task.id: where(tid, p), lead_units_of(task, directory), unit_key)
+                                        lambda p, tid=task.id: where(tid, p), leads, unit_key)
         run.verdicts.extend(verdicts)
         run.findings.extend(findings)
+    if unnamed:
+        run.findings.append(warning(
+            "unnamed-lead-unlit", f"{len(unnamed)}项任务的牵头单位是统称，未明确具体单位，未亮灯：{'、'.join(unnamed)}。",
+            **{**where("", up_to), "sheet": "任务台账", "column": "牵头单位"}, subject=f"{up_to} 牵头单位",
+            hint="在【任务台账】中把“相关镇街道”等统称改为具体单位名称，下发反馈表后再亮灯。"))
     unlit = [t.id for t in tasks_without_target(tasks, by_task_targets, up_to)]
     if unlit:
         run.findings.append(warning(

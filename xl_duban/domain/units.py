@@ -85,7 +85,7 @@ class Collective:
 # The words a group name is made of. A name made only of these, with at least one word for a
 # kind of unit, is a group name: 各镇(街道), 全区各镇街, 区直相关单位, 各有关单位, 有关部门 …
 _ALL_WORDS = ("全区", "所有", "全部", "各")
-_SOME_WORDS = ("相关", "有关", "其他", "其它", "属地", "涉及", "项目所在", "所在", "牵头", "配合", "责任", "等")
+_SOME_WORDS = ("相关", "有关", "其他", "其它", "属地", "涉及", "项目所在", "所在", "所属", "下属", "牵头", "配合", "责任", "等")
 _QUALIFIERS = ("区直", "区属", "直属", "及", "和", "与", "的")
 # A level written before a group name (区相关部门, 市有关部门, 辖区各镇街): only at its start.
 _LEVEL_WORDS = ("全市", "全县", "辖区", "区", "市", "县")
@@ -96,7 +96,7 @@ _DEPT_WORDS = ("职能部门", "成员单位", "机关单位", "部门单位", "
 # of them is never expanded; the office names the units.
 _OTHER_KIND_WORDS = ("卫生院", "医院", "医疗卫生机构", "医疗机构", "卫生机构", "机构", "中小学校", "中小学", "学校", "幼儿园",
                      "国有企业", "国企", "企业", "村社区", "村居", "社区", "村委会", "居委会", "村", "市场监管所", "派出所",
-                     "司法所", "站所")
+                     "司法所", "站所", "执法中队", "中队", "所", "站")
 _GROUP_TOKENS = sorted({*_ALL_WORDS, *_SOME_WORDS, *_QUALIFIERS, *_TOWN_WORDS, *_DEPT_WORDS, *_OTHER_KIND_WORDS},
                        key=len, reverse=True)
 _GROUP_PUNCT = re.compile(r"[()（）、，,;；/\s]")
@@ -144,7 +144,7 @@ def collective(name: str) -> Collective | None:
     else:
         level = ""
     if tokens is None:
-        return None
+        return _owned_group(n, words)
     if tokens and all(t == "等" for t in tokens) and not level:
         return Collective(n, False, None)  # ``区人社局、区教育局等``: the units behind 等 are unnamed
     town = any(t in _TOWN_WORDS for t in tokens)
@@ -168,6 +168,27 @@ def collective(name: str) -> Collective | None:
         unit_type = None  # 各单位: every unit of every kind is the office's call
     return Collective(n, not some and unit_type is not None, unit_type,
                       _only(tokens) if unit_type == UnitType.township.value else ())
+
+
+# Where the group part of ``区创文办各成员单位`` / ``区教育局所属学校`` begins.
+_OWNED_TAIL = re.compile(r"各|所属|下属|成员")
+
+
+def _owned_group(name: str, words: str) -> Collective | None:
+    """``各税务所``, or a group belonging to one unit: ``区创文办各成员单位``, ``区市场监管局各市场监管所``,
+    ``区教育局所属学校``. Which of them answer is the office's call — the owner itself, or named
+    members — so it is an unnamed group, never the owner and never a unit of its own."""
+    if words.startswith("各") and 2 <= len(words) - 1 <= 8 and ends_like_org(words[1:]):
+        return Collective(name, False, None)  # 各税务所, 各执法大队: every one of a kind no type holds
+    for m in _OWNED_TAIL.finditer(words):
+        owner, tail = words[: m.start()], words[m.start():]
+        if len(owner) < 3 or not ends_like_org(owner):
+            continue
+        if tail.startswith("成员"):
+            tail = "各" + tail
+        if collective(tail) is not None:
+            return Collective(name, False, None)
+    return None
 
 
 def _group_tokens(words: str, start: int) -> list[str] | None:
@@ -331,18 +352,30 @@ def _bare(word: str, known: set[str]) -> bool:
 
 
 _ETC = re.compile(r"等(?=[^等]*$)")
+_AND = re.compile(r"以及|及|和|与")
 
 
 def _split_etc(piece: str, known: set[str]) -> list[str]:
     """``区退役军人事务局等相关部门`` → the unit and the unnamed rest ``等相关部门``; ``区教育局等`` →
-    the unit and ``等``. Only when the part before 等 is a unit's name and the rest a group."""
+    the unit and ``等``. Only when the part before 等 is a unit's name and the rest a group.
+    ``区教育局及各中小学`` / ``区卫健局和区医保局`` → both, split at 及/和/与 only where the part
+    before is a unit's name and the part after a group or a name with its own level (区…), so
+    ``区发展和改革局`` stays one name."""
     m = _ETC.search(piece)
-    if m is None or m.start() == 0:
-        return [piece]
-    head, tail = piece[: m.start()], piece[m.start():]
-    if (head in known or (len(head) >= 3 and ends_like_org(head))) and collective(tail) is not None:
-        return [head, tail]
+    if m is not None and m.start() > 0:
+        head, tail = piece[: m.start()], piece[m.start():]
+        if _unit_like(head, known) and collective(tail) is not None:
+            return [head, tail]
+    for m in _AND.finditer(piece):
+        head, tail = piece[: m.start()], piece[m.end():]
+        if _unit_like(head, known) and tail and (
+                collective(tail) is not None or tail in known or (_NEW_NAME.match(tail) and _unit_like(tail, known))):
+            return [head, *_split_etc(tail, known)]
     return [piece]
+
+
+def _unit_like(name: str, known: set[str]) -> bool:
+    return name in known or (len(name) >= 3 and ends_like_org(name))
 
 
 _BRACKETED = re.compile(r"[()]")
