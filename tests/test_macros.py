@@ -161,6 +161,23 @@ def test_buttons_through_a_quarter(office, monkeypatch):
     summary = pressed.outcomes[0].summary
     assert summary["period"] == MONTH and summary["sheet"] in openpyxl.load_workbook(ledger).sheetnames
 
+    # 年度考核: the sheets in the book, the files in 考核
+    pressed = press(ledger, macros.score, monkeypatch)
+    summary = pressed.outcomes[0].summary
+    sheets = openpyxl.load_workbook(ledger).sheetnames
+    assert {"考核-2022", "考核明细-2022"} <= set(sheets)
+    assert (ledger.parent / "考核" / Path(summary["document"]).name).exists()
+    scored = openpyxl.load_workbook(ledger)["考核-2022"]
+    assert summary["units"] == scored.max_row - 2 > 0  # a title row and a header row, then one row per unit
+    assert "得分最高" in pressed.message
+
+    # 新建下年度台账: beside this one, from the saved file, this one unchanged
+    before = reread(ledger)  # (the remote engine writes the book back; tests/test_score.py checks the file's bytes)
+    pressed = press(ledger, macros.rollover, monkeypatch)
+    new = ledger.parent / "2023年督查台账.xlsm"
+    assert new.exists() and reread(ledger).model_dump() == before.model_dump() and "尚未保存的修改" in pressed.message
+    assert len(LedgerStore(new).load()[0].units) == len(reread(ledger).units)
+
 
 def ledger_with_setting(folder: Path, key: str, value) -> Path:
     """A fresh .xlsm ledger whose 设置 ``key`` the clerk set to ``value``."""

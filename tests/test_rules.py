@@ -15,6 +15,7 @@ import pytest
 from xl_duban.domain import rules
 from xl_duban.domain.findings import Finding, Level, count_by_level, has_errors
 from xl_duban.domain.models import (
+    Adjustment,
     Feedback,
     Holiday,
     Ledger,
@@ -28,6 +29,7 @@ from xl_duban.domain.models import (
 from xl_duban.domain.rules import (
     CHECKS,
     Context,
+    check_adjustments,
     check_cadence,
     check_choices,
     check_dates,
@@ -349,6 +351,18 @@ CASES: list[tuple[str, Callable, Mutator, list[tuple]]] = [
     ("orphan-subitem", check_references,
      lambda L: L.tasks.append(Task(row=5, id="2024-MS-05-1", kind="民生实事")),
      [("orphan-subitem", TASKS, 5, "任务编号")]),
+    # -- 考核调整 ----------------------------------------------------------------------------
+    ("adjustment-ok", check_adjustments,
+     lambda L: L.adjustments.append(Adjustment(row=2, unit="区财政局", points=2, reason="获省级表彰", approver="张区长")), []),
+    ("adjustment-unknown-unit", check_adjustments,
+     lambda L: L.adjustments.append(Adjustment(row=2, unit="区不存在局", points=2, reason="表彰", approver="张区长")),
+     [("score-adjustment-invalid", "考核调整", 2, "单位")]),
+    ("adjustment-not-a-number", check_adjustments,
+     lambda L: L.adjustments.append(Adjustment(row=3, unit="区财政局", points="两分", reason="表彰", approver="张区长")),
+     [("score-adjustment-invalid", "考核调整", 3, "分值")]),
+    ("adjustment-unapproved", check_adjustments,
+     lambda L: L.adjustments.append(Adjustment(row=4, unit="新江街道办事处", points=-1, reason="投诉属实", approver="")),
+     [("score-adjustment-invalid", "考核调整", 4, "批准人")]),
 ]
 
 

@@ -75,6 +75,7 @@ class Button:
 LEDGER = Group("DubanGroupLedger", "台账")
 ISSUE = Group("DubanGroupIssue", "下发与收集")
 LIGHTS = Group("DubanGroupLights", "亮灯与通报")
+YEAR = Group("DubanGroupYear", "年度")
 
 # in ribbon order; a group's buttons are next to each other
 BUTTONS: tuple[Button, ...] = (
@@ -115,6 +116,14 @@ BUTTONS: tuple[Button, ...] = (
            "月度通报",
            "生成民生实事月度通报（台账工作表和公文格式 .docx）。",
            "生成本月民生实事月报（“通报”文件夹和台账工作表）。"),
+    Button("score", "年度考核", "DubanScore", "DubanBtnScore", YEAR, "ChartInsert",
+           "年度考核",
+           "按【亮灯记录】【报送情况】和【考核调整】为每个牵头单位计分（扣分标准在【设置】），写入“考核-年度”和“考核明细-年度”工作表。",
+           "计算本年度各牵头单位的督查考核得分（台账工作表，以及“考核”文件夹中的 .xlsx 和考核结果通报）。"),
+    Button("rollover", "新建下年度台账", "DubanRollover", "DubanBtnRollover", YEAR, "FileNew",
+           "新建下年度台账",
+           "按已保存的台账文件新建下一年度台账：沿用单位名录、设置和节假日，结转未办结的任务。本台账不作修改。",
+           "在台账所在文件夹新建下一年度台账（沿用单位名录和设置，结转未办结任务）。"),
 )
 
 

@@ -223,6 +223,28 @@ def bulletin_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
     _run(as_json, lambda: services.publish_bulletin(ledger, period, out, now=_now()), _summary("bulletin"))
 
 
+@app.command("score")
+def score_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
+              year: Optional[int] = typer.Option(None, "--year", "-y", help="考核年度（默认台账年度）"),
+              through: Optional[str] = typer.Option(None, "--through", help="只统计到该周期为止，如 2024Q2 或 2024-06"),
+              out: Optional[Path] = typer.Option(None, "--out", "-o", help="另存考核结果 .xlsx 和考核结果通报 .docx 的目录"),
+              as_json: bool = JsonOpt) -> None:
+    """年度考核：按【亮灯记录】【报送情况】和【考核调整】为每个牵头单位计分（扣分标准在【设置】），
+    写入台账的“考核-年度”和“考核明细-年度”工作表；加 --out 另存给考核办的 .xlsx 和考核结果通报。"""
+    _run(as_json, lambda: services.score_units(ledger, year, through=through, out_dir=out, now=_now()), _summary("score"))
+
+
+@app.command("rollover")
+def rollover_cmd(old: Path = typer.Argument(..., help="本年度台账（只读取，不修改）"),
+                 new: Path = typer.Argument(..., help="新建的下年度台账：.xlsx，或 .xlsm（带督办功能区）"),
+                 year: int = typer.Option(..., "--year", "-y", help="新台账年度，如 2025"),
+                 carry: bool = typer.Option(False, "--carry", help="把未办结、未取消的任务结转为新年度任务（新编号，备注“结转自…”）"),
+                 as_json: bool = JsonOpt) -> None:
+    """新建下年度台账：沿用单位名录（含别名、类型、联系人、邮箱）、设置（年度改为新年度，期号重新起算）和新年度的节假日；
+    加 --carry 结转未办结任务。节点目标、反馈、亮灯不结转。"""
+    _run(as_json, lambda: services.rollover_ledger(old, new, year, carry=carry, now=_now()), _summary("rollover"))
+
+
 template_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                            help="带督办功能区的台账模板（workbooks/template.xlsm）。")
 app.add_typer(template_app, name="template")
@@ -266,6 +288,12 @@ def demo_cmd(out_dir: Path = typer.Argument(Path("duban-demo"), help="演示输�
             if b.get("number"):
                 console.print(f"  通报第{b['number']}期：红灯 {len(b['red'])} 项（{'、'.join(b['red']) or '无'}），表扬 {len(b['praised'])} 个单位，"
                               f"整改通知书 {len(b['notices'])} 份；{b['document']}")
+        end = s.get("year_end")
+        if end:
+            sc, ro = end["score"], end["rollover"]
+            console.print(f"考核（统计至 {sc['through']}，{sc['units']} 个牵头单位）：得分最高 {'；'.join(sc['top'])}；"
+                          f"得分最低 {'；'.join(sc['bottom'])}。{sc['document']}")
+            console.print(f"下年度台账：{ro['ledger']}（结转未办结任务 {ro['carried']} 项）")
 
     _run(as_json, action, render)
 

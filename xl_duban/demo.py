@@ -28,13 +28,15 @@ from .io.ledger_store import BACKUP_DIR, LedgerStore, atomic_save
 from .samples import seed_2022_tables, write_tables_docx
 from .domain.changes import confirm_targets
 from .services import (KIND_ARGUMENTS, Outcome, Progress, collect_returns, import_files, init_ledger, issue_workbooks, light_up,
-                       publish_bulletin, send_workbooks, validate_ledger)
+                       publish_bulletin, rollover_ledger, score_units, send_workbooks, validate_ledger)
 from .simulation import reply_eml, simulate_round, simulate_targets
 
 DEMO_YEAR = 2022
 LEDGER_NAME = f"{DEMO_YEAR}年督查台账.xlsx"
 OFFICE_MAIL = "duchashi@yuancheng.example"
-WORK_DIRS = ("下发", "发出邮件", "收件箱", "单位端（模拟）", "通报", "archive", "quarantine")
+WORK_DIRS = ("下发", "发出邮件", "收件箱", "单位端（模拟）", "通报", "考核", "archive", "quarantine")
+NEXT_LEDGER_NAME = f"{DEMO_YEAR + 1}年督查台账.xlsx"
+YEAR_END_AT = datetime(2022, 7, 20, 9, 0)  # after the second quarter's bulletin: the half year's 考核
 TARGETS_AT = (datetime(2022, 1, 10, 9, 0), datetime(2022, 1, 14, 10, 30), datetime(2022, 1, 18, 9, 0))
 DEMO_MONTHS = 6  # 民生实事 rounds 2022-01 … 2022-06, alongside the two quarters
 ROUNDS = (("2022Q1", datetime(2022, 3, 25, 9, 0), datetime(2022, 4, 15, 9, 0)),
@@ -91,12 +93,13 @@ def run_demo(out_dir: Path, *, now: datetime, progress: Progress | None = None) 
     findings = imported.findings + checked.findings
     if not imported.unreadable:
         summary["rounds"] = play_year(out_dir, ledger_path, progress)
+        summary["year_end"] = year_end(out_dir, ledger_path)
     return Outcome(summary=summary, findings=findings, unreadable=imported.unreadable)
 
 
 def _put_away_previous_run(out_dir: Path, ledger_path: Path, now: datetime) -> None:
     """The demo starts afresh; an earlier run's ledger and folders go to the backups, never deleted."""
-    earlier = [p for p in (ledger_path, *(out_dir / d for d in WORK_DIRS)) if p.exists()]
+    earlier = [p for p in (ledger_path, out_dir / NEXT_LEDGER_NAME, *(out_dir / d for d in WORK_DIRS)) if p.exists()]
     if not earlier:
         return
     target = out_dir / BACKUP_DIR / f"上次演示-{now:%Y%m%d-%H%M%S-%f}"
@@ -183,6 +186,16 @@ def _feedback_round(out_dir: Path, ledger_path: Path, period: str, issued_at: da
                       "misrouted": roles.misrouted, "misrouted_via": roles.misrouted_via, "copier": roles.copier},
             "lights": lit.summary["counts"],
             "bulletin": {k: published.summary.get(k) for k in ("number", "document", "red", "yellow", "praised", "notices")}}
+
+
+def year_end(out_dir: Path, ledger_path: Path) -> dict:
+    """The 考核 of the half year played (``duban score --through 2022Q2``), then next year's
+    ledger with the unfinished tasks carried over (``duban rollover --carry``)."""
+    scored = score_units(ledger_path, DEMO_YEAR, through=ROUNDS[-1][0], out_dir=out_dir / "考核", now=YEAR_END_AT)
+    rolled = rollover_ledger(ledger_path, out_dir / NEXT_LEDGER_NAME, DEMO_YEAR + 1, carry=True,
+                             now=YEAR_END_AT.replace(hour=10))
+    return {"score": {k: scored.summary.get(k) for k in ("through", "units", "top", "bottom", "document", "workbook")},
+            "rollover": {"ledger": rolled.summary.get("ledger"), "carried": len(rolled.summary.get("carried", []))}}
 
 
 def _confirm_targets(ledger_path: Path, now: datetime) -> int:

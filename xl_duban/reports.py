@@ -70,12 +70,29 @@ def _template(s: dict) -> list[str]:
     return [f"已生成模板 {s['template']}（{s['bytes']:,} 字节，{kind}）。"]
 
 
+def _score(s: dict) -> list[str]:
+    scope = f"（统计至 {s['through']}）" if s.get("through") else ""
+    lines = [f"{s['year']} 年度考核{scope}：{s['units']} 个牵头单位，扣分及调整 {s['items']} 项；"
+             f"台账工作表：{'、'.join(s['sheets'])}。",
+             f"得分最高：{'；'.join(s['top'])}。得分最低：{'；'.join(s['bottom'])}。"]
+    if s.get("document"):
+        lines.append(f"文件：{s['workbook']}；{s['document']}")
+    return lines
+
+
+def _rollover(s: dict) -> list[str]:
+    carried = s["carried"]
+    return [f"已新建 {s['year']} 年度台账：{s['ledger']}（单位 {s['units']} 个，节假日 {s['holidays']} 条，"
+            f"结转未办结任务 {len(carried)} 项）；原台账 {s['old']} 未改动。"] + ([s["note"]] if s.get("note") else [])
+
+
 def _skipped(s: dict) -> list[str]:
     return [s["line"]]
 
 
 SUMMARIES = {"skipped": _skipped, "template": _template, "init": _init, "import": _import, "validate": _validate, "issue": _issue, "send": _send,
-             "remind": _remind, "collect": _collect, "light": _light, "bulletin": _bulletin}
+             "remind": _remind, "collect": _collect, "light": _light, "bulletin": _bulletin, "score": _score,
+             "rollover": _rollover}
 
 
 def summary_lines(command: str, outcome: Outcome) -> list[str]:

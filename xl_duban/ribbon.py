@@ -195,6 +195,24 @@ def _bulletin(cadence: Cadence):
     return run
 
 
+SCORE_DIR = "考核"
+
+
+def _score(store, ledger, book, now):
+    yield "score", services.score_units(store, None, out_dir=store.path.parent / SCORE_DIR, now=now)
+
+
+def _rollover(store, ledger, book, now):
+    """Next year's ledger beside this one, from the file as saved (the open book is not read:
+    what Excel has not saved yet is not in it — the message says so)."""
+    year = (ledger.year or now.year) + 1
+    target = store.path.parent / f"{year}年督查台账{store.path.suffix or '.xlsx'}"
+    outcome = services.rollover_ledger(store.path, target, year, carry=True, now=now)
+    if outcome.summary:
+        outcome.summary["note"] = "按已保存的台账文件生成；本台账尚未保存的修改不在新台账中。"
+    yield "rollover", outcome
+
+
 # what each button of xl_duban.buttons.BUTTONS runs, by key (tests/test_buttons.py: the same keys)
 RUNS: dict[str, Callable] = {
     "validate": _validate,
@@ -206,6 +224,8 @@ RUNS: dict[str, Callable] = {
     "light": _light,
     "quarterly_bulletin": _bulletin(Cadence.quarterly),
     "monthly_bulletin": _bulletin(Cadence.monthly),
+    "score": _score,
+    "rollover": _rollover,
 }
 
 # key -> (title, run), in ribbon order; keys and titles come from the button table

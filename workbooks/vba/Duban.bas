@@ -44,3 +44,11 @@ End Sub
 Public Sub DubanMonthlyBulletin(control As IRibbonControl)
     RunPython "import macros; macros.monthly_bulletin()"
 End Sub
+
+Public Sub DubanScore(control As IRibbonControl)
+    RunPython "import macros; macros.score()"
+End Sub
+
+Public Sub DubanRollover(control As IRibbonControl)
+    RunPython "import macros; macros.rollover()"
+End Sub

@@ -234,6 +234,17 @@ class Holiday(Record):
     note: str = ""
 
 
+class Adjustment(Record):
+    """A 考核调整 row: points the office adds to or takes from a unit's 绩效考核 score for
+    something the lights cannot show (a commendation, a verified complaint), with the
+    reason and who approved it — the 督查方案 leaves such judgements to the district's leaders."""
+
+    unit: str = ""
+    points: CellValue = None
+    reason: str = ""
+    approver: str = ""
+
+
 class Ledger(BaseModel):
     """Everything in a ledger workbook, as plain records. Services change it; stores save it."""
 
@@ -249,6 +260,7 @@ class Ledger(BaseModel):
     changelog: list[ChangeLogEntry] = Field(default_factory=list)
     settings: list[Setting] = Field(default_factory=list)
     holidays: list[Holiday] = Field(default_factory=list)
+    adjustments: list[Adjustment] = Field(default_factory=list)
 
     def set_setting(self, key: str, value: Any) -> None:
         """Write one 设置 value (a key the settings module declares)."""

@@ -28,6 +28,7 @@ from .schema import (
     UNITS,
     SheetSpec,
 )
+from .scoring import adjustment_findings  # the score's own rule, so validate and score agree
 from .units import Match, UnitDirectory, collective, names_itself, normalize_name
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -340,6 +341,12 @@ def check_settings(ledger: Ledger, ctx: Context) -> list[Finding]:
     return [f.model_copy(update={"file": ctx.file}) if not f.file else f for f in out]
 
 
+def check_adjustments(ledger: Ledger, ctx: Context) -> list[Finding]:
+    """考核调整 rows must name a unit of 单位名录, a number, a reason and an approver: a score
+    change nobody can trace is not applied (:mod:`.scoring`)."""
+    return [f.model_copy(update={"file": ctx.file}) for f in adjustment_findings(ledger)]
+
+
 Check = Callable[[Ledger, Context], list[Finding]]
 
 CHECKS: tuple[Check, ...] = (
@@ -354,6 +361,7 @@ CHECKS: tuple[Check, ...] = (
     check_deadlines,
     check_cadence,
     check_references,
+    check_adjustments,
 )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from .models import (
+    Adjustment,
     ChangeLogEntry,
     Completion,
     Feedback,
@@ -52,6 +53,9 @@ class SheetSpec:
     attr: str  # attribute of Ledger holding the records
     record: type[Record]
     columns: tuple[Column, ...] = field(default_factory=tuple)
+    # A sheet added after ledgers were already in use: a ledger without it loads without a
+    # finding and is not given one by an ordinary save (the command that needs it adds it).
+    optional: bool = False
 
     @property
     def headers(self) -> list[str]:
@@ -168,13 +172,20 @@ HOLIDAYS = SheetSpec("节假日", "tblHolidays", "holidays", Holiday, (
     Column("说明", "note", width=24),
 ))
 
+ADJUSTMENTS = SheetSpec("考核调整", "tblAdjustments", "adjustments", Adjustment, (
+    Column("单位", "unit", width=28, required=True),
+    Column("分值", "points", "any", width=10, required=True),
+    Column("事由", "reason", width=50),
+    Column("批准人", "approver", width=14),
+), optional=True)
+
 OVERVIEW_SHEET = "亮灯总览"
 
 # Sheet order in a new ledger (亮灯总览 is a generated view placed after 亮灯记录).
 DATA_SHEETS: tuple[SheetSpec, ...] = (
-    TASKS, TARGETS, FEEDBACK, LIGHTS_SHEET, UNITS, SUBMISSIONS, VALIDATION, CHANGELOG, SETTINGS, HOLIDAYS,
+    TASKS, TARGETS, FEEDBACK, LIGHTS_SHEET, UNITS, SUBMISSIONS, VALIDATION, CHANGELOG, SETTINGS, HOLIDAYS, ADJUSTMENTS,
 )
 SHEET_ORDER: tuple[str, ...] = (
     TASKS.name, TARGETS.name, FEEDBACK.name, LIGHTS_SHEET.name, OVERVIEW_SHEET,
-    UNITS.name, SUBMISSIONS.name, VALIDATION.name, CHANGELOG.name, SETTINGS.name, HOLIDAYS.name,
+    UNITS.name, SUBMISSIONS.name, VALIDATION.name, CHANGELOG.name, SETTINGS.name, HOLIDAYS.name, ADJUSTMENTS.name,
 )

@@ -37,7 +37,7 @@ class SettingRow(Protocol):
 @dataclass(frozen=True)
 class Spec:
     """One 设置 key: its Chinese name, the attribute of :class:`Settings`, its kind
-    (int / float / choice / text / year / quarter / month), default, bounds or allowed values,
+    (int / number / float / choice / text / year / quarter / month), default, bounds or allowed values,
     and the 说明 a new ledger shows beside it."""
 
     key: str
@@ -63,7 +63,7 @@ class Spec:
             return "填写四位年份，如 2024。"
         if self.bounds is not None:
             low, high = self.bounds
-            return f"填写 {low:g} 到 {high:g} 之间的整数。"
+            return f"填写 {low:g} 到 {high:g} 之间的{'数（可带小数，如 0.5）' if self.kind == 'number' else '整数'}。"
         return "填写整数。"
 
 
@@ -81,6 +81,14 @@ SPECS: tuple[Spec, ...] = (
     Spec("相似度阈值", "similarity", "float", 0.9, "进展情况与上期雷同的判定阈值"),
     Spec("整改期限", "rectify_days", "int", 10, "整改通知书要求的整改期限（工作日）", bounds=(1, 60)),
     Spec("备份保留份数", "backups", "int", 10, "保存台账前的备份保留份数", bounds=(1, 100)),
+    Spec("考核基础分", "score_base", "number", 100, "年度考核（duban score）每个牵头单位的基础分", bounds=(0, 1000)),
+    Spec("黄灯扣分", "score_yellow", "number", 1, "所牵头任务每期最终亮黄灯一次扣分", bounds=(0, 100)),
+    Spec("红灯扣分", "score_red", "number", 3, "所牵头任务每期最终亮红灯一次扣分", bounds=(0, 100)),
+    Spec("逾期报送扣分", "score_late", "number", 0.5, "每期反馈逾期报送一次扣分", bounds=(0, 100)),
+    Spec("未报送扣分", "score_missing", "number", 2, "每期反馈截止后仍未报送（含退回未重报）一次扣分", bounds=(0, 100)),
+    Spec("等次好分数线", "grade_good", "number", 95, "得分不低于此为“好”", bounds=(0, 1000)),
+    Spec("等次较好分数线", "grade_fair", "number", 85, "得分不低于此为“较好”", bounds=(0, 1000)),
+    Spec("等次一般分数线", "grade_pass", "number", 70, "得分不低于此为“一般”，以下为“差”", bounds=(0, 1000)),
     Spec("SMTP服务器", "smtp_host", "text", "", "发件服务器地址"),
     Spec("SMTP端口", "smtp_port", "int", 465, "465（SSL）或 587（STARTTLS）", bounds=(1, 65535)),
     Spec("SMTP加密", "smtp_security", "choice", "SSL", "SSL / STARTTLS / 无", choices=("SSL", "STARTTLS", "无")),
@@ -114,6 +122,14 @@ class Settings:
     similarity: float
     rectify_days: int
     backups: int
+    score_base: float
+    score_yellow: float
+    score_red: float
+    score_late: float
+    score_missing: float
+    grade_good: float
+    grade_fair: float
+    grade_pass: float
     smtp_host: str
     smtp_port: int
     smtp_security: str
@@ -168,6 +184,13 @@ def _parse(spec: Spec, value: Any) -> tuple[Any, str | None]:
         if not number.is_integer() or (low is not None and not low <= number <= high):
             return spec.default, "invalid"
         return int(number), None
+    if spec.kind == "number":  # points: 0.5 is as good as 2
+        try:
+            number = float(unicodedata.normalize("NFKC", str(value)).strip())
+        except ValueError:
+            return spec.default, "invalid"
+        low, high = spec.bounds
+        return (int(number) if number.is_integer() else number, None) if low <= number <= high else (spec.default, "invalid")
     if spec.kind == "float":
         try:
             number = float(unicodedata.normalize("NFKC", str(value)).strip().rstrip("%"))
@@ -290,6 +313,8 @@ def allowed_text(spec: Spec) -> str:
         return "、".join(spec.choices)
     if spec.kind in ("int", "year"):
         return f"{spec.bounds[0]:g}–{spec.bounds[1]:g} 的整数" if spec.bounds else "四位年份"
+    if spec.kind == "number":
+        return f"{spec.bounds[0]:g}–{spec.bounds[1]:g} 的数"
     if spec.kind == "float":
         return "0–1 的小数或百分数"
     if spec.kind in ("quarter", "month"):

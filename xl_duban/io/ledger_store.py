@@ -336,6 +336,7 @@ class RecordStore:
 
     def __init__(self) -> None:
         self._incomplete: set[str] = set()  # sheets missing a required column: never rewritten
+        self._absent: set[str] = set()  # optional sheets the ledger does not have: not added by a save
         self._as_read: dict[str, list[tuple[int, bytes]]] = {}  # sheet → (Excel row, content digest) of each record loaded
 
     def _read_sheet(self, spec: SheetSpec) -> tuple[list[Record], list[Finding]] | None:
@@ -349,6 +350,9 @@ class RecordStore:
         findings: list[Finding] = []
         for spec in DATA_SHEETS:
             read = self._read_sheet(spec)
+            if read is None and spec.optional:
+                self._absent.add(spec.name)
+                continue
             if read is None:
                 findings.append(error("missing-sheet", f"台账缺少工作表【{spec.name}】，保存时将重新建立。",
                                       file=self.file, sheet=spec.name, hint="请勿删除或重命名标准工作表。"))
@@ -361,6 +365,12 @@ class RecordStore:
                 self._incomplete.add(spec.name)
         self.renumber(ledger)
         return ledger, findings
+
+    @property
+    def absent_sheets(self) -> frozenset[str]:
+        """The optional data sheets (考核调整) this ledger was made without: a save leaves them
+        out; the command that needs one adds it as a view."""
+        return frozenset(self._absent)
 
     def _unchanged(self, spec: SheetSpec, first: int, contents: list[bytes]) -> int:
         """How many leading records still stand, unchanged, in the rows they were read from."""
@@ -383,7 +393,7 @@ class RecordStore:
         if self._incomplete and not skip_incomplete:
             raise LedgerError("台账的【" + "】【".join(sorted(self._incomplete)) + "】缺少必需的列，为防止数据丢失未作任何修改。"
                               "请先恢复列名（可运行 duban validate 查看缺少哪些列）。")
-        return [spec for spec in DATA_SHEETS if spec.name not in self._incomplete]
+        return [spec for spec in DATA_SHEETS if spec.name not in self._incomplete | self._absent]
 
 
 class LedgerStore(RecordStore):

@@ -26,6 +26,7 @@ _HOMES = {
     "collect_returns": "collecting", "read_and_check": "collecting", "COLLECT_SHEETS": "collecting",
     "light_up": "lighting",
     "publish_bulletin": "bulletin",
+    "score_units": "scoring", "rollover_ledger": "rollover",
 }
 
 __all__ = sorted([*_HOMES, "LedgerError"])
@@ -38,6 +39,8 @@ if TYPE_CHECKING:  # what the names are, for readers and type checkers
     from .issuing import TARGETS_DAYS, issue_workbooks
     from .lighting import light_up
     from .mail import remind_units, send_workbooks
+    from .rollover import rollover_ledger
+    from .scoring import score_units
     from .outcome import KIND_ARGUMENTS, BadInput, Outcome, Progress
     from .session import Session, due_dates, findings_to_rows
     from .validating import validate_ledger
