@@ -97,7 +97,7 @@ def write_score_docx(path: Path, a: Assessment, rules_text: str, *, office: str,
                f"{'' if a.through is None else f'（统计至{a.through.label}）'}各牵头单位督查工作考核结果通报如下。")
     _para(doc, f"一、考核办法。{rules_text}")
     _para(doc, f"二、考核结果。共考核{len(a.rows)}个牵头单位，其中等次为“好”的{grades['好']}个、“较好”的{grades['较好']}个、"
-               f"“一般”的{grades['一般']}个、“差”的{grades['差']}个（明细见附表）。")
+               f"“一般”的{grades['一般']}个、“差”的{grades['差']}个（见下表；每个单位的扣分明细见台账“考核明细-{a.year}”工作表）。")
     _para(doc, "", indent=False)
     add_table(doc, ["排名", "单位", "黄灯", "红灯", "逾期", "未报", "调整", "得分", "等次"],
               [[r.rank, r.unit, r.yellow, r.red, r.late, r.missing, points(r.adjustment) if r.adjustment else "",
