@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
-import traceback
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional
@@ -117,9 +115,9 @@ def _run(as_json: bool, action: Callable[[], services.Outcome], render: Callable
     except LedgerError as exc:
         outcome = _failure("ledger-unavailable", str(exc))
     except Exception as exc:  # last resort: log the traceback, tell the user in Chinese
-        log = Path(tempfile.gettempdir()) / "xl_duban-error.log"
-        with open(log, "a", encoding="utf-8") as fh:
-            fh.write(f"--- {datetime.now().isoformat()} {' '.join(sys.argv)}\n{traceback.format_exc()}\n")
+        from .io.failures import log_failure
+
+        log = log_failure(' '.join(sys.argv))
         outcome = _failure("internal-error", f"程序内部错误（{type(exc).__name__}），台账未被修改。详细信息已记录到 {log}")
     if as_json:
         sys.stdout.write(json.dumps(outcome.as_dict(), ensure_ascii=False, default=str, indent=1) + "\n")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -71,12 +72,28 @@ def write_once(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+NAME_BYTES = 180  # of a kept file's own name (255 bytes is the limit of most file systems; room for the note's suffix)
+
+
+def stored_name(file_name: str) -> str:
+    """A returned file's name as kept: characters Windows forbids and control characters
+    replaced, cut (keeping its extension) to fit any file system — a sender chooses it."""
+    safe = re.sub(r"[\x00-\x1f\x7f]", "_", file_safe(file_name)) or "_"
+    stem, dot, suffix = safe.rpartition(".")
+    if not dot or len(suffix) > 8:
+        stem, suffix = safe, ""
+    ending = f".{suffix}" if suffix else ""
+    room = NAME_BYTES - len(ending.encode("utf-8"))
+    stem = stem.encode("utf-8")[:room].decode("utf-8", "ignore")
+    return stem + ending
+
+
 def keep_return(ledger_path: Path, file_name: str, data: bytes, digest: str, period: str | None, unit: str | None,
                 refusal: str | None) -> Path | None:
     """Keep a returned file: archived by hash under ``archive/{period}/{unit}/收回/`` when its
     issue is known; a refused one (``refusal`` holds the note) also in quarantine/ beside its
     ``退回原因.txt``. Returns where it was stored last (None when nowhere)."""
-    prefix = f"{digest[:12]}_{file_safe(file_name)}"
+    prefix = f"{digest[:12]}_{stored_name(file_name)}"
     stored = None
     if period is not None:
         stored = archive_dir(ledger_path, period, unit) / "收回" / prefix
