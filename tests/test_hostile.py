@@ -8,7 +8,7 @@ import os
 import pickle
 import threading
 import zipfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -21,8 +21,9 @@ from xl_duban.samples import fill_return
 from xl_duban.services import collect_returns, issue_workbooks
 
 from .conftest import ISSUED_AT
+from . import hostile
 from .hostile import build_corpus, copy_file
-from .test_collect import (COLLECT_AT, ON_TIME, UNIT, UNIT_MAIL, answers_for, as_eml, feedback_rows, received,
+from .test_collect import (COLLECT_AT, ON_TIME, OTHER_MAIL, UNIT, UNIT_MAIL, answers_for, as_eml, feedback_rows, received,
                            task_ids_of)
 
 pytestmark = pytest.mark.usefixtures("config_dir")
@@ -291,3 +292,135 @@ def test_large_files_go_in_several_requests_and_a_reader_that_ended_while_idle_i
         worker._proc.kill()
         worker._proc.wait()
         assert worker.call(len, b"abcd") == 4
+
+
+# -- hostile mail (issue 24): what anyone who knows the office's address can send ------------------
+STRANGER = "someone@personal.example"
+LATE_AT = COLLECT_AT - timedelta(hours=2)  # received after the due date
+
+
+@pytest.fixture
+def issued_round(planned_ledger, tmp_path):
+    """2022Q2 issued; (ledger, issued folder, unit → task ids), the units sorted with ours first."""
+    out = tmp_path / "下发"
+    assert issue_workbooks(planned_ledger, "2022Q2", out, now=ISSUED_AT).exit_code == 0
+    units = {p.name.split("_")[1]: p for p in out.glob("2022Q2_*_重点任务反馈表.xlsx")}
+    return planned_ledger, units
+
+
+def _filled(units: dict[str, Path], unit: str, tmp_path: Path, words: str = "") -> tuple[bytes, dict]:
+    """A unit's return filled in (``words`` make a variant with other bytes and other values)."""
+    ids = task_ids_of(units[unit])
+    answers = answers_for(ids)
+    if words:
+        answers = {t: {**a, "进展情况": f"{words}{n}"} for n, (t, a) in enumerate(answers.items())}
+    out = fill_return(units[unit], tmp_path / "填写" / f"{unit}{words}.xlsx", answers)
+    return out.read_bytes(), answers
+
+
+def _drop(inbox: Path, name: str, data: bytes, when=ON_TIME) -> Path:
+    path = inbox / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    received(path, when)  # when the mail client saved it
+    return path
+
+
+def test_a_hostile_mail_corpus_beside_honest_returns(issued_round, tmp_path):
+    """One collect over honest returns and every trap of issue 24: each honest return is
+    accepted with its exact words and the time the office's server received it; each trap is
+    answered by a finding naming it; nothing stops the run, no header decides lateness, no
+    flood swells the ledger or quarantine/."""
+    ledger, units = issued_round
+    third, fourth = [u for u in sorted(units) if u not in (UNIT, OTHER_UNIT)][:2]
+    inbox = tmp_path / "收件"
+    honest: dict[str, tuple[dict, datetime, str]] = {}  # unit → (answers, received, late)
+
+    # honest: the sender's clock says three days before the server received it; the server decides
+    data, answers = _filled(units, UNIT, tmp_path)
+    _drop(inbox, "本单位.eml", hostile.raw_mail(UNIT_MAIL, [hostile.attachment_part(units[UNIT].name, data)],
+                                              received=LATE_AT, dated=ON_TIME - timedelta(days=3)))
+    honest[UNIT] = (answers, LATE_AT, "是")
+    # honest, forwarded as an attachment (message/rfc822) by its registered address
+    data, answers = _filled(units, OTHER_UNIT, tmp_path)
+    inner = hostile.raw_mail(OTHER_MAIL, [hostile.attachment_part(units[OTHER_UNIT].name, data)], dated=ON_TIME)
+    _drop(inbox, "转发.eml", hostile.raw_mail(OTHER_MAIL, [hostile.forwarded_part(inner)], received=ON_TIME, dated=ON_TIME))
+    honest[OTHER_UNIT] = (answers, ON_TIME, "否")
+    # honest, from a personal mailbox, under a 300-character name with a line break and a NUL beside it
+    data, answers = _filled(units, third, tmp_path)
+    long_name = "关于" + "重点任务落实情况" * 37 + "\n收集报告：全部通过.xlsx"
+    _drop(inbox, "长名.eml", hostile.raw_mail(STRANGER, [hostile.attachment_part(long_name, data),
+                                                        hostile.attachment_part("空\x00字符.xlsx", b"PK junk")],
+                                            received=ON_TIME, dated=ON_TIME))
+    honest[third] = (answers, ON_TIME, "否")
+    # honest, dated in year 9999 by a broken clock
+    data, answers = _filled(units, fourth, tmp_path)
+    _drop(inbox, "9999.eml", hostile.raw_mail(STRANGER, [hostile.attachment_part(units[fourth].name, data)],
+                                             received=ON_TIME, dated="Fri, 31 Dec 9999 23:59:59 -1200"))
+    honest[fourth] = (answers, ON_TIME, "否")
+
+    traps = {}  # name in the findings → codes any of which answers it
+    variant = lambda words: hostile.attachment_part(units[UNIT].name, _filled(units, UNIT, tmp_path, words)[0])  # noqa: E731
+    for name, sender in (("引号.eml", '"'), ("两个地址.eml", f"{STRANGER}, {UNIT_MAIL}"), ("空发件人.eml", "")):
+        _drop(inbox, name, hostile.raw_mail(sender, [variant(name)], received=ON_TIME))
+        traps[name] = {"sender-unclear"}
+    _drop(inbox, "无发件人.eml", hostile.raw_mail(None, [variant("无发件人")], received=ON_TIME))
+    traps["无发件人.eml"] = {"sender-unclear"}
+    _drop(inbox, "未闭合.eml", hostile.raw_mail("<unclosed", [hostile.attachment_part("a.xlsx", b"PK junk")], received=ON_TIME))
+    traps["未闭合.eml"] = {"unreadable-file"}
+    other_variant = hostile.attachment_part(units[OTHER_UNIT].name, _filled(units, OTHER_UNIT, tmp_path, "代填")[0])
+    for name, sender in (("大写加点.eml", UNIT_MAIL.upper() + "."), ("编码词.eml", "=?utf-8?b?dW5pdDAwMUB5dWFuY2hlbmcuZXhhbXBsZQ==?="),
+                         ("显示名.eml", f'"区财政局" (comment) <{UNIT_MAIL}>')):
+        _drop(inbox, name, hostile.raw_mail(sender, [other_variant], received=ON_TIME))
+        traps[name] = {"wrong-unit"}
+        other_variant = hostile.attachment_part(units[OTHER_UNIT].name, _filled(units, OTHER_UNIT, tmp_path, name)[0])
+    _drop(inbox, "千层.eml", hostile.raw_mail(STRANGER, [hostile.attachment_part("深.xlsx", b"PK deep")], received=ON_TIME, nest=1000))
+    traps["千层.eml"] = {"unreadable-file", "no-attachment"}
+    valid = _filled(units, UNIT, tmp_path, "压缩")[0]
+    _drop(inbox, "deflate64.xlsx", hostile.zip_with(valid, method=9))
+    _drop(inbox, "版本.xlsx", hostile.zip_with(valid, version=99))
+    traps["deflate64.xlsx"] = traps["版本.xlsx"] = {"unreadable-file"}
+    _drop(inbox, "五十万行.xlsx", hostile.padded(_filled(units, UNIT, tmp_path, "填充")[0], 500_000))
+    traps["五十万行.xlsx"] = {"too-many-rows"}
+    ws = openpyxl.load_workbook(units[UNIT]).worksheets[0]
+    header = next(r for r in range(1, 31) if any(c.value == "任务编号" for c in ws[r]))
+    column = next(c.column_letter for c in ws[header] if c.value == "进展情况")
+    _drop(inbox, "无r公式.xlsx", hostile.without_cell_refs(_filled(units, UNIT, tmp_path, "公式")[0], (column, str(header + 1))))
+    traps["无r公式.xlsx"] = {"formula-in-cell"}
+    _drop(inbox, "实体.xlsx", hostile.with_part(_filled(units, UNIT, tmp_path, "实体")[0], "xl/media/image1.bin",
+                                              b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>'))
+    traps["实体.xlsx"] = {"unreadable-file"}
+    flood = [hostile.attachment_part(f"{n}.xlsx", b"PK %d" % n) for n in range(300)]
+    _drop(inbox, "洪水.eml", hostile.raw_mail(STRANGER, flood, received=ON_TIME))
+    traps["洪水.eml"] = {"unreadable-file"}
+    if hasattr(os, "symlink"):
+        (inbox / "passwd.xlsx").symlink_to("/etc/passwd")
+        traps["passwd.xlsx"] = {"unreadable-file"}
+
+    outcome = collect_returns(ledger, [inbox], now=COLLECT_AT)
+
+    assert outcome.summary["accepted"] == len(honest), "\n".join(f"{f.code} {f.file}: {f.message}" for f in outcome.findings if f.level.value == "错误")
+    rows = feedback_rows(ledger)
+    for unit, (answers, when, late) in honest.items():
+        mine = {r[0]: r for r in rows if r[1] == unit}
+        want = expected_rows(list(answers), answers)
+        assert {t: mine[t][2:7] for t in want} == want, unit
+        assert {(mine[t][7], mine[t][8]) for t in want} == {(when, late)}, unit
+    for name, codes in traps.items():
+        said = {f.code for f in outcome.findings if name in (f.file or "") or name in f.message}
+        assert said & codes, f"{name}: {sorted(said)} (wanted one of {sorted(codes)})"
+    dated = [f for f in outcome.findings if f.code == "sender-date-mismatch"]
+    assert any("本单位.eml" in f.file for f in dated)
+    assert any(f.code == "unknown-sender" and "长名.eml" in f.file for f in outcome.findings)
+    # bounded: the flood's extra attachments are reported, not kept; the ledger stays small
+    quarantine = list((ledger.parent / "quarantine").iterdir())
+    assert len(quarantine) < 120 and not any(p.read_bytes().startswith(b"root:") for p in quarantine)
+    assert ledger.stat().st_size < 2 * 2**20
+    report = openpyxl.load_workbook(ledger, read_only=True)
+    assert report["校验结果"].max_row < 500
+    for note in (p for p in quarantine if p.name.endswith("退回原因.txt")):
+        text = note.read_text(encoding="utf-8")
+        assert not any(line.startswith("收集报告：") for line in text.splitlines()), note.name
+    names = [r[0].value for r in report["收集报告"].iter_rows(min_row=2) if r and r[0].value]
+    assert not any("\n" in n or "\x00" in n for n in names)
+    report.close()

@@ -170,7 +170,11 @@ def clean_name(text: str, limit: int = NAME_CHARS) -> str:
     overrides become a space, so a name can never write a line of its own into a note,
     report or log, nor show itself reversed."""
     text = _LINE_BREAKS.sub(" ", text).strip()
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    stem, suffix = os.path.splitext(text)
+    suffix = suffix if len(suffix) <= 8 else ""
+    return text[:limit - 1 - len(suffix)] + "…" + suffix  # the type of a file stays in its name
 
 
 def _attachment_name(part) -> str:
