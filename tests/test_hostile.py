@@ -424,3 +424,66 @@ def test_a_hostile_mail_corpus_beside_honest_returns(issued_round, tmp_path):
     names = [r[0].value for r in report["收集报告"].iter_rows(min_row=2) if r and r[0].value]
     assert not any("\n" in n or "\x00" in n for n in names)
     report.close()
+
+
+def _read_failing(incoming, *args):
+    """The collect's reading, failing inside the reading process for the file named 爆 (a
+    reader's bug): the failure must come back as that file's verdict."""
+    from unittest import mock
+
+    from xl_duban.io import returns
+
+    if "爆" not in incoming.name:
+        return returns.read_and_examine(incoming, *args)
+    with mock.patch.object(returns, "read_returned", side_effect=RuntimeError("读取程序缺陷")):
+        return returns.read_and_examine(incoming, *args)
+
+
+@pytest.mark.parametrize("stage", ["gather", "read", "check", "file"])
+def test_a_failure_at_any_stage_costs_only_that_file(issued_round, tmp_path, monkeypatch, stage):
+    """Whatever goes wrong while gathering, reading, checking or filing one file — any
+    exception — refuses that file with a finding naming it, logs it under its name, and the
+    other files are collected as usual."""
+    from xl_duban.io import failures, returns
+    from xl_duban.services import collecting
+
+    ledger, units = issued_round
+    inbox = tmp_path / "收件"
+    data, answers = _filled(units, UNIT, tmp_path)
+    _drop(inbox, "好.xlsx", data)
+    _drop(inbox, "爆.xlsx", _filled(units, OTHER_UNIT, tmp_path)[0])
+
+    def boom(real):
+        def fails(*args, **kwargs):
+            if any("爆" in str(getattr(a, "name", a)) for a in args):
+                raise RuntimeError("注入的故障")
+            return real(*args, **kwargs)
+        return fails
+
+    if stage == "gather":
+        monkeypatch.setattr(returns, "_take", boom(returns._take))
+    elif stage == "read":
+        monkeypatch.setattr(collecting, "read_and_examine", _read_failing)
+    elif stage == "check":
+        monkeypatch.setattr(collecting, "confirm", lambda checked, ctx, real=collecting.confirm:
+                            boom(real)(checked.file, ctx) if "爆" in checked.file.name else real(checked, ctx))
+    else:
+        monkeypatch.setattr(collecting, "keep_return", lambda path, name, *rest, real=collecting.keep_return:
+                            boom(real)(name, *rest) if "爆" in name else real(path, name, *rest))
+    outcome = collect_returns(ledger, [inbox], now=COLLECT_AT)
+    assert outcome.summary["accepted"] == 1
+    assert {r[1] for r in feedback_rows(ledger)} == {UNIT}
+    named = [f for f in outcome.findings if "爆.xlsx" in (f.file or "") and f.level.value == "错误"]
+    assert named and not any(r[1] == OTHER_UNIT for r in feedback_rows(ledger))
+    log = failures.error_log_path()
+    if stage != "read":  # the reader's failure is its verdict, told in the finding
+        assert "爆.xlsx" in log.read_text(encoding="utf-8")
+        assert log.stat().st_mode & 0o077 == 0
+    # nothing is lost: the file waits in quarantine/ with its reason, or (when it could not be
+    # kept) is named again by the next run
+    kept = [p for p in (ledger.parent / "quarantine").glob("*爆.xlsx*")]
+    again = collect_returns(ledger, [inbox], now=COLLECT_AT)
+    if stage in ("read", "check"):
+        assert len(kept) == 2  # the file and its 退回原因 note
+    else:
+        assert not kept and any("爆.xlsx" in (f.file or "") for f in again.findings)

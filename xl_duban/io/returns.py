@@ -24,6 +24,7 @@ from ..domain.findings import error
 from ..domain.collecting import META_SHEET, Checked, ReturnedFile, ReturnedRow, examine
 from ..domain.mail import normalize_address, valid_address
 
+from .failures import log_failure
 from .guard import inspect_package
 from .readers import UnreadableFile
 
@@ -97,6 +98,7 @@ def gather(paths: list[Path], limits: Limits = Limits()) -> tuple[list[Incoming]
         try:
             out.extend(_take(path, name, problems, limits))
         except Exception as exc:  # noqa: BLE001 - one file's failure costs that file only
+            log_failure(f"collect {name}")
             problems.append((name, f"文件无法处理（{type(exc).__name__}），已跳过，其他文件不受影响"))
     return out, problems
 
