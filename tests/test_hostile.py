@@ -21,6 +21,7 @@ from xl_duban.samples import fill_return
 from xl_duban.services import collect_returns, issue_workbooks
 
 from .conftest import ISSUED_AT
+from .office import office  # noqa: F401  (fixture)
 from . import hostile
 from .hostile import build_corpus, copy_file
 from .test_collect import (COLLECT_AT, ON_TIME, OTHER_MAIL, UNIT, UNIT_MAIL, answers_for, as_eml, feedback_rows, received,
@@ -487,3 +488,25 @@ def test_a_failure_at_any_stage_costs_only_that_file(issued_round, tmp_path, mon
         assert len(kept) == 2  # the file and its 退回原因 note
     else:
         assert not kept and any("爆.xlsx" in (f.file or "") for f in again.findings)
+
+
+def test_formulas_are_refused_in_xls_and_ods_as_in_xlsx(office, issued_round, tmp_path):
+    """A formula typed into a return and saved by a real office suite as .xlsx, .xls (FORMULA
+    records) or .ods (table:formula) is refused at its cell in every format: never evaluated,
+    its cached value never merged."""
+    ledger, units = issued_round
+    ids = task_ids_of(units[UNIT])
+    answers = answers_for(ids)
+    answers[ids[0]] = {**answers[ids[0]], "进展情况": "=1+1"}  # openpyxl writes it as a formula
+    src = fill_return(units[UNIT], tmp_path / "公式" / "源.xlsx", answers)
+    inbox = tmp_path / "收件"
+    office.fill(src, [("反馈表", "F7", "另一行")], out_xlsx=inbox / "公式.xlsx", out_xls=inbox / "公式.xls",
+                out_ods=inbox / "公式.ods")
+    for name in ("公式.xlsx", "公式.xls", "公式.ods"):
+        received(inbox / name, ON_TIME)
+        target = copy_file(ledger, tmp_path / name.replace(".", "_") / "台账.xlsx")
+        outcome = collect_returns(target, [inbox / name], now=COLLECT_AT)
+        refused = [f for f in outcome.findings if f.code == "formula-in-cell"]
+        assert outcome.summary["accepted"] == 0 and refused, (name, [f.text() for f in outcome.findings][:5])
+        assert (refused[0].row, refused[0].column) == (6, "进展情况"), name
+        assert target.read_bytes() == ledger.read_bytes()

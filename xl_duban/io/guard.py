@@ -166,12 +166,12 @@ def _ods_formulas(body: bytes, sheet: str) -> list[tuple[int, int]]:
     """The formula cells (``table:formula``) of one table of an OpenDocument spreadsheet,
     counting repeated rows and columns as LibreOffice writes them."""
     found: list[tuple[int, int]] = []
-    at = {"table": "", "row": 0, "col": 0, "repeat": 1}
+    at = {"table": "", "row": 0, "col": 0, "repeat": 0}  # row: 0-based, of the row being read
 
     def start(name: str, attrs: dict[str, str]) -> None:
         local = name.rpartition("}")[2]
         if local == "table":
-            at["table"], at["row"] = attrs.get(TABLE_NS + "name", ""), 0
+            at["table"], at["row"], at["repeat"] = attrs.get(TABLE_NS + "name", ""), 0, 0
         elif at["table"] != sheet:
             return
         elif local == "table-row":
