@@ -510,3 +510,70 @@ def test_formulas_are_refused_in_xls_and_ods_as_in_xlsx(office, issued_round, tm
         assert outcome.summary["accepted"] == 0 and refused, (name, [f.text() for f in outcome.findings][:5])
         assert (refused[0].row, refused[0].column) == (6, "进展情况"), name
         assert target.read_bytes() == ledger.read_bytes()
+
+
+# -- hypothesis over message structure -------------------------------------------------------------
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st  # noqa: E402
+
+_HEADER_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=80)
+_NAMES = st.one_of(_HEADER_TEXT.map(lambda t: t + ".xlsx"), st.sampled_from(["../../etc/x.xlsx", "a\\b.xls", "\x00.xlsx",
+                                                                            "长" * 300 + ".xlsx", "a\r\nb.ods"]))
+_SENDERS = st.one_of(st.none(), _HEADER_TEXT, st.sampled_from(['"', "<", "a@b.c, d@e.f", "=?utf-8?b?YUBiLmM=?=", "A@B.C."]))
+_DATES = st.one_of(st.none(), _HEADER_TEXT, st.sampled_from(["Fri, 31 Dec 9999 23:59:59 -1200", "Mon, 1 Jan 0001 00:00:00 +1400",
+                                                             "Thu, 8 Jul 2022 16:20:00 +0800"]))
+
+
+@st.composite
+def _messages(draw):
+    leaves = draw(st.lists(st.tuples(_NAMES, st.binary(max_size=40)), max_size=6))
+    parts = [hostile.attachment_part(n, d) for n, d in leaves]
+    if draw(st.booleans()):
+        parts = [hostile.forwarded_part(hostile.raw_mail(draw(_SENDERS), parts, nest=draw(st.integers(0, 3))))]
+    received = draw(st.one_of(st.none(), st.just(ON_TIME), _HEADER_TEXT))
+    return hostile.raw_mail(draw(_SENDERS), parts, received=received, dated=draw(_DATES),
+                            nest=draw(st.sampled_from([0, 1, 5, 40]))), len(leaves)
+
+
+@hsettings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(message=_messages())
+def test_any_message_structure_is_gathered_without_an_exception(tmp_path_factory, message):
+    """Whatever the headers, names, nesting and parts of a message: gather returns, every
+    name it hands on is one bounded line with a workbook's extension, each candidate's time
+    is the server's Received time or the file's arrival (never the Date), and its sender is
+    one normalised address or a reason why there is none."""
+    from xl_duban.domain.mail import valid_address
+    from xl_duban.io.returns import NAME_CHARS, WORKBOOK_SUFFIXES, gather
+
+    raw, count = message
+    inbox = tmp_path_factory.mktemp("收件")
+    path = _drop(inbox, "m.eml", raw, when=COLLECT_AT)
+    found, problems = gather([inbox])
+    assert len(found) <= count
+    for item in found:
+        assert "\n" not in item.name and "\r" not in item.name and "\x00" not in item.name and len(item.name) <= NAME_CHARS
+        assert "/" not in item.file_name and "\\" not in item.file_name
+        assert item.file_name.lower().endswith(WORKBOOK_SUFFIXES)
+        assert item.received_at in (ON_TIME, COLLECT_AT)
+        assert (valid_address(item.sender) and item.sender == item.sender.lower()) != bool(item.sender_problem)
+    for name, reason in problems:
+        assert "\n" not in name + reason
+    assert path.exists()
+
+
+def test_processes_creating_the_signing_key_at_once_agree_on_one(tmp_path):
+    """Two commands starting together on a new machine: every one gets the same key (the one
+    linked into place first), none crashes, no temporary file is left behind."""
+    import subprocess
+    import sys
+
+    code = "from xl_duban.io.keys import signing_key; print(signing_key().hex())"
+    for trial in range(5):
+        folder = tmp_path / f"config{trial}"
+        env = {**os.environ, "XL_DUBAN_CONFIG_DIR": str(folder)}
+        procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                 for _ in range(8)]
+        keys = {p.communicate()[0].strip() for p in procs}
+        assert all(p.returncode == 0 for p in procs)
+        assert len(keys) == 1 and len(next(iter(keys))) == 64
+        assert [p.name for p in folder.iterdir()] == ["signing.key"]
+        assert (folder / "signing.key").stat().st_mode & 0o077 == 0
