@@ -577,3 +577,76 @@ def test_processes_creating_the_signing_key_at_once_agree_on_one(tmp_path):
         assert len(keys) == 1 and len(next(iter(keys))) == 64
         assert [p.name for p in folder.iterdir()] == ["signing.key"]
         assert (folder / "signing.key").stat().st_mode & 0o077 == 0
+
+
+# -- order and identity ----------------------------------------------------------------------------
+def _mail(inbox: Path, name: str, sender: str, workbook_name: str, data: bytes, when: datetime, dated=None) -> None:
+    _drop(inbox, name, hostile.raw_mail(sender, [hostile.attachment_part(workbook_name, data)], received=when, dated=dated))
+
+
+def _status(ledger: Path, unit: str) -> tuple:
+    from xl_duban.io.ledger_store import LedgerStore
+
+    led, _ = LedgerStore(ledger).load()
+    row = next(s for s in led.submissions if s.period == "2022Q2" and s.unit == unit)
+    return row.status, row.received_at
+
+
+def test_the_registered_address_wins_and_a_replay_changes_nothing(issued_round, tmp_path):
+    """For one unit and period the return from its registered address wins over a stranger's,
+    whatever their times; a stranger cannot replace an accepted return (nor replay it, re-zipped,
+    to make the unit late); the unit's own copy sent again is a repeat that changes nothing."""
+    ledger, units = issued_round
+    name = units[UNIT].name
+    genuine, answers = _filled(units, UNIT, tmp_path)
+    forged = _filled(units, UNIT, tmp_path, "伪造")[0]
+    inbox = tmp_path / "第一批"
+    _mail(inbox, "单位.eml", UNIT_MAIL, name, genuine, ON_TIME)
+    _mail(inbox, "陌生人.eml", STRANGER, name, forged, ON_TIME + timedelta(hours=1))  # later, but not the unit's
+    first = collect_returns(ledger, [inbox], now=COLLECT_AT)
+    assert first.summary["accepted"] == 1 and any(f.code == "unregistered-replace" and "陌生人" in f.file for f in first.findings)
+    rows = {r[0]: r for r in feedback_rows(ledger) if r[1] == UNIT}
+    want = expected_rows(list(answers), answers)
+    assert {t: rows[t][2:7] for t in want} == want
+    assert _status(ledger, UNIT)[0] == "已报送"  # on time
+    # days after the deadline: the accepted return replayed, re-zipped, by a stranger and by the unit
+    replay = hostile._rezip(genuine, {})
+    assert replay != genuine
+    later = tmp_path / "第二批"
+    _mail(later, "重放.eml", STRANGER, name, replay, COLLECT_AT - timedelta(hours=1))
+    _mail(later, "再发.eml", UNIT_MAIL, name, hostile._rezip(genuine, {"docProps/app.xml": lambda b: b + b" "}),
+          COLLECT_AT - timedelta(minutes=30))
+    before = _status(ledger, UNIT)
+    second = collect_returns(ledger, [later], now=COLLECT_AT)
+    assert second.summary["accepted"] == 0
+    codes = {f.file.split(" ")[0]: f.code for f in second.findings if f.file and f.code != "missing-return"}
+    assert codes == {"重放.eml": "unregistered-replace", "再发.eml": "repeat-return"}
+    assert _status(ledger, UNIT) == before
+
+
+def test_only_registered_senders_when_the_office_says_so(issued_round, tmp_path):
+    """设置 仅接收登记邮箱 = 是: a return from an address not in 单位名录 is held, not merged."""
+    from .test_round import settings
+
+    ledger, units = issued_round
+    settings(ledger, 仅接收登记邮箱="是")
+    inbox = tmp_path / "收件"
+    _mail(inbox, "私人邮箱.eml", STRANGER, units[UNIT].name, _filled(units, UNIT, tmp_path)[0], ON_TIME)
+    outcome = collect_returns(ledger, [inbox], now=COLLECT_AT)
+    assert outcome.summary["accepted"] == 0
+    assert [f.code for f in outcome.findings if f.level.value == "错误"] == ["unregistered-sender"]
+    assert not any(r[1] == UNIT for r in feedback_rows(ledger))
+
+
+@pytest.mark.parametrize("dated, late", [(ON_TIME - timedelta(days=30), "是"), (datetime(2099, 1, 1), "否")])
+def test_the_senders_date_never_decides_lateness(issued_round, tmp_path, dated, late):
+    """Backdated before the form was even issued, or dated in 2099: the finding says so, and
+    on-time or late follows the office's receipt time alone."""
+    ledger, units = issued_round
+    when = COLLECT_AT - timedelta(hours=1) if late == "是" else ON_TIME
+    inbox = tmp_path / "收件"
+    _mail(inbox, "回复.eml", UNIT_MAIL, units[UNIT].name, _filled(units, UNIT, tmp_path)[0], when, dated=dated)
+    outcome = collect_returns(ledger, [inbox], now=COLLECT_AT)
+    assert outcome.summary["accepted"] == 1
+    assert [f.code for f in outcome.findings if f.code == "sender-date-mismatch"] == ["sender-date-mismatch"]
+    assert {(r[7], r[8]) for r in feedback_rows(ledger) if r[1] == UNIT} == {(when, late)}

@@ -86,10 +86,12 @@ class Checked:
     findings: list[Finding] = field(default_factory=list)
     feedback: list[Feedback] = field(default_factory=list)
     targets: list[NodeTarget] = field(default_factory=list)  # proposed targets of a 目标安排表
+    registered: bool = False  # mailed from the unit's own address in 单位名录
+    repeat: bool = False  # the same values as the return already accepted: nothing to merge
 
     @property
     def accepted(self) -> bool:
-        return self.issue is not None and not has_errors(self.findings)
+        return self.issue is not None and not self.repeat and not has_errors(self.findings)
 
     @property
     def late(self) -> bool:
@@ -97,7 +99,9 @@ class Checked:
 
     @property
     def outcome(self) -> str:
-        """退回 / 逾期接收 / 已接收, as the collection report and 变更日志 say it."""
+        """退回 / 重复 / 逾期接收 / 已接收, as the collection report and 变更日志 say it."""
+        if self.repeat:
+            return "重复"
         return "退回" if not self.accepted else "逾期接收" if self.late else "已接收"
 
 
@@ -222,7 +226,7 @@ def check_sender(file: ReturnedFile, issue: IssueIdentity, ctx: CollectContext) 
     if not file.sender:
         return []
     sender = normalize_address(file.sender)
-    owners = [u.name for u in ctx.ledger.units if sender in {normalize_address(a) for a in split_addresses(u.email)}]
+    owners = sender_units(sender, ctx)
     if not owners:
         if ctx.registered_only:
             return [error("unregistered-sender", f"发件地址{sender}未登记在单位名录中，按设置“仅接收登记邮箱”暂不接收。",
@@ -234,6 +238,44 @@ def check_sender(file: ReturnedFile, issue: IssueIdentity, ctx: CollectContext) 
     return [error("wrong-unit", f"这是下发给{issue.unit}的{issue.period}{issue.form.value}，却由{'、'.join(owners)}"
                                 f"（{sender}）寄回。", file=file.name,
                   hint=f"请{'、'.join(owners)}使用下发给本单位的文件填写；如确为代报，请由{issue.unit}从本单位邮箱报送。")]
+
+
+def sender_units(sender: str, ctx: CollectContext) -> list[str]:
+    """The units of 单位名录 whose 邮箱 holds ``sender`` (compared normalised)."""
+    sender = normalize_address(sender)
+    return [u.name for u in ctx.ledger.units if sender in {normalize_address(a) for a in split_addresses(u.email)}]
+
+
+def check_replacing(file: ReturnedFile, issue: IssueIdentity, ctx: CollectContext) -> list[Finding]:
+    """A unit's accepted return is replaced only from the unit's registered address (or a
+    file dropped in the inbox by the clerk): a stranger who got hold of a form — or replays
+    an accepted one, re-zipped — must not overwrite what the unit reported, nor make it late."""
+    if not file.sender or file.sender_problem or sender_units(file.sender, ctx):
+        return []
+    row = ctx.submissions.get(issue.period, issue.unit)
+    if row is None or row.status not in (SubmissionState.on_time.value, SubmissionState.late.value):
+        return []
+    return [error("unregistered-replace", f"{issue.unit}的{issue.period}{issue.form.value}已于{_when(row.received_at)}接收；"
+                                          f"未登记的地址{normalize_address(file.sender)}寄来的新版本暂不接收。", file=file.name,
+                  hint=f"如确为{issue.unit}更正，请其从登记邮箱重新发送，或核实后用 duban collect --accept 接收。")]
+
+
+def _when(value: object) -> str:
+    moment = parse_cell_datetime(value)
+    return f"{moment:%Y-%m-%d %H:%M}" if moment else "此前"
+
+
+def repeats_accepted(checked: "Checked", ledger: Ledger) -> bool:
+    """Whether an accepted feedback return brings exactly the values already in 反馈记录 for
+    its unit and period, task by task — a copy sent again (whatever its bytes), which must
+    change neither the records nor the time and lateness the unit was recorded with."""
+    if checked.issue is None or not checked.feedback:
+        return False
+    unit = normalize_name(checked.issue.unit)
+    mine = {f.task_id: f for f in ledger.feedback if f.period == checked.issue.period and normalize_name(f.unit) == unit}
+    fields = [name for _header, name in FEEDBACK_FIELDS]
+    return all(fb.task_id in mine and all(_text(getattr(fb, n)) == _text(getattr(mine[fb.task_id], n)) for n in fields)
+               for fb in checked.feedback)
 
 
 def check_sender_date(file: ReturnedFile, issue: IssueIdentity, ctx: CollectContext) -> list[Finding]:
@@ -373,7 +415,7 @@ FILE_CHECKS: list[Callable[[ReturnedFile, IssuedWorkbook], list[Finding]]] = [
     check_columns, check_rows, check_locked_cells, check_formulas, check_merged_cells, check_text_length, check_values,
 ]
 LEDGER_CHECKS: list[Callable[[ReturnedFile, IssueIdentity, CollectContext], list[Finding]]] = [
-    check_issue_in_force, check_sender, check_sender_date,
+    check_issue_in_force, check_sender, check_replacing, check_sender_date,
 ]
 RECORD_FINDINGS = frozenset({"empty-row", "late-return"})  # what :func:`examine` says about the records it built
 
@@ -428,7 +470,25 @@ def confirm(checked: Checked, ctx: CollectContext) -> Checked:
         return Checked(file=file, issue=issue,
                        findings=[*findings, *(f for f in checked.findings if f.code not in RECORD_FINDINGS)])
     checked.findings[:0] = findings
+    checked.registered = not file.sender or bool(sender_units(file.sender, ctx))  # no sender: the clerk's own file
+    if repeats_accepted(checked, ctx.ledger):
+        checked.repeat = True
+        checked.findings = [info("repeat-return", f"与已接收的{issue.unit}{issue.period}{issue.form.value}内容相同，"
+                                                  "不再重复记录，报送时间和状态不变。", file=file.name,
+                                 hint="无需处理。")]
     return checked
+
+
+def prefer_registered(checked: list["Checked"]) -> None:
+    """Hold the accepted returns of one run that meet a return of the same unit and period
+    from the unit's registered address (or the clerk's own file): that one wins whatever the
+    times — its words are the unit's; the other's may be anyone's."""
+    registered = {(c.issue.period, normalize_name(c.issue.unit)) for c in checked if c.accepted and c.registered}
+    for c in checked:
+        if c.accepted and not c.registered and (c.issue.period, normalize_name(c.issue.unit)) in registered:
+            c.findings.append(error("unregistered-replace", f"同一批收到了{c.issue.unit}从登记邮箱寄来的{c.issue.period}"
+                                                            f"{c.issue.form.value}，以登记邮箱的为准，本文件暂不接收。",
+                                    file=c.file.name, hint="核实后如需以本文件为准，用 duban collect --accept 接收。"))
 
 
 MAX_FINDINGS_PER_FILE = 20  # the clerk reads a file's first few problems; the unit fixes them all at once

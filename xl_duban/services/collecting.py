@@ -10,7 +10,7 @@ from pathlib import Path
 from ..domain.cells import parse_cell_date
 from ..domain.changes import COLLECTED, accepted_hashes
 from ..domain.collecting import (MAX_FINDINGS_PER_FILE, Checked, CollectContext, ReturnedFile, bounded, confirm,
-                                 merge_returns, missing_returns)
+                                 merge_returns, missing_returns, prefer_registered)
 from ..domain.findings import Finding, error, has_errors, info
 from ..domain.models import ChangeLogEntry, Ledger
 from ..domain.settings import Settings
@@ -77,6 +77,7 @@ def _collect(s: Session, inboxes: list[Path], only: str | None, imap: bool, prog
             skipped += 1  # left for the collect of its own period
             continue
         checked.append((item, result))
+    prefer_registered([c for _i, c in checked])
     if progress:
         progress("保存台账", len(candidates), len(candidates))
     summary = {"ledger": str(s.path), "files": [], "accepted": 0, "late": 0, "rejected": 0, "skipped": skipped,
@@ -86,7 +87,7 @@ def _collect(s: Session, inboxes: list[Path], only: str | None, imap: bool, prog
         entry = _file_away(s.path, item, result)
         findings.extend(result.findings)
         summary["files"].append(entry)
-        summary["accepted" if result.accepted else "rejected"] += 1
+        summary["accepted" if result.accepted else "skipped" if result.repeat else "rejected"] += 1
         summary["late"] += int(result.accepted and result.late)
         report.append(entry.pop("report"))
     accepted = [c for _i, c in checked if c.accepted]
@@ -108,7 +109,7 @@ def _collect(s: Session, inboxes: list[Path], only: str | None, imap: bool, prog
         period, unit = f.subject.split(" ", 1)
         report.append({"单位": unit, "周期": period, "结果": "未报送", "说明": f.message, "处理建议": f.hint})
     title = (f"收集报告（{now:%Y-%m-%d %H:%M}）：接收{summary['accepted']}份（其中逾期{summary['late']}份），"
-             f"退回{summary['rejected']}份，跳过已处理{skipped}份，未报送{len(missing)}家")
+             f"退回{summary['rejected']}份，跳过已处理{summary['skipped']}份，未报送{len(missing)}家")
     s.save(validation=bounded(findings, MAX_VALIDATION_ROWS, {"sheet": "收集报告"}), views=[lambda wb: write_collection_report(wb, title, report)])
     return Outcome(summary=summary, findings=findings)
 
@@ -206,7 +207,7 @@ def _file_away(ledger_path: Path, item: Incoming, result: Checked) -> dict:
     issue = result.issue
     errors = [f for f in result.findings if f.level.value == "错误"]
     refusal = None
-    if not result.accepted:
+    if not result.accepted and not result.repeat:
         note = "\n".join(f"{f.location()}：{f.message}" + (f"\n    处理建议：{f.hint}" if f.hint else "") for f in errors)
         refusal = f"{item.name}\n\n{note}\n"[:NOTE_CHARS]
     try:
