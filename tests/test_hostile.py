@@ -650,3 +650,30 @@ def test_the_senders_date_never_decides_lateness(issued_round, tmp_path, dated, 
     assert outcome.summary["accepted"] == 1
     assert [f.code for f in outcome.findings if f.code == "sender-date-mismatch"] == ["sender-date-mismatch"]
     assert {(r[7], r[8]) for r in feedback_rows(ledger) if r[1] == UNIT} == {(when, late)}
+
+
+def test_the_clerk_accepts_a_held_return_with_a_reason(issued_round, tmp_path):
+    """A return held for its sender (here: a From naming two addresses) waits in quarantine/;
+    the clerk accepts it with ``--accept FILE --reason``: every check of the file still runs,
+    the time the office received it stands, the reason goes to 变更日志 and quarantine/ is
+    cleared of it. Without a reason nothing happens."""
+    from xl_duban.io.ledger_store import LedgerStore
+
+    ledger, units = issued_round
+    data, answers = _filled(units, UNIT, tmp_path)
+    inbox = tmp_path / "收件"
+    _mail(inbox, "两个地址.eml", f"{UNIT_MAIL}, {STRANGER}", units[UNIT].name, data, ON_TIME)
+    held = collect_returns(ledger, [inbox], now=COLLECT_AT)
+    assert held.summary["accepted"] == 0 and any(f.code == "sender-unclear" for f in held.findings)
+    (kept,) = [p for p in (ledger.parent / "quarantine").iterdir() if p.suffix == ".xlsx"]
+    unchanged = ledger.read_bytes()
+    refused = collect_returns(ledger, [], now=COLLECT_AT, accept=kept, reason="  ")
+    assert refused.exit_code == 2 and ledger.read_bytes() == unchanged
+    outcome = collect_returns(ledger, [], now=COLLECT_AT, accept=kept, reason="已电话核实，系该局办公室代发")
+    assert outcome.summary["accepted"] == 1
+    rows = {r[0]: r for r in feedback_rows(ledger) if r[1] == UNIT}
+    want = expected_rows(list(answers), answers)
+    assert {t: rows[t][2:7] for t in want} == want and {rows[t][7] for t in want} == {ON_TIME}
+    led, _ = LedgerStore(ledger).load()
+    assert [(e.action, e.new) for e in led.changelog if e.action == "人工接收"] == [("人工接收", "已电话核实，系该局办公室代发")]
+    assert list((ledger.parent / "quarantine").iterdir()) == []

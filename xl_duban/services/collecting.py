@@ -14,13 +14,13 @@ from ..domain.collecting import (MAX_FINDINGS_PER_FILE, Checked, CollectContext,
 from ..domain.findings import Finding, error, has_errors, info
 from ..domain.models import ChangeLogEntry, Ledger
 from ..domain.settings import Settings
-from ..io.archive import keep_return, quarantined_hashes
+from ..io.archive import QUARANTINE, keep_return, quarantined_hashes
 from ..io.guard import ReadPool
 from ..io.keys import signing_key
 from ..io.mailbox import ImapSettings, MailboxError, fetch_unseen, imap_password
 from ..io.readers import UnreadableFile
 from ..io.failures import log_failure
-from ..io.returns import NO_ATTACHMENT, Incoming, Limits, gather, read_and_examine
+from ..io.returns import CHINA, NO_ATTACHMENT, WORKBOOK_SUFFIXES, Incoming, Limits, gather, read_and_examine
 from ..io.views import write_collection_report
 from ..timing import stage
 from .outcome import BadInput, Outcome, Progress, period_argument, reports_bad_input
@@ -33,7 +33,8 @@ NOTE_CHARS = 8000  # a 退回原因 note: the first findings of a file are what 
 
 @reports_bad_input
 def collect_returns(ledger_path: Path | Store, inboxes: list[Path], *, now: datetime, period_text: str | None = None,
-                    imap: bool = False, progress: Progress | None = None) -> Outcome:
+                    imap: bool = False, progress: Progress | None = None, accept: Path | None = None,
+                    reason: str = "") -> Outcome:
     """``duban collect``: check every returned workbook under the inbox folders (and attached
     to .eml files) and merge the accepted ones into 反馈记录 / 节点目标.
 
@@ -45,6 +46,8 @@ def collect_returns(ledger_path: Path | Store, inboxes: list[Path], *, now: date
     on the same inbox changes nothing.
     """
     only = str(period_argument(period_text)) if period_text else None
+    if accept is not None:
+        return _accept(ledger_path, accept, reason, now, progress)
     if not inboxes and not imap:
         raise BadInput(error("usage-error", "请指定收件文件夹（或 .eml / .xlsx 文件），或使用 --imap 从邮箱收取。"))
     with session(ledger_path, "collect", now, load=False) as s, ReadPool() as pool:
@@ -52,8 +55,28 @@ def collect_returns(ledger_path: Path | Store, inboxes: list[Path], *, now: date
         return _collect(s, inboxes, only, imap, progress, pool)
 
 
+def _accept(ledger_path: Path | Store, path: Path, reason: str, now: datetime, progress: Progress | None) -> Outcome:
+    """``duban collect LEDGER --accept FILE --reason 说明``: the clerk takes a held or
+    quarantined workbook as the office's own file. Every check of the file itself still runs
+    (signature, issue in force, locked cells, formulas …); what the clerk vouches for is where
+    it came from — the sender checks do not apply to a file the clerk hands in — and the reason
+    is kept in 变更日志. The copy in quarantine/ and its note are removed once it is accepted."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise BadInput(error("usage-error", "用 --accept 接收文件时须用 --reason 写明理由（记入变更日志），如 --reason \"已电话核实\"。"))
+    if not path.is_file() or path.suffix.lower() not in WORKBOOK_SUFFIXES:
+        raise BadInput(error("usage-error", f"“{path}”不是表格文件：--accept 接收 quarantine/ 中的 .xlsx、.xls 或 .ods 文件。"))
+    with session(ledger_path, "collect", now, load=False) as s, ReadPool(1) as pool:
+        outcome = _collect(s, [path], None, False, progress, pool, accepted_by=reason)
+    if outcome.summary.get("accepted"):
+        for kept in (path, path.with_name(path.name + ".退回原因.txt")):
+            if kept.parent.name == QUARANTINE:
+                kept.unlink(missing_ok=True)
+    return outcome
+
+
 def _collect(s: Session, inboxes: list[Path], only: str | None, imap: bool, progress: Progress | None,
-             pool: ReadPool) -> Outcome:
+             pool: ReadPool, accepted_by: str = "") -> Outcome:
     now = s.now
     ledger = s.load()
     findings = s.findings
@@ -67,7 +90,8 @@ def _collect(s: Session, inboxes: list[Path], only: str | None, imap: bool, prog
     limits = Limits(attachments=s.settings.attachments_per_mail, files=s.settings.files_per_collect)
     findings += s.settings.findings("仅接收登记邮箱", "每封邮件附件上限", "每次收集文件上限")
     ctx = CollectContext(ledger=ledger, key=signing_key(), now=now, registered_only=s.settings.registered_only == "是")
-    candidates, problems, skipped, verdicts = _read(inboxes, s.path, ctx, pool, progress, limits)
+    candidates, problems, skipped, verdicts = _read(inboxes, s.path, ctx, pool, progress, limits,
+                                                    again=bool(accepted_by))
     for name, reason in problems:
         level = info if reason == NO_ATTACHMENT else error
         findings.append(level("unreadable-file" if level is error else "no-attachment", reason, file=name))
@@ -105,6 +129,10 @@ def _collect(s: Session, inboxes: list[Path], only: str | None, imap: bool, prog
             ledger.changelog.append(ChangeLogEntry(
                 time=now, action=COLLECTED, object=item.file_name, field=f"{result.issue.period} {result.issue.unit}",
                 new=result.outcome, source=f"duban collect {result.file.name}#{result.file.file_hash}"))
+            if accepted_by:
+                ledger.changelog.append(ChangeLogEntry(
+                    time=now, action="人工接收", object=item.file_name, field=f"{result.issue.period} {result.issue.unit}",
+                    new=accepted_by, source=f"duban collect --accept {result.file.name}#{result.file.file_hash}"))
     for f in missing:
         period, unit = f.subject.split(" ", 1)
         report.append({"单位": unit, "周期": period, "结果": "未报送", "说明": f.message, "处理建议": f.hint})
@@ -115,7 +143,7 @@ def _collect(s: Session, inboxes: list[Path], only: str | None, imap: bool, prog
 
 
 def _read(inboxes: list[Path], ledger_path: Path, ctx: CollectContext, pool: ReadPool, progress: Progress | None = None,
-          limits: Limits = Limits()):
+          limits: Limits = Limits(), again: bool = False):
     """The returned files under ``inboxes`` in arrival order, each new one read and examined by
     the readers (:func:`~xl_duban.io.returns.read_and_examine`: all the checks but the ledger's)
     and confirmed against the ledger here as its answer arrives. Returns (file and hash of each
@@ -123,7 +151,8 @@ def _read(inboxes: list[Path], ledger_path: Path, ctx: CollectContext, pool: Rea
     file's :class:`Checked`).
 
     Skipped: a second copy of the same bytes (of identical copies the first to arrive counts),
-    a file waiting in quarantine/ and a file accepted in an earlier run."""
+    a file waiting in quarantine/ (unless ``again``: the clerk accepts it) and a file accepted
+    in an earlier run."""
     with stage("扫描收件箱 gather"):
         incoming, problems = gather(inboxes, limits)
     incoming.sort(key=lambda i: (i.received_at, i.name))  # arrival order: of identical copies the first counts
@@ -134,7 +163,7 @@ def _read(inboxes: list[Path], ledger_path: Path, ctx: CollectContext, pool: Rea
     skipped, seen = 0, set()
     for item in incoming:
         digest = hashlib.sha256(item.data).hexdigest()
-        if digest[:12] in rejected_before or digest in accepted_before or digest in seen:
+        if (digest[:12] in rejected_before and not again) or digest in accepted_before or digest in seen:
             skipped += 1
             continue
         seen.add(digest)
@@ -212,7 +241,8 @@ def _file_away(ledger_path: Path, item: Incoming, result: Checked) -> dict:
         refusal = f"{item.name}\n\n{note}\n"[:NOTE_CHARS]
     try:
         stored = keep_return(ledger_path, item.file_name, item.data, result.file.file_hash,
-                             issue.period if issue else None, issue.unit if issue else None, refusal)
+                             issue.period if issue else None, issue.unit if issue else None, refusal,
+                             item.received_at.replace(tzinfo=CHINA).timestamp())
     except Exception as exc:  # noqa: BLE001 - a file that cannot be kept is reported, and the run goes on
         log_failure(f"collect {item.name}")
         stored = None
