@@ -20,8 +20,8 @@ from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
 from ..domain.cells import cell_text, column_letter
-from ..domain.findings import error
 from ..domain.collecting import META_SHEET, Checked, ReturnedFile, ReturnedRow, examine
+from ..domain.findings import error
 from ..domain.mail import normalize_address, valid_address
 
 from .failures import log_failure
@@ -55,7 +55,7 @@ class Limits:
     files: int = 500
 
 
-MAX_EML_BYTES = 64 * 2**20  # a message with a few unit forms is well under this; a bigger one is not read
+MAX_FILE_BYTES = 64 * 2**20  # a message with a few unit forms is well under this; a bigger file is not read
 MAX_DEPTH = 8  # messages forwarded inside messages, multiparts inside multiparts
 NAME_CHARS = 120  # file names as kept and shown: Chinese names of real forms are far shorter
 
@@ -75,7 +75,7 @@ def gather(paths: list[Path], limits: Limits = Limits()) -> tuple[list[Incoming]
 
     Whatever one file or message holds costs that file alone: any failure while opening or
     taking it apart becomes its (name, reason). The walk never leaves the given folders (a
-    symbolic link is reported, not followed) and takes at most ``limits.files`` files, the
+    link leading out of them is reported, not followed) and takes at most ``limits.files`` files, the
     oldest first; the rest are reported and left for the next run."""
     files: list[Path] = []
     problems: list[tuple[str, str]] = []
@@ -143,10 +143,10 @@ def _take(path: Path, name: str, problems: list[tuple[str, str]], limits: Limits
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         with open(fd, "rb") as fh:  # the time of the very bytes read
             size, modified = os.fstat(fh.fileno()).st_size, os.fstat(fh.fileno()).st_mtime
-            if size > MAX_EML_BYTES:
-                problems.append((name, f"文件大小 {size / 2**20:.0f} MB，超过 {MAX_EML_BYTES // 2**20} MB 的上限，未读取"))
+            if size > MAX_FILE_BYTES:
+                problems.append((name, f"文件大小 {size / 2**20:.0f} MB，超过 {MAX_FILE_BYTES // 2**20} MB 的上限，未读取"))
                 return []
-            data = fh.read(MAX_EML_BYTES + 1)
+            data = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         problems.append((name, f"文件无法读取（{exc.strerror or type(exc).__name__}）"))
         return []
