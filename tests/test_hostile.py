@@ -21,6 +21,7 @@ from xl_duban.samples import fill_return
 from xl_duban.services import collect_returns, issue_workbooks
 
 from .conftest import ISSUED_AT
+from .imap_server import imap_server  # noqa: F401  (fixture)
 from .office import office  # noqa: F401  (fixture)
 from . import hostile
 from .hostile import build_corpus, copy_file
@@ -677,3 +678,31 @@ def test_the_clerk_accepts_a_held_return_with_a_reason(issued_round, tmp_path):
     led, _ = LedgerStore(ledger).load()
     assert [(e.action, e.new) for e in led.changelog if e.action == "人工接收"] == [("人工接收", "已电话核实，系该局办公室代发")]
     assert list((ledger.parent / "quarantine").iterdir()) == []
+
+
+def test_a_password_the_protocol_cannot_carry_gets_a_clear_message(imap_server, tmp_path):
+    """IMAP and SMTP logins carry ASCII only: a Chinese password is told as such (use the
+    mailbox's client authorisation code), not an internal error."""
+    from xl_duban.domain.mail import MailDraft
+    from xl_duban.io.mailbox import ImapSettings, MailboxError, fetch_unseen
+    from xl_duban.io.mailer import MailError, SmtpSettings, build_message, send_smtp
+
+    with pytest.raises(MailboxError, match="非 ASCII"):
+        fetch_unseen(ImapSettings(imap_server.host, imap_server.port, "无", imap_server.user, "督查室密码"), tmp_path / "inbox")
+    msg = build_message(MailDraft(("a@b.example",), "主题", "正文", "表.xlsx"), "duban@b.example", b"x")
+    with pytest.raises(MailError, match="非 ASCII"):
+        send_smtp(msg, SmtpSettings("127.0.0.1", 1, "无", "duban@b.example", "督查室密码"), sleep=lambda s: None)
+
+
+def test_a_message_nobody_can_take_apart_is_fetched_and_reported_not_a_stop(imap_server, tmp_path):
+    """A message nested a thousand deep in the office's mailbox: --imap saves it like any other
+    and collect names it with a finding, on this run and every later one."""
+    from xl_duban.io.mailbox import ImapSettings, fetch_unseen
+    from xl_duban.io.returns import gather
+
+    imap_server.deliver(hostile.raw_mail(STRANGER, [hostile.attachment_part("深.xlsx", b"PK")], received=ON_TIME, nest=1000))
+    saved = fetch_unseen(ImapSettings(imap_server.host, imap_server.port, "无", imap_server.user, imap_server.password),
+                         tmp_path / "inbox")
+    assert len(saved) == 1
+    found, problems = gather([tmp_path / "inbox"])
+    assert found == [] and [name for name, _reason in problems] == [saved[0].name]
