@@ -706,3 +706,22 @@ def test_a_message_nobody_can_take_apart_is_fetched_and_reported_not_a_stop(imap
     assert len(saved) == 1
     found, problems = gather([tmp_path / "inbox"])
     assert found == [] and [name for name, _reason in problems] == [saved[0].name]
+
+
+def test_a_file_says_at_most_twenty_things_and_how_many_more(issued_round, tmp_path):
+    """A return with a formula in every answer cell: the first 20 findings, then one saying how
+    many more — in the report, in 校验结果 and in the 退回原因 note alike."""
+    ledger, units = issued_round
+    ids = task_ids_of(units[UNIT])
+    answers = {t: {h: "=1+1" for h in INPUTS} for t in ids}
+    inbox = tmp_path / "收件"
+    received(fill_return(units[UNIT], inbox / "全是公式.xlsx", answers), ON_TIME)
+    outcome = collect_returns(ledger, [inbox], now=COLLECT_AT)
+    mine = [f for f in outcome.findings if f.file == "全是公式.xlsx"]
+    total = len(ids) * len(INPUTS) + 1  # every answer cell, and the file as a whole: nothing typed, only formulas
+    assert total > 21
+    assert [f.code for f in mine] == ["empty-return"] + ["formula-in-cell"] * 19 + ["more-findings"]
+    assert f"另有{total - 20}处" in mine[-1].message
+    (note,) = (ledger.parent / "quarantine").glob("*.退回原因.txt")
+    text = note.read_text(encoding="utf-8")
+    assert text.count("督查室不计算公式") == 19 and f"另有{total - 20}处" in text

@@ -495,13 +495,14 @@ MAX_FINDINGS_PER_FILE = 20  # the clerk reads a file's first few problems; the u
 
 
 def bounded(findings: list[Finding], limit: int, where: dict) -> list[Finding]:
-    """At most ``limit`` findings, errors first (so a refusal keeps its reason), then one
-    saying how many more there were: a file padded with a thousand bad rows must not bury
-    the report or swell 校验结果."""
+    """At most ``limit`` findings, errors first (so a refusal keeps its reason) and, within a
+    level, those about the whole file before those about one row (a late return is said before
+    its blank rows), then one saying how many more there were: a file padded with a thousand
+    bad rows must not bury the report or swell 校验结果."""
     if len(findings) <= limit:
         return findings
     order = {"错误": 0, "警告": 1, "提示": 2}
-    kept = sorted(findings, key=lambda f: order.get(f.level.value, 3))[:limit]
+    kept = sorted(findings, key=lambda f: (order.get(f.level.value, 3), f.row is not None))[:limit]
     return [*kept, info("more-findings", f"另有{len(findings) - limit}处问题未逐一列出。", **where,
                         hint="按已列出的问题修改后，其余问题多半随之消除；重新报送后会再次检查。")]
 

@@ -237,7 +237,8 @@ def _file_away(ledger_path: Path, item: Incoming, result: Checked) -> dict:
     errors = [f for f in result.findings if f.level.value == "错误"]
     refusal = None
     if not result.accepted and not result.repeat:
-        note = "\n".join(f"{f.location()}：{f.message}" + (f"\n    处理建议：{f.hint}" if f.hint else "") for f in errors)
+        told = [*errors, *(f for f in result.findings if f.code == "more-findings")]
+        note = "\n".join(f"{f.location()}：{f.message}" + (f"\n    处理建议：{f.hint}" if f.hint else "") for f in told)
         refusal = f"{item.name}\n\n{note}\n"[:NOTE_CHARS]
     try:
         stored = keep_return(ledger_path, item.file_name, item.data, result.file.file_hash,
