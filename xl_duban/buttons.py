@@ -87,6 +87,10 @@ BUTTONS: tuple[Button, ...] = (
            "导入任务清单（Word 附件2/附件3、Excel/CSV 清单）和单位名录，写入【任务台账】【单位名录】；"
            "重复导入同一文件不会新增内容。",
            "导入台账所在文件夹下“来文”中的任务清单、分工清单和单位名录。"),
+    Button("confirm_targets", "确认目标", "DubanConfirmTargets", "DubanBtnConfirmTargets", LEDGER, "ReviewAcceptChange",
+           "确认节点目标",
+           "把各单位报来的“待报送”节点目标改为“已确认”，逐条记入【变更日志】；“调整待批”的须经分管领导同意后用 duban confirm --approve 批准。",
+           "确认本年度各单位报来的节点目标（待报送 → 已确认）。"),
     Button("issue", "下发反馈表", "DubanIssue", "DubanBtnIssue", ISSUE, "ExportExcel",
            "下发反馈表",
            "为本期每个牵头单位生成一份反馈表，记入【报送情况】。",

@@ -17,6 +17,10 @@ Public Sub DubanImportTasks(control As IRibbonControl)
     RunPython "import macros; macros.import_tasks()"
 End Sub
 
+Public Sub DubanConfirmTargets(control As IRibbonControl)
+    RunPython "import macros; macros.confirm_targets()"
+End Sub
+
 Public Sub DubanIssue(control As IRibbonControl)
     RunPython "import macros; macros.issue()"
 End Sub
