@@ -277,7 +277,7 @@ def test_locked_cell_finding_names_the_exact_cell(issued, tmp_path):
 def test_superseded_issue_is_refused(issued, tmp_path):
     ledger, workbook, ids = issued
     old = fill_return(workbook, tmp_path / "收件" / workbook.name, answers_for(ids))
-    issue_workbooks(ledger, "2022Q2", tmp_path / "重发", now=datetime(2022, 6, 28, 15, 30))
+    issue_workbooks(ledger, "2022Q2", tmp_path / "重发", now=datetime(2022, 6, 28, 15, 30), reissue=True)
     before = ledger.read_bytes()
     outcome = collect_returns(ledger, [old], now=COLLECT_AT)
     assert [f.code for f in outcome.findings if f.level.value == "错误"] == ["superseded-issue"]

@@ -57,7 +57,7 @@ DESIGN_CHOICES = {
     "校验结果": {"级别": ["错误", "警告", "提示"]},
     "变更日志": {},
     "设置": {},
-    "节假日": {"类型": ["休", "班"]},
+    "节假日": {"类型": ["休", "班", "已核对"]},  # 已核对: issue 23, a year typed in whole (README)
 }
 
 SPECS = {spec.name: spec for spec in DATA_SHEETS}

@@ -204,10 +204,10 @@ def _bulletin(cadence: Cadence):
 RUNS: dict[str, Callable] = {
     "validate": _validate,
     "import_tasks": _import,
-    "confirm_targets": _confirm_targets,
     "issue": _issue,
     "send": _send,
     "collect": _collect,
+    "confirm_targets": _confirm_targets,
     "remind": _remind,
     "light": _light,
     "quarterly_bulletin": _bulletin(Cadence.quarterly),

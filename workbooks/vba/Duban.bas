@@ -17,10 +17,6 @@ Public Sub DubanImportTasks(control As IRibbonControl)
     RunPython "import macros; macros.import_tasks()"
 End Sub
 
-Public Sub DubanConfirmTargets(control As IRibbonControl)
-    RunPython "import macros; macros.confirm_targets()"
-End Sub
-
 Public Sub DubanIssue(control As IRibbonControl)
     RunPython "import macros; macros.issue()"
 End Sub
@@ -31,6 +27,10 @@ End Sub
 
 Public Sub DubanCollect(control As IRibbonControl)
     RunPython "import macros; macros.collect()"
+End Sub
+
+Public Sub DubanConfirmTargets(control As IRibbonControl)
+    RunPython "import macros; macros.confirm_targets()"
 End Sub
 
 Public Sub DubanRemind(control As IRibbonControl)
