@@ -389,10 +389,13 @@ class RecordStore:
         return n
 
     def changed(self, ledger: Ledger, *, ignore: Iterable[str] = ()) -> bool:
-        """Whether any data sheet (but those in ``ignore``) holds other records than were read."""
+        """Whether any data sheet (but those in ``ignore``) holds other records than were read; a
+        standard sheet that was missing counts as a change (the save rebuilds it)."""
         for spec in DATA_SHEETS:
             if spec.name in ignore:
                 continue
+            if spec.name not in self._as_read:
+                return True
             records, before = getattr(ledger, spec.attr), self._as_read.get(spec.name, [])
             if len(records) != len(before) or any(content_digest(r) != d for r, (_row, d) in zip(records, before)):
                 return True
