@@ -41,8 +41,8 @@ def import_files(ledger_path: Path | Store, files: list[Path], *, now: datetime,
 
     All files are mapped first and the ledger is written once at the end, so a failure
     halfway leaves the ledger as it was. Import findings and the validation of the result
-    go to 校验结果 — only when something was imported: an import that changes nothing writes
-    nothing (no backup either), its findings are printed.
+    go to 校验结果 — only when some file was read as a list: an import where every file failed
+    writes nothing (no backup either), its findings are printed.
     """
     with session(ledger_path, "import", now) as s:
         ledger = s.ledger
@@ -85,7 +85,10 @@ def import_files(ledger_path: Path | Store, files: list[Path], *, now: datetime,
         s.store.renumber(ledger)  # new tasks get the rows they will have, so findings point at them
         validation = check_ledger(ledger, s.file, now)
         kept = source_file_rows(ledger, replaced={p.name for p in files})  # other files' findings stay listed
-        summary["written"] = s.save(validation=findings + validation, keep=kept, highlights=validation)
+        # a file read as a task list or unit list (even one adding nothing new) replaces its rows of
+        # 校验结果, so the notes on it stay current; an import where every file failed writes nothing
+        read_one = bool(summary["added_tasks"] or summary["unchanged_tasks"] or summary["added_units"])
+        summary["written"] = s.save(validation=findings + validation, keep=kept, highlights=validation, report=read_one)
         summary["counts"] = count_by_level(findings)
         summary["validation"] = {"errors": sum(f.level.value == "错误" for f in validation), "total": len(validation)}
         return Outcome(summary=summary, findings=findings, unreadable=unreadable)
