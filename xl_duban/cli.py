@@ -165,7 +165,8 @@ def issue_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
     """下发反馈表：为每个牵头单位生成只含本单位任务的反馈表（带签名、锁定单元格和下拉列表），并记入【报送情况】；
     加 --targets 下发年初目标安排表。已下发过的周期须加 --reissue 才重新下发。"""
     confirm = None if yes else _confirm_reissue
-    action = _with_progress(as_json, lambda progress: services.issue_workbooks(
+    asks = reissue and not yes  # no progress bar over the question
+    action = _with_progress(as_json or asks, lambda progress: services.issue_workbooks(
         ledger, period, out, now=_now(), kind_text=kind, targets=targets, reissue=reissue, confirm=confirm,
         progress=progress))
     _run(as_json, action, _summary("issue"))
