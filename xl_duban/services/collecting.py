@@ -12,7 +12,7 @@ from ..domain.changes import COLLECTED, accepted_hashes
 from ..domain.collecting import (MAX_FINDINGS_PER_FILE, Checked, CollectContext, ReturnedFile, bounded, confirm,
                                  merge_returns, missing_returns, prefer_registered)
 from ..domain.findings import Finding, error, has_errors, info
-from ..domain.models import ChangeLogEntry, Ledger
+from ..domain.models import ChangeLogEntry, Ledger, TargetStatus
 from ..domain.settings import Settings
 from ..io.archive import QUARANTINE, keep_return, quarantined_hashes
 from ..io.failures import log_failure
@@ -117,7 +117,9 @@ def _collect(s: Session, inboxes: list[Path], only: str | None, imap: bool, prog
     accepted = [c for _i, c in checked if c.accepted]
     merged = merge_returns(ledger, accepted, now)
     summary.update(added=merged.added, replaced=merged.replaced, targets_filled=merged.targets_filled,
-                   targets_proposed=merged.targets_proposed)
+                   targets_proposed=merged.targets_proposed,
+                   targets_waiting=sum(t.status in (TargetStatus.pending.value, TargetStatus.change_pending.value)
+                                       and bool(t.target.strip()) for t in ledger.targets))
     periods = {only} if only else {c.issue.period for _i, c in checked if c.issue is not None}
     missing = missing_returns(ledger, periods, now.date(), lambda row: parse_cell_date(row.due_at))
     findings.extend(missing)
