@@ -218,7 +218,33 @@ def _slim(doc) -> None:
 CHAR = Pt(16)  # one character of the body (3号)
 LINE_PITCH = 579  # twips: 22 lines in the 225 mm type area (GB/T 9704-2012 §5.2.2)
 CHAR_SPACE = -849  # 1/4096 pt added to the 16 pt pitch: 28 characters in the 156 mm type area
-CHAR_TIGHTEN = -5  # twentieths of a point between characters: 28 × 15.75 pt fit the 442 pt line
+CHAR_TIGHTEN = -8  # twentieths of a point between characters: 28 a line (LibreOffice needs 0.4 pt, not 0.21)
+
+
+PPR_ORDER = ("pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl", "numPr",
+             "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens", "kinsoku", "wordWrap", "overflowPunct",
+             "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi", "adjustRightInd", "snapToGrid", "spacing", "ind",
+             "contextualSpacing", "mirrorIndents", "suppressOverlap", "jc", "textDirection", "textAlignment",
+             "textboxTightWrap", "outlineLvl", "divId", "cnfStyle", "rPr", "sectPr", "pPrChange")
+RPR_ORDER = ("rStyle", "rFonts", "b", "bCs", "i", "iCs", "caps", "smallCaps", "strike", "dstrike", "outline", "shadow",
+             "emboss", "imprint", "noProof", "snapToGrid", "vanish", "webHidden", "color", "spacing", "w", "kern",
+             "position", "sz", "szCs", "highlight", "u", "effect", "bdr", "shd", "fitText", "vertAlign", "rtl", "cs",
+             "em", "lang", "eastAsianLayout", "specVanish", "oMath")
+
+
+def _insert_ordered(parent, element, order: tuple[str, ...]) -> None:
+    """Put ``element`` where the schema wants it among ``parent``'s children (Word refuses a
+    document whose properties are out of order), replacing one of the same name."""
+    name = element.tag.rpartition("}")[2]
+    for old in parent.findall(element.tag):
+        parent.remove(old)
+    rank = order.index(name)
+    for child in parent:
+        other = child.tag.rpartition("}")[2]
+        if other in order and order.index(other) > rank:
+            child.addprevious(element)
+            return
+    parent.append(element)
 
 
 def _build_official_document() -> Document:
@@ -239,16 +265,16 @@ def _build_official_document() -> Document:
     style.paragraph_format.space_after = Pt(0)
     style.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
     # The grid is declared (Word shows 22 × 28 when text is typed in), but text is laid off it
-    # with each character 0.25 pt narrower: a 16 pt character is wider than the grid's
+    # with each character 0.4 pt narrower: a 16 pt character is wider than the grid's
     # 15.79 pt cell, and LibreOffice gives such a character two cells (14 a line), while
-    # Word squeezes it. 16 − 0.25 = 15.75 pt a character gives 28 a line in both.
-    ppr = style.element.get_or_add_pPr()
+    # Word squeezes it. 16 − 0.4 = 15.6 pt a character gives 28 a line in both (LibreOffice
+    # reads the spacing only on the runs, so every run carries it).
     snap = OxmlElement("w:snapToGrid")
     snap.set(qn("w:val"), "0")
-    ppr.append(snap)
+    _insert_ordered(style.element.get_or_add_pPr(), snap, PPR_ORDER)
     spacing = OxmlElement("w:spacing")
     spacing.set(qn("w:val"), str(CHAR_TIGHTEN))
-    style.element.get_or_add_rPr().append(spacing)
+    _insert_ordered(style.element.get_or_add_rPr(), spacing, RPR_ORDER)
     sectpr = section._sectPr
     for old in sectpr.findall(qn("w:docGrid")):
         sectpr.remove(old)
@@ -273,6 +299,9 @@ def _font_run(run, name: str, size: float, bold: bool = False, color: RGBColor |
 def _run_properties(name: str, size: float, bold: bool, color: str | None):
     scratch = OxmlElement("w:r")
     _set_font(Run(scratch, None).font, scratch, name, size, bold, RGBColor.from_string(color) if color else None)
+    spacing = OxmlElement("w:spacing")
+    spacing.set(qn("w:val"), str(CHAR_TIGHTEN))
+    _insert_ordered(scratch.rPr, spacing, RPR_ORDER)
     return scratch.rPr
 
 
@@ -306,13 +335,12 @@ def _para(doc, text: str = "", *, font: str = BODY_FONT, size: float = 16, bold:
 
 def _red_rule(paragraph) -> None:
     """The red separator line under the masthead (a bottom border of the paragraph)."""
-    ppr = paragraph._p.get_or_add_pPr()
     borders = OxmlElement("w:pBdr")
     bottom = OxmlElement("w:bottom")
     for key, value in (("w:val", "single"), ("w:sz", "18"), ("w:space", "4"), ("w:color", "C00000")):
         bottom.set(qn(key), value)
     borders.append(bottom)
-    ppr.append(borders)
+    _insert_ordered(paragraph._p.get_or_add_pPr(), borders, PPR_ORDER)
 
 
 def _page_number_footer(footer, align) -> None:
@@ -396,10 +424,9 @@ def _repeat_header(row) -> None:
 def _off_grid(paragraph) -> None:
     """Take a paragraph off the character grid: a 2号 title or a table cell on the 3号 grid
     would take two grid cells a character."""
-    ppr = paragraph._p.get_or_add_pPr()
     snap = OxmlElement("w:snapToGrid")
     snap.set(qn("w:val"), "0")
-    ppr.append(snap)
+    _insert_ordered(paragraph._p.get_or_add_pPr(), snap, PPR_ORDER)
 
 
 def width(text: str) -> float:
@@ -476,7 +503,6 @@ def _colophon(doc, lines: list[str], office: str, issued_on: date) -> None:
 
 
 def _rule(paragraph, *sides: str | None) -> None:
-    ppr = paragraph._p.get_or_add_pPr()
     borders = OxmlElement("w:pBdr")
     for side in sides:
         if side:
@@ -484,7 +510,7 @@ def _rule(paragraph, *sides: str | None) -> None:
             for key, value in (("w:val", "single"), ("w:sz", "6"), ("w:space", "1"), ("w:color", "000000")):
                 el.set(qn(key), value)
             borders.append(el)
-    ppr.append(borders)
+    _insert_ordered(paragraph._p.get_or_add_pPr(), borders, PPR_ORDER)
 
 
 def _render(doc, blocks: list[Block], chart: bytes | None) -> None:
