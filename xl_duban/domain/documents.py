@@ -156,8 +156,11 @@ def bulletin_blocks(bulletin: Bulletin, *, office: str, issued_on: date, chart: 
         out.append(Block("p", f"亮红灯的{len(bulletin.red)}项是："))
         out += [Block("p", f"{n}. {i.task_id}，{'、'.join(i.answerable)}，责任领导{'、'.join(i.leaders) or '未填写'}")
                 for n, i in enumerate(bulletin.red, 1)]
-    elif bulletin.red:
-        out.append(Block("p", f"亮红灯的{len(bulletin.red)}项见第二部分，逐项列明牵头单位、责任领导和原因。"))
+    elif bulletin.red:  # too many for page 1's lines: a compact list that ends at the top of page 2
+        out.append(Block("p", f"亮红灯的{len(bulletin.red)}项如下（原因见第二部分）："))
+        out.append(Block("table", headers=("序号", "任务编号", "牵头单位", "责任领导"),
+                         rows=tuple((n, i.task_id, "、".join(i.answerable), "、".join(i.leaders) or "未填写")
+                                    for n, i in enumerate(bulletin.red, 1)), widths=(1.0, 2.8, 8.3, 3.5)))
     for heading, items, empty, closing in (
             ("亮红灯事项（约谈）", bulletin.red, "本期无亮红灯事项。", "以上事项由分管区领导约谈牵头单位主要负责人。"),
             ("亮黄灯事项（整改）", bulletin.yellow, "本期无亮黄灯事项。", "以上事项由督查室向牵头单位发出督查整改通知书，抄送分管区领导。")):

@@ -103,16 +103,24 @@ def cjk_font_file() -> str | None:
 
 
 def chart_png(bulletin: Bulletin) -> bytes | None:
-    """A stacked bar chart of the units with yellow or red lights; None without a CJK font
-    (the names would print as boxes: the caller makes the bulletin without the chart and says
-    which package to install).
+    """A stacked bar chart of the units with yellow or red lights (:func:`chart_figure`) as
+    PNG; None without a CJK font (the names would print as boxes: the caller makes the
+    bulletin without the chart and says which package to install)."""
+    font_file = cjk_font_file()
+    if font_file is None:
+        return None
+    out = io.BytesIO()
+    chart_figure(bulletin, font_file).savefig(out, format="png")
+    return out.getvalue()
+
+
+def chart_figure(bulletin: Bulletin, font_file: str):
+    """The chart as a matplotlib Figure, every text in the font of ``font_file`` (given by
+    file, so matplotlib's font cache does not matter).
 
     A city or province has a few hundred units: the chart shows at most ``CHART_UNITS`` bars,
     the most behind first, so it stays one page tall and readable. The axis counts tasks, so
     its ticks are whole numbers."""
-    font_file = cjk_font_file()
-    if font_file is None:
-        return None
     import matplotlib
 
     matplotlib.use("Agg")
@@ -135,14 +143,11 @@ def chart_png(bulletin: Bulletin) -> bytes | None:
     ax.tick_params(axis="x", labelsize=7)
     ax.set_xlabel("任务数（项）", fontproperties=font, fontsize=8)
     ax.set_title(chart_title(bulletin), fontproperties=font, fontsize=10)
-    legend_font = FontProperties(fname=font_file, size=7)
-    ax.legend(prop=legend_font, loc="lower right")
+    ax.legend(prop=FontProperties(fname=font_file, size=7), loc="lower right")
     ax.grid(axis="x", linestyle=":", linewidth=0.5)
     ax.set_axisbelow(True)
     fig.tight_layout()
-    out = io.BytesIO()
-    fig.savefig(out, format="png")
-    return out.getvalue()
+    return fig
 
 
 # --- docx helpers -------------------------------------------------------------------------
@@ -522,15 +527,16 @@ def _render(doc, blocks: list[Block], chart: bytes | None) -> None:
             _para(doc, block.text, font=KAI_FONT)
         elif block.kind == "p":
             _para(doc, block.text)
-        elif block.kind == "table" and block.fold:
-            half = (len(block.rows) + 1) // 2
-            rows = [[*a, *b] for a, b in zip(block.rows[:half], [*block.rows[half:], ("",) * len(block.headers)])]
-            widths = [w * 15.6 / (2 * sum(block.widths)) for w in block.widths] * 2
-            add_table(doc, [*block.headers, *block.headers], rows, widths)
         elif block.kind == "table":
-            add_table(doc, list(block.headers), [list(r) for r in block.rows], list(block.widths))
+            if block.fold:  # two rows side by side: a 42-unit appendix on one page
+                half = (len(block.rows) + 1) // 2
+                rows = [[*a, *b] for a, b in zip(block.rows[:half], [*block.rows[half:], ("",) * len(block.headers)])]
+                widths = [w * 15.6 / (2 * sum(block.widths)) for w in block.widths] * 2
+                add_table(doc, [*block.headers, *block.headers], rows, widths)
+            else:
+                add_table(doc, list(block.headers), [list(r) for r in block.rows], list(block.widths))
             if block.note:
-                _para(doc, block.note, size=14)
+                _para(doc, block.note)
         elif block.kind == "chart" and chart is not None:
             doc.add_picture(io.BytesIO(chart), width=Mm(130))
             picture = doc.paragraphs[-1]
