@@ -92,10 +92,10 @@ def item_paragraphs(n: int, item: Item, unit: str) -> list[str]:
 def item_table(items: list[Item]) -> Block:
     """The red or yellow items of a bulletin as a table (五号 in the document: 30 items with
     their reasons fit a few pages, where 三号 paragraphs took twenty)."""
-    rows = tuple((n, f"{item.content}（{item.task_id}）\n牵头单位：{item.units_text}\n责任领导：{'、'.join(item.leaders) or '未填写'}",
+    rows = tuple((n, f"{item.task_id}\n{item.content}\n牵头单位：{item.units_text}\n责任领导：{'、'.join(item.leaders) or '未填写'}",
                   _reason(item, [r for r in item.reports if r.unit in item.answerable], you=False))
                  for n, item in enumerate(items, 1))
-    return Block("table", headers=("序号", "任务（编号）、牵头单位、责任领导", "节点目标和未完成情况"), rows=rows,
+    return Block("table", headers=("序号", "任务编号、任务、牵头单位、责任领导", "节点目标和未完成情况"), rows=rows,
                  widths=(1.0, 7.0, 7.6))
 
 
