@@ -94,14 +94,18 @@ def test_notices_say_only_what_the_ledger_holds(office, poppler, year, tmp_path)
         assert text.count("亮红灯。") == len(red) and text.count("亮黄灯。") == len(yellow), unit
         assert "贵单位" not in text and "…" not in text
         assert ("逾期报送" in text) == (status.get(unit) == "逾期报送"), unit  # its own lateness only
-        if unit not in reported:  # sent nothing: never “reported the target unmet”
+        if status.get(unit) == "退回":  # its return was refused: not “未报送”, and why, once
+            assert "你单位报送的反馈表被退回，未重新报送" in text and "你单位未报送反馈表" not in text, unit
+            assert text.count("反馈表已被退回（") == 1, unit
+            kinds.add("refused")
+        elif unit not in reported:  # sent nothing: never “reported the target unmet”
             assert "你单位未报送反馈表" in text and "你单位报告" not in text, unit
         kinds.add("mixed" if red and yellow else "red" if red else "yellow")
         png = ARTIFACTS / "notices" / pdf.stem
         png.parent.mkdir(parents=True, exist_ok=True)
         _run([poppler["pdftoppm"], "-png", "-r", "50", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(png)],
              what="pdftoppm")
-    assert kinds == {"mixed", "red", "yellow"}  # the demo has units of each kind
+    assert kinds == {"mixed", "red", "yellow", "refused"}  # the demo has units of each kind
 
 
 @pytest.mark.parametrize("period, most_pages", [("2022Q2", 14), ("2022-06", 6)])

@@ -46,8 +46,7 @@ def state_words(report: UnitReport, you: bool = False) -> str:
     退回未重报 when the office refused its return), and late only when its own return was."""
     who = "你单位" if you else report.unit
     text = {UnitState.missing: f"{who}未报送反馈表",
-            UnitState.returned: f"{who}报送的反馈表被退回"
-                                + (f"（{report.returned_reason}）" if report.returned_reason else "") + "，未重新报送",
+            UnitState.returned: f"{who}报送的反馈表被退回，未重新报送",
             UnitState.not_done: f"{who}报告节点目标未完成",
             UnitState.blank: f"{who}反馈未填写完成情况",
             UnitState.done: f"{who}报告节点目标已完成",
@@ -96,7 +95,7 @@ def item_table(items: list[Item]) -> Block:
                   _reason(item, [r for r in item.reports if r.unit in item.answerable], you=False))
                  for n, item in enumerate(items, 1))
     return Block("table", headers=("序号", "任务编号、任务、牵头单位、责任领导", "节点目标和未完成情况"), rows=rows,
-                 widths=(1.0, 7.0, 7.6))
+                 widths=(1.2, 6.9, 7.5))
 
 
 def _table(headers: tuple[str, ...], rows: list[Row], note: str, fold: bool = False) -> Block:
@@ -160,7 +159,7 @@ def bulletin_blocks(bulletin: Bulletin, *, office: str, issued_on: date, chart: 
         out.append(Block("p", f"亮红灯的{len(bulletin.red)}项如下（原因见第二部分）："))
         out.append(Block("table", headers=("序号", "任务编号", "牵头单位", "责任领导"),
                          rows=tuple((n, i.task_id, "、".join(i.answerable), "、".join(i.leaders) or "未填写")
-                                    for n, i in enumerate(bulletin.red, 1)), widths=(1.0, 2.8, 8.3, 3.5)))
+                                    for n, i in enumerate(bulletin.red, 1)), widths=(1.2, 2.8, 8.1, 3.5)))
     for heading, items, empty, closing in (
             ("亮红灯事项（约谈）", bulletin.red, "本期无亮红灯事项。", "以上事项由分管区领导约谈牵头单位主要负责人。"),
             ("亮黄灯事项（整改）", bulletin.yellow, "本期无亮黄灯事项。", "以上事项由督查室向牵头单位发出督查整改通知书，抄送分管区领导。")):
@@ -251,6 +250,9 @@ def notice_paragraphs(unit: str, items: list[Item], bulletin: Bulletin, rectify_
             out += item_paragraphs(n, item, unit)
     if unit in bulletin.late:
         out.append(f"你单位{bulletin.period.label}反馈表逾期报送，请严格按时报送。")
+    refused = next((r.returned_reason for i in items for r in i.reports if r.unit == unit and r.returned_reason), "")
+    if refused:  # the reason once, not under every item
+        out.append(f"你单位{bulletin.period.label}反馈表已被退回（{refused.rstrip('。')}），请按要求重新报送。")
     ask = f"请于{date_text(rectify_by)}前完成整改，并将整改情况书面报送督查室。"
     if red:
         ask += f"以上亮红灯的{len(red)}项，将由分管区领导约谈你单位主要负责人。"
