@@ -483,8 +483,12 @@ def _masthead(doc, masthead: str, number: int, office: str, issued_on: date) -> 
 def _signature(doc, office: str, issued_on: date) -> None:
     """署名 and 成文日期: the date 4 characters in from the right, the office centred over it,
     three blank lines above for the seal (GB/T 9704-2012 §7.3.5.1)."""
+    body = [el for el in doc.element.body if el.tag != qn("w:sectPr")]
+    after_text = bool(body) and body[-1].tag == qn("w:p")
+    if after_text:  # the last lines of the text go with the signature (no page holding only a signature)
+        doc.paragraphs[-1].paragraph_format.keep_with_next = True
     for _ in range(2):
-        _para(doc, "", indent=False)
+        _para(doc, "", indent=False).paragraph_format.keep_with_next = after_text
     day = date_text(issued_on)
     shift = max(0.0, (width(day) - width(office)) / 2)
     for text, indent in ((office, 4 + shift), (day, 4)):
@@ -614,7 +618,7 @@ def write_interview_list_docx(path: Path, bulletin: Bulletin, *, office: str, is
               [[n, i.task_id, i.content, "、".join(f"{u}主要负责人" for u in i.answerable),
                 "、".join(f"分管区领导{name}" for name in i.leaders) or "分管区领导", i.light_words()]
                for n, i in enumerate(bulletin.red, 1)] or [["", "", "本期无亮红灯事项", "", "", ""]],
-              [1.0, 2.7, 5.0, 2.9, 2.0, 2.0])
+              [1.2, 2.7, 4.8, 2.9, 2.0, 2.0])
     _keep_last_row_with_next(doc.tables[-1])
     _signature(doc, office, issued_on)
     path.parent.mkdir(parents=True, exist_ok=True)
