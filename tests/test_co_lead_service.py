@@ -118,13 +118,14 @@ def test_co_led_task_is_judged_by_every_lead_unit(co_led, tmp_path):
     text = docx_text(Path(published.summary["document"]))
     assert f"{HOUSING}|1|0|1|0" in text and f"{TRANSPORT}|1|1|0|0" in text and f"{FINANCE}|1|1|0|0" in text
     assert f"牵头单位：{HOUSING}（共同牵头的{TRANSPORT}本期已完成）" in text
-    assert f"第一季度{HOUSING}未报送，亮黄灯" in text
+    assert f"{HOUSING}未报送反馈表。亮黄灯。" in text  # the unit behind, in its own state (it sent nothing)
     assert [Path(p).name for p in published.summary["notices"]] == [f"2022Q1_{HOUSING}_督查整改通知书.docx"]
     assert TRANSPORT in published.summary["praised"] and HOUSING not in published.summary["praised"]
     sheet = openpyxl.load_workbook(co_led, read_only=True)["通报-2022Q1"]
     cells = ["|".join(str(c) for c in r if c is not None) for r in sheet.iter_rows(values_only=True) if any(r)]
     assert f"{HOUSING}|1|0|1|0" in cells and f"{TRANSPORT}|1|1|0|0" in cells
-    assert f"{CO_LED}|{HOUSING}（共同牵头的{TRANSPORT}本期已完成）|1|曹新华|第一季度{HOUSING}未报送，亮黄灯" in cells
+    assert any(f"{CO_LED}\n" in c and f"牵头单位：{HOUSING}（共同牵头的{TRANSPORT}本期已完成）" in c
+               and f"{HOUSING}未报送反馈表。亮黄灯。" in c for c in cells)
 
     # Q2: 区住房和城乡建设局 reports 未完成, 区交通运输局 已完成 → the task's second yellow → red,
     # naming 区住房和城乡建设局; 2022-ZD-002 has no Q2 target → no light, and a warning lists it

@@ -27,6 +27,22 @@ pytestmark = pytest.mark.usefixtures("config_dir")
 
 UNIT = "区发展和改革局"
 UNIT_MAIL = "unit001@yuancheng.example"
+
+
+FATE_SHEETS = {"报送情况", "变更日志", "校验结果", "收集报告"}  # where a refused return's fate is recorded
+
+
+def content(ledger: Path) -> dict[str, list[tuple]]:
+    """Every sheet but those recording a return's fate: what a refused file must never change."""
+    wb = openpyxl.load_workbook(ledger, read_only=True)
+    return {name: list(wb[name].iter_rows(values_only=True)) for name in wb.sheetnames if name not in FATE_SHEETS}
+
+
+def assert_refused(ledger: Path, before: dict, unit: str, reason: str) -> None:
+    """The ledger's content as it was; 报送情况 says 退回 with the time and the reason."""
+    assert content(ledger) == before
+    row = next(s for s in LedgerStore(ledger).load()[0].submissions if s.period == "2022Q2" and s.unit == unit)
+    assert row.status == "退回" and reason in row.problem and " 退回：" in row.problem, row
 OTHER_MAIL = "unit003@yuancheng.example"  # 区财政局
 ON_TIME = datetime(2022, 7, 8, 16, 20)
 LATE = datetime(2022, 7, 12, 9, 5)
@@ -249,24 +265,31 @@ REJECTIONS = {
 }
 
 
+UNPROVEN = {"unreadable-file", "bad-signature", "unsigned-file"}  # the file proves no issue, so it names no unit
+
+
 @pytest.mark.parametrize("code", sorted(REJECTIONS))
 def test_each_rejection_leaves_the_ledger_byte_identical(issued, tmp_path, code):
     ledger, workbook, ids = issued
     inbox = tmp_path / "收件"
     bad = received(REJECTIONS[code](workbook, inbox / workbook.name, ids), ON_TIME)
-    before = ledger.read_bytes()
+    before, before_bytes = content(ledger), ledger.read_bytes()
     outcome = collect_returns(ledger, [inbox], now=COLLECT_AT)
-    assert ledger.read_bytes() == before
     assert outcome.exit_code == 1 and outcome.summary["rejected"] == 1
     found = [f for f in outcome.findings if f.code == code]
     assert found and all(f.file == workbook.name and f.hint for f in found)
+    if code in UNPROVEN:  # no proven issue names a unit: nothing to record
+        assert ledger.read_bytes() == before_bytes
+    else:
+        assert_refused(ledger, before, UNIT, found[0].message)
     quarantined = ledger.parent / "quarantine" / f"{sha(bad)[:12]}_{workbook.name}"
     assert quarantined.read_bytes() == bad.read_bytes()
     note = quarantined.with_name(quarantined.name + ".退回原因.txt").read_text(encoding="utf-8")
     assert found[0].message in note
-    # a second run skips the quarantined file and still changes nothing
+    # a second run skips the quarantined file and changes nothing
+    after = ledger.read_bytes()
     again = collect_returns(ledger, [inbox], now=COLLECT_AT)
-    assert again.summary["skipped"] == 1 and ledger.read_bytes() == before
+    assert again.summary["skipped"] == 1 and ledger.read_bytes() == after
 
 
 def test_locked_cell_finding_names_the_exact_cell(issued, tmp_path):
@@ -282,21 +305,30 @@ def test_superseded_issue_is_refused(issued, tmp_path):
     ledger, workbook, ids = issued
     old = fill_return(workbook, tmp_path / "收件" / workbook.name, answers_for(ids))
     issue_workbooks(ledger, "2022Q2", tmp_path / "重发", now=datetime(2022, 6, 28, 15, 30), reissue=True)
-    before = ledger.read_bytes()
+    before = content(ledger)
     outcome = collect_returns(ledger, [old], now=COLLECT_AT)
     assert [f.code for f in outcome.findings if f.level.value == "错误"] == ["superseded-issue"]
-    assert "2022-06-28 15:30" in outcome.findings[0].message and ledger.read_bytes() == before
+    assert "2022-06-28 15:30" in outcome.findings[0].message
+    assert_refused(ledger, before, UNIT, outcome.findings[0].message)
 
 
 def test_a_return_mailed_by_another_unit_is_refused(issued, tmp_path):
     ledger, workbook, ids = issued
     filled = fill_return(workbook, tmp_path / "填好" / workbook.name, answers_for(ids))
     mail = as_eml(filled, tmp_path / "收件" / "代报.eml", OTHER_MAIL, ON_TIME)
-    before = ledger.read_bytes()
+    before = content(ledger)
     outcome = collect_returns(ledger, [mail], now=COLLECT_AT)
     [finding] = [f for f in outcome.findings if f.level.value == "错误"]
     assert finding.code == "wrong-unit" and "区财政局" in finding.message and UNIT in finding.message
-    assert ledger.read_bytes() == before
+    assert_refused(ledger, before, UNIT, finding.message)
+    # the unit sends its form again from its own address: accepted, the 退回 replaced
+    answers = answers_for(ids)
+    answers[ids[1]]["进展情况"] = "园区规划已批复。"
+    resent = fill_return(workbook, tmp_path / "重报" / workbook.name, answers)
+    again = collect_returns(ledger, [as_eml(resent, tmp_path / "重报" / "回复.eml", UNIT_MAIL, ON_TIME)], now=COLLECT_AT)
+    assert again.summary["accepted"] == 1
+    row = next(s for s in LedgerStore(ledger).load()[0].submissions if s.period == "2022Q2" and s.unit == UNIT)
+    assert (row.status, row.problem) == ("已报送", "")
 
 
 def test_a_misrouted_return_is_told_its_own_problems_but_nothing_about_records_it_does_not_bring(issued, tmp_path):
@@ -308,12 +340,13 @@ def test_a_misrouted_return_is_told_its_own_problems_but_nothing_about_records_i
         return fill_return(workbook, tmp_path / folder / workbook.name,
                            {ids[0]: {"完成情况": "完成", "进展情况": progress, "自评灯色": "绿"}, ids[1]: {"进展情况": "推进中。"}})
 
-    before = ledger.read_bytes()
+    before = content(ledger)
     outcome = collect_returns(ledger, [as_eml(filled("代报", "已开工。"), tmp_path / "代报.eml", OTHER_MAIL, LATE)], now=COLLECT_AT)
     codes = [f.code for f in outcome.findings if f.code != "missing-return"]
     assert codes[0] == "wrong-unit" and "completion-missing" in codes
     assert not {"empty-row", "late-return"} & set(codes)
-    assert outcome.summary["rejected"] == 1 and ledger.read_bytes() == before
+    assert outcome.summary["rejected"] == 1
+    assert_refused(ledger, before, UNIT, outcome.findings[0].message)
     # the control: the same answers from the unit's own address are accepted, with those notes
     own = collect_returns(ledger, [as_eml(filled("本单位", "已开工！"), tmp_path / "回复.eml", UNIT_MAIL, LATE)], now=COLLECT_AT)
     assert own.summary["accepted"] == 1

@@ -113,14 +113,15 @@ def test_full_round_issue_send_reply_collect(ledger, smtp, tmp_path):
     assert by_code["wrong-unit"] == {roles.misrouted}
     missing = {f.subject for f in outcome.findings if f.code == "missing-return"}
     assert missing == {f"{PERIOD} {u}" for u in (roles.missing, roles.tampered, roles.misrouted)}
-    # nothing else changed: only 报送情况 of the accepted units
+    # nothing else changed: only 报送情况 of the accepted units and of the refused ones (退回)
     after = snapshot(ledger)
     for name in ("tasks", "targets", "lights", "units", "settings", "holidays"):
         assert after[name] == before[name], name
     changed = {a["unit"] for a, b in zip(after["submissions"], before["submissions"]) if a != b}
-    assert changed == {r.unit for r in accepted}
+    assert changed == {r.unit for r in accepted} | {roles.tampered, roles.misrouted}
     states = {s.unit: s.status for s in led.submissions}
     assert {u for u, s in states.items() if s == "逾期报送"} == set(roles.late)
+    assert {u for u, s in states.items() if s == "退回"} == {roles.tampered, roles.misrouted}
     # the same inbox again: not one byte changes
     data = ledger.read_bytes()
     again = collect_returns(ledger, [inbox], now=COLLECTED)

@@ -249,10 +249,12 @@ def light_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
 def bulletin_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
                  period: str = typer.Option(..., "--period", "-p", help="季度如 2024Q1（重点任务季度通报），月份如 2024-03（民生实事月报）"),
                  out: Path = typer.Option(..., "--out", "-o", help="通报、整改通知书、约谈名单的输出目录"),
+                 on: str = typer.Option("", "--date", help="成文日期，如 2024-04-15；默认为生成当天"),
                  as_json: bool = JsonOpt) -> None:
     """通报：按【亮灯记录】生成季度通报或月报（台账中的“通报-P/月报-P”工作表和公文格式 .docx），
     以及每个有黄灯、红灯事项单位的督查整改通知书和约谈名单。"""
-    _run(as_json, lambda: services.publish_bulletin(ledger, period, out, now=_now()), _summary("bulletin"))
+    _run(as_json, lambda: services.publish_bulletin(ledger, period, out, now=_now(), issued_on=on or None),
+         _summary("bulletin"))
 
 
 @app.command("score")

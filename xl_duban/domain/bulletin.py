@@ -9,8 +9,10 @@ report that repeats last quarter's words has not reported anything.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
+from enum import Enum
 from typing import Callable
 
 from rapidfuzz.fuzz import ratio
@@ -18,7 +20,7 @@ from rapidfuzz.fuzz import ratio
 from .deadlines import overdue_days, read_deadline
 from .issuing import lead_units_of
 from .lights import LightRules, answerable_light, normalize_light, period_name, unit_key_of, unit_results
-from .models import Ledger, LightColor, SubmissionState, Task, TaskKind
+from .models import Completion, Ledger, LightColor, SubmissionState, Task, TaskKind
 from .periods import Period
 from .units import UnitDirectory, collective, normalize_name
 
@@ -44,6 +46,33 @@ class Counts:
         return self.of(color) / self.total if self.total else 0.0
 
 
+class UnitState(str, Enum):
+    """What one lead unit's return for a period was — the words a notice or bulletin uses.
+
+    A notice is an official statement to the unit: it must not say 未完成节点目标 of a unit
+    that sent nothing, nor 未报送 of a unit whose return the office refused (退回)."""
+
+    missing = "未报送"
+    returned = "退回未重报"
+    not_done = "节点目标未完成"
+    blank = "反馈未填写完成情况"
+    done = "节点目标已完成"
+    closed = "任务已办结"
+
+
+@dataclass(frozen=True)
+class UnitReport:
+    """One lead unit's own part in an item: its state, lateness and its own words."""
+
+    unit: str
+    light: str  # the light this unit answers for
+    state: UnitState
+    late: bool = False
+    progress: str = ""
+    problems: str = ""
+    returned_reason: str = ""  # 退回: why the office refused the return (报送情况 问题)
+
+
 @dataclass(frozen=True)
 class Item:
     """A task named in the bulletin with its light and why."""
@@ -56,6 +85,22 @@ class Item:
     streak: int
     basis: str
     responsible: tuple[str, ...] = ()  # the lead units that answer for this light (all when empty)
+    target: str = ""  # this period's node target (节点目标)
+    reports: tuple[UnitReport, ...] = ()  # each lead unit's own result, lead units in order
+    override: str = ""  # 核定说明 when the office set the light by hand
+
+    def report_of(self, unit: str) -> UnitReport | None:
+        return next((r for r in self.reports if r.unit == unit), None)
+
+    def light_words(self, not_done: bool = True) -> str:
+        """How the light is stated: a red after a streak says how long it has lasted (连续N期
+        未完成节点目标, or 未亮绿灯 when this period's cause is a missing or refused return, not
+        a target reported unmet); a light set by 核定 says so with the office's reason."""
+        if self.override:
+            return f"经核定亮{self.light}（{self.override}）"
+        if self.light == LightColor.red.value and self.streak >= 2:
+            return f"连续{self.streak}期{'未完成节点目标' if not_done else '未亮绿灯'}，亮红灯"
+        return f"亮{self.light}"
 
     @property
     def answerable(self) -> tuple[str, ...]:
@@ -124,7 +169,8 @@ class Bulletin:
     yellow: list[Item] = field(default_factory=list)
     praised: list[str] = field(default_factory=list)
     late: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # sent nothing
+    returned: list[str] = field(default_factory=list)  # return refused (退回) and not sent again
     disagreements: list[Disagreement] = field(default_factory=list)
     copied: list[Copied] = field(default_factory=list)
     overdue: list[Overdue] = field(default_factory=list)  # 超期未办结, as of ``as_of``
@@ -136,9 +182,14 @@ class Bulletin:
         return f"{'通报' if self.kind is TaskKind.key else '月报'}-{self.period}"
 
     @property
+    def title_words(self) -> tuple[str, ...]:
+        """The title in the words a line may break between (a title never breaks inside a word)."""
+        what = ("《政府工作报告》", "重点任务") if self.kind is TaskKind.key else ("十件民生实事",)
+        return ("关于", self.period.label, "区", *what, "落实情况", "的通报")
+
+    @property
     def title(self) -> str:
-        what = "《政府工作报告》重点任务" if self.kind is TaskKind.key else "十件民生实事"
-        return f"关于{self.period.label}区{what}落实情况的通报"
+        return "".join(self.title_words)
 
     def summary_sentence(self) -> str:
         """The opening numbers, in one sentence a leader reads first."""
@@ -187,21 +238,27 @@ def build_bulletin(ledger: Ledger, period: Period, number: int, similarity: floa
     bulletin = Bulletin(period=period, kind=kind, number=number, counts=_counts([r.light for r in records.values()]),
                         previous=_counts(previous_records) if previous_records else None)
     key = unit_key_of(directory)
-    unit_lights = {task_id: _unit_lights(record, units_of[task_id], feedback.get(task_id, []), period, rules, due, key)
-                   for task_id, record in records.items()}
-    bulletin.by_unit = _rows({task_id: list(lights.items()) for task_id, lights in unit_lights.items()})
+    # A group name (相关镇街道) is never named in a bulletin, even if an old 报送情况 row holds one.
+    submissions = [s for s in ledger.submissions if s.period == str(period) and s.issued_at and collective(s.unit) is None]
+    refused = {key(s.unit): s.problem for s in submissions if s.status == SubmissionState.returned.value}
+    targets = {t.task_id: t.target for t in ledger.targets if t.period == str(period)}
+    reports = {task_id: _unit_reports(record, units_of[task_id], feedback.get(task_id, []), period, rules, due, key, refused)
+               for task_id, record in records.items()}
+    bulletin.by_unit = _rows({task_id: [(r.unit, r.light) for r in rs] for task_id, rs in reports.items()})
     bulletin.by_leader = _table(records, lambda task_id: tuple(tasks[task_id].leaders) or ("（未填写）",))
     for task_id, record in records.items():
         task = tasks[task_id]
-        responsible = tuple(u for u, light in unit_lights[task_id].items() if light != LightColor.green.value)
-        item = Item(task_id, task.content, units_of[task_id], tuple(task.leaders), record.light, record.streak or 0,
-                    record.basis, responsible if responsible != units_of[task_id] else ())
+        responsible = tuple(r.unit for r in reports[task_id] if r.light != LightColor.green.value)
+        item = Item(task_id, task_text(task), units_of[task_id], tuple(task.leaders), record.light, record.streak or 0,
+                    record.basis, responsible if responsible != units_of[task_id] else (),
+                    target=targets.get(task_id, ""), reports=reports[task_id],
+                    override=record.override_note.strip() if normalize_light(record.override) else "")
         if record.light == LightColor.red.value:
             bulletin.red.append(item)
         elif record.light == LightColor.yellow.value:
             bulletin.yellow.append(item)
         if len(units_of[task_id]) > 1:  # co-led: each unit against the light it answers for
-            answered = {normalize_name(u): light for u, light in unit_lights[task_id].items()}
+            answered = {normalize_name(r.unit): r.light for r in reports[task_id]}
             for fb in feedback.get(task_id, ()):
                 light = answered.get(normalize_name(fb.unit), record.light)
                 if fb.self_light and fb.self_light != light:
@@ -210,11 +267,10 @@ def build_bulletin(ledger: Ledger, period: Period, number: int, similarity: floa
             for fb in feedback.get(task_id, ()):
                 if fb.self_light and fb.self_light != record.light:
                     bulletin.disagreements.append(Disagreement(task_id, fb.unit, fb.self_light, record.light))
-    # A group name (相关镇街道) is never named in a bulletin, even if an old 报送情况 row holds one.
-    submissions = [s for s in ledger.submissions if s.period == str(period) and s.issued_at and collective(s.unit) is None]
     bulletin.late = sorted(s.unit for s in submissions if s.status == SubmissionState.late.value)
-    bulletin.missing = sorted(s.unit for s in submissions
-                              if s.status not in (SubmissionState.on_time.value, SubmissionState.late.value))
+    bulletin.returned = sorted(s.unit for s in submissions if s.status == SubmissionState.returned.value)
+    bulletin.missing = sorted(s.unit for s in submissions if s.status not in (
+        SubmissionState.on_time.value, SubmissionState.late.value, SubmissionState.returned.value))
     on_time = {normalize_name(s.unit) for s in submissions if s.status == SubmissionState.on_time.value}
     bulletin.praised = [row.name for row in bulletin.by_unit
                         if row.counts.total and row.counts.green == row.counts.total and normalize_name(row.name) in on_time]
@@ -255,17 +311,35 @@ def _rows(lights_of: dict[str, list[tuple[str, str]]]) -> list[Row]:
     return sorted(rows, key=lambda r: (-r.counts.red, -r.counts.yellow, -r.counts.total, r.name))
 
 
-def _unit_lights(record, units: tuple[str, ...], feedback: list, period: Period, rules: LightRules,
-                 due: Callable[[Period], date | None], key: Callable[[str], str]) -> dict[str, str]:
-    """Lead unit → the light it answers for on one task this period (its own result, judged as
-    the lights were: :func:`~xl_duban.domain.lights.unit_results`). A single lead unit answers
-    for the task's light as recorded (核定 included)."""
+def _unit_reports(record, units: tuple[str, ...], feedback: list, period: Period, rules: LightRules,
+                  due: Callable[[Period], date | None], key: Callable[[str], str],
+                  refused: dict[str, str]) -> tuple[UnitReport, ...]:
+    """Each lead unit's own part in one task this period: its state, judged as the lights were
+    (:func:`~xl_duban.domain.lights.unit_results`), and the light it answers for. A single lead
+    unit answers for the task's light as recorded (核定 included); on a co-led task a unit that
+    met its own target while another did not answers for green
+    (:func:`~xl_duban.domain.lights.answerable_light`)."""
     final = normalize_light(record.light)
-    if len(units) < 2 or final is None:
-        return {unit: record.light for unit in units}
-    results = {r.unit: r for r in unit_results(feedback, units, due(period) if feedback else None, rules, key)}
-    behind = any(r.light is not LightColor.green for r in results.values())
-    return {unit: answerable_light(results[key(unit)].light, final, behind).value for unit in units}
+    results = unit_results(feedback, units, due(period) if feedback else None, rules, key)
+    by_key = {r.unit: r for r in results}
+    behind = any(r.light is not LightColor.green for r in results)
+    out = []
+    for unit in units or tuple(r.unit for r in results):
+        result = by_key.get(key(unit))
+        if len(units) < 2 or final is None or result is None:
+            light = record.light
+        else:
+            light = answerable_light(result.light, final, behind).value
+        if result is None or result.missing:
+            state = UnitState.returned if key(unit) in refused else UnitState.missing
+        else:
+            state = {Completion.not_done: UnitState.not_done, Completion.done: UnitState.done,
+                     Completion.closed: UnitState.closed}.get(result.completion, UnitState.blank)
+        fb = result.feedback if result is not None else None
+        out.append(UnitReport(unit, light, state, late=bool(result and result.late),
+                              progress=fb.progress.strip() if fb else "", problems=fb.problems.strip() if fb else "",
+                              returned_reason=refused.get(key(unit), "") if state is UnitState.returned else ""))
+    return tuple(out)
 
 
 def copied_progress(ledger: Ledger, period: Period, task_ids: set[str], threshold: float) -> list[Copied]:
@@ -307,7 +381,49 @@ def leaders_of(items: list[Item]) -> list[str]:
     return seen
 
 
-def task_short(task: Task | Item, limit: int = 40) -> str:
-    """The first line of a task, cut for tables."""
-    text = task.content.split("\n")[0].strip()
-    return text if len(text) <= limit else text[:limit] + "…"
+def task_text(task: Task) -> str:
+    """A task's text as an official document prints it: whole (a document never cuts a task
+    with “…”), its lines joined."""
+    return "".join(line.strip() for line in task.content.splitlines())
+
+
+_SENTENCE_END = re.compile(r"(?<=[。！？；;!?])")
+
+
+def sentences(text: str, limit: int = 80) -> str:
+    """``text`` cut only at a sentence end: whole sentences while they fit in ``limit``
+    characters, and always the first one whole. An official document quotes a unit's own
+    words; a sentence cut in the middle (“…”) changes what the unit said."""
+    text = " ".join(text.split())
+    out = ""
+    for part in _SENTENCE_END.split(text):
+        if out and len(out) + len(part) > limit:
+            break
+        out += part
+    return out.strip()
+
+
+@dataclass(frozen=True)
+class CopiedUnit:
+    """进展雷同 of one unit: how many of its items repeat last period's words, the highest score."""
+
+    unit: str
+    count: int
+    top: float
+    tasks: tuple[str, ...]
+
+
+def copied_by_unit(copied: list[Copied]) -> list[CopiedUnit]:
+    """One line per unit (a unit that copied 13 items is one finding, not 13 lines), the most first."""
+    groups: dict[str, list[Copied]] = {}
+    for c in copied:
+        groups.setdefault(c.unit, []).append(c)
+    rows = [CopiedUnit(unit, len(cs), max(c.score for c in cs), tuple(sorted({c.task_id for c in cs})))
+            for unit, cs in groups.items()]
+    return sorted(rows, key=lambda r: (-r.count, -r.top, r.unit))
+
+
+def total(rows: list[Row]) -> Counts:
+    """The 合计 of a table: on the by-unit and by-leader tables a co-led task (or one with two
+    leaders) counts once per row it is in, so this can exceed the bulletin's task count."""
+    return Counts(*(sum(r.counts.of(c) for r in rows) for c in COLORS))

@@ -21,7 +21,7 @@ from pydantic import TypeAdapter
 
 from .changes import proposal_note
 from .cells import CELL_TEXT_LIMIT, parse_cell_datetime, row_text
-from .findings import Finding, error, has_errors, info, warning
+from .findings import Finding, Level, error, has_errors, info, warning
 from .issuing import (COMPLETION_HEADER, FEEDBACK_INPUTS, SELF_LIGHT_HEADER, Form, IssueIdentity, IssuedWorkbook,
                       target_columns, verify)
 from .lights import normalize_completion, normalize_light
@@ -571,12 +571,13 @@ class MergeResult:
     kept_newer: int = 0
     targets_filled: int = 0
     targets_proposed: int = 0
+    refused: int = 0  # refused returns recorded as 退回 in 报送情况
     findings: list[Finding] = field(default_factory=list)
 
 
 def merge_returns(ledger: Ledger, checked: list[Checked], now: datetime, command: str = "duban collect") -> MergeResult:
-    """Apply the accepted returns (oldest first) and record them in 报送情况; rejected ones
-    are left out entirely.
+    """Apply the accepted returns (oldest first) and record them in 报送情况; of a refused
+    one only its fate is recorded (:func:`_record_refusal`), none of its content.
 
     A newer return for the same unit, task and period replaces the older row in place (its
     extras kept) and each replaced value goes to 变更日志; an older file arriving after a
@@ -586,7 +587,10 @@ def merge_returns(ledger: Ledger, checked: list[Checked], now: datetime, command
     result = MergeResult()
     index = {(f.task_id, f.period, normalize_name(f.unit)): f for f in ledger.feedback}
     submissions = SubmissionIndex(ledger.submissions)
-    for item in sorted((c for c in checked if c.accepted), key=lambda c: c.file.received_at):
+    for item in sorted(checked, key=lambda c: c.file.received_at):
+        if not item.accepted:
+            result.refused += _record_refusal(ledger, submissions, item, now, command)
+            continue
         source = f"{item.file.name}#{item.file.file_hash}"
         for fb in item.feedback:
             _merge_feedback(ledger, index, fb, now, command, source, result)
@@ -652,8 +656,8 @@ def _merge_target(ledger: Ledger, unit: str, proposed: NodeTarget, now: datetime
 def _record_submission(ledger: Ledger, submissions: SubmissionIndex, item: Checked, now: datetime, command: str) -> None:
     """报送情况 of an accepted file's unit and period: received time and on time or late.
 
-    A rejected file changes nothing in the ledger (it waits in quarantine/ with its reason),
-    so a unit's earlier accepted return always stands.
+    A refused file only marks the row 退回 (:func:`_record_refusal`); an accepted return
+    replaces the 退回, and a unit's earlier accepted return always stands.
     """
     row = submissions.get(item.issue.period, item.issue.unit)
     if row is None:
@@ -667,6 +671,28 @@ def _record_submission(ledger: Ledger, submissions: SubmissionIndex, item: Check
                                                old=row.status, new=state,
                                                source=f"{command} {item.file.name}#{item.file.file_hash}"))
     row.received_at, row.status, row.problem = item.file.received_at, state, ""
+
+
+def _record_refusal(ledger: Ledger, submissions: SubmissionIndex, item: Checked, now: datetime, command: str) -> bool:
+    """报送情况 of a refused return's unit and period: 退回, with when and why in 问题.
+
+    The office must be able to tell a unit that sent nothing from one whose form it refused
+    (a 通报 calls the first 未报送 and the second 退回未重报). Only the status is recorded —
+    the refused file's content never reaches 反馈记录 or 节点目标 — and an accepted return,
+    earlier or later, always stands over a refusal. A file whose issue cannot be proven
+    names no unit, so it is recorded nowhere but in quarantine/."""
+    row = submissions.get(item.issue.period, item.issue.unit) if item.issue is not None else None
+    if row is None or row.status in (SubmissionState.on_time.value, SubmissionState.late.value):
+        return False
+    reasons = "；".join(dict.fromkeys(f.message for f in item.findings if f.level is Level.error))
+    problem = f"{item.file.received_at:%Y-%m-%d %H:%M} 退回：{reasons}"
+    if (row.status, row.problem) == (SubmissionState.returned.value, problem):
+        return False
+    ledger.changelog.append(ChangeLogEntry(time=now, action="收集", object=row.unit, field=f"{row.period}报送状态",
+                                           old=row.status, new=SubmissionState.returned.value,
+                                           source=f"{command} {item.file.name}#{item.file.file_hash}"))
+    row.received_at, row.status, row.problem = item.file.received_at, SubmissionState.returned.value, problem
+    return True
 
 
 def _text(value: object) -> str:

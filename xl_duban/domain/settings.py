@@ -79,6 +79,12 @@ SPECS: tuple[Spec, ...] = (
     Spec("季度截止日", "quarter_day", "int", 10, "季度反馈于季后次月几日前报送", bounds=(1, 28)),
     Spec("月报截止工作日", "monthly_workday", "int", 3, "民生实事于次月第几个工作日前报送", bounds=(1, 10)),
     Spec("相似度阈值", "similarity", "float", 0.9, "进展情况与上期雷同的判定阈值"),
+    Spec("通报报", "bulletin_report_to", "text", "区委、区政府领导", "通报版记“报”行（报送的上级领导）"),
+    Spec("通报送", "bulletin_send_to", "text", "区人大常委会办公室，区政协办公室", "通报版记“送”行（送达的同级机关）"),
+    Spec("通报发", "bulletin_issue_to", "text", "各镇人民政府、街道办事处，区直各单位", "通报版记“发”行（下发的单位）"),
+    Spec("约谈时间", "interview_time", "text", "", "约谈名单所列约谈时间；留空则留出空白待填"),
+    Spec("约谈地点", "interview_place", "text", "", "约谈名单所列约谈地点；留空则留出空白待填"),
+    Spec("约谈形式", "interview_form", "text", "", "约谈名单所列约谈形式（如集体约谈）；留空则留出空白待填"),
     Spec("整改期限", "rectify_days", "int", 10, "整改通知书要求的整改期限（工作日）", bounds=(1, 60)),
     Spec("备份保留份数", "backups", "int", 10, "保存台账前的备份保留份数", bounds=(1, 100)),
     Spec("考核基础分", "score_base", "number", 100, "年度考核（duban score）每个牵头单位的基础分", bounds=(0, 1000)),
@@ -124,6 +130,12 @@ class Settings:
     quarter_day: int
     monthly_workday: int
     similarity: float
+    bulletin_report_to: str
+    bulletin_send_to: str
+    bulletin_issue_to: str
+    interview_time: str
+    interview_place: str
+    interview_form: str
     rectify_days: int
     backups: int
     score_base: float

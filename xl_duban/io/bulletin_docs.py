@@ -27,7 +27,8 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Border, Font, Side
 
 from ..domain.cells import date_text
-from ..domain.bulletin import Bulletin, Item, leaders_of, task_short
+from ..domain.bulletin import Bulletin, Item
+from ..domain.documents import Block, behind_units, bulletin_blocks, copy_to, notice_paragraphs
 from ..domain.models import LightColor
 from ..timing import stage
 from .ledger_store import HEADER_FILL, Stamps, print_setup, write_cell
@@ -43,52 +44,110 @@ CJK_FONTS = ("Microsoft YaHei", "SimHei", "SimSun", "Noto Sans CJK SC", "Noto Se
 # --- chart --------------------------------------------------------------------------------
 
 
-CHART_UNITS = 30  # bars that fit the picture's page; the table beside it lists every unit
+CHART_UNITS = 30  # bars that fit the picture's page; the table beside it lists every unit behind
+CJK_FILES = ("NotoSansCJK", "NotoSerifCJK", "SourceHanSans", "SourceHanSerif", "msyh", "simhei", "simsun", "simfang",
+             "wqy-zenhei", "wqy-microhei", "uming", "ukai", "DroidSansFallback")
+FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts", "C:/Windows/Fonts",
+             "~/AppData/Local/Microsoft/Windows/Fonts", "/Library/Fonts", "/System/Library/Fonts")
+FONT_PACKAGE = "fonts-noto-cjk"  # Debian/Ubuntu; on Windows 微软雅黑 is always installed
+
+
+def chart_units(bulletin: Bulletin) -> list:
+    """The units the chart shows: those with a yellow or red light, most behind first (the
+    order of the body's table and of the sheet's chart), at most ``CHART_UNITS``."""
+    return behind_units(bulletin)[:CHART_UNITS]
 
 
 def chart_title(bulletin: Bulletin) -> str:
-    """The chart's title, saying when it shows only the units most behind."""
-    shown = f"（红灯、黄灯较多的前{CHART_UNITS}个单位）" if len(bulletin.by_unit) > CHART_UNITS else ""
-    return f"{bulletin.period.label}各牵头单位亮灯情况{shown}"
+    """The chart's title, saying exactly which units it shows."""
+    behind = len(behind_units(bulletin))
+    shown = f"有黄灯、红灯的{behind}个牵头单位" if behind <= CHART_UNITS else f"黄灯、红灯最多的{CHART_UNITS}个牵头单位（共{behind}个）"
+    return f"{bulletin.period.label}{shown}亮灯情况"
 
 
-def chart_png(bulletin: Bulletin) -> tuple[bytes, bool]:
-    """A stacked bar chart of lights by lead unit; (PNG bytes, whether a CJK font was found).
+@functools.lru_cache(maxsize=1)
+def cjk_font_file() -> str | None:
+    """A CJK font file on this machine, found without trusting matplotlib's font cache.
 
-    Without a Chinese font the unit names would print as boxes, so the caller reports it.
-    A city or province has a few hundred units: the chart shows the ``CHART_UNITS`` with the
-    most red and yellow lights (the table above it lists them all), so it stays one page tall
-    and readable — 200 bars would be a picture 1.2 m long shrunk onto A4.
-    """
+    The cache is built once, the first time matplotlib runs; fonts installed after that (a new
+    office PC, a CI image) are not in it, and re-installing fonts does not rebuild it. So the
+    installed files are looked up directly: the cache first, then fontconfig's list, then the
+    usual font folders of Linux, Windows and macOS."""
+    import glob
+    import os
+    import shutil
+    import subprocess
+
+    from matplotlib import font_manager
+
+    cached = {f.name: f.fname for f in font_manager.fontManager.ttflist}
+    for name in CJK_FONTS:
+        if name in cached and os.path.exists(cached[name]):
+            return cached[name]
+    listed: list[str] = []  # fontconfig's files that cover Chinese
+    if shutil.which("fc-list"):
+        try:
+            out = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=20).stdout
+            listed = sorted(line.split(":")[0].strip() for line in out.splitlines() if line.strip())
+        except (OSError, subprocess.SubprocessError):
+            pass
+    found: list[str] = []
+    for folder in FONT_DIRS:
+        root = os.path.expanduser(folder)
+        if os.path.isdir(root):
+            found += sorted(glob.glob(os.path.join(root, "**", "*.[to]t[fc]"), recursive=True))
+    plain_first = lambda path: ("bold" in path.lower() or "light" in path.lower() or "black" in path.lower(), path)  # noqa: E731
+    known = [path for key in CJK_FILES for path in sorted([*listed, *found], key=plain_first)
+             if key.lower() in os.path.basename(path).lower()]
+    return next(iter(known + [p for p in listed if p.lower().endswith((".ttc", ".ttf", ".otf"))]), None)
+
+
+def chart_png(bulletin: Bulletin) -> bytes | None:
+    """A stacked bar chart of the units with yellow or red lights (:func:`chart_figure`) as
+    PNG; None without a CJK font (the names would print as boxes: the caller makes the
+    bulletin without the chart and says which package to install)."""
+    font_file = cjk_font_file()
+    if font_file is None:
+        return None
+    out = io.BytesIO()
+    chart_figure(bulletin, font_file).savefig(out, format="png")
+    return out.getvalue()
+
+
+def chart_figure(bulletin: Bulletin, font_file: str):
+    """The chart as a matplotlib Figure, every text in the font of ``font_file`` (given by
+    file, so matplotlib's font cache does not matter).
+
+    A city or province has a few hundred units: the chart shows at most ``CHART_UNITS`` bars,
+    the most behind first, so it stays one page tall and readable. The axis counts tasks, so
+    its ticks are whole numbers."""
     import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib import font_manager
+    from matplotlib.font_manager import FontProperties
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
-    available = {f.name for f in font_manager.fontManager.ttflist}
-    family = next((name for name in CJK_FONTS if name in available), None)
-    rows = list(reversed(bulletin.by_unit[:CHART_UNITS]))
+    font = FontProperties(fname=font_file)
+    rows = list(reversed(chart_units(bulletin)))  # barh draws the first row at the bottom
     names = [r.name for r in rows]
     fig = Figure(figsize=(6.3, max(2.0, 0.24 * len(rows) + 1.0)), dpi=150)
     ax = fig.add_subplot()
     left = [0] * len(rows)
     for color in (LightColor.green, LightColor.yellow, LightColor.red):
         values = [r.counts.of(color) for r in rows]
-        ax.barh(names, values, left=left, color=CHART_COLORS[color.value], label=color.value, height=0.7)
+        ax.barh(range(len(rows)), values, left=left, color=CHART_COLORS[color.value], label=color.value, height=0.7)
         left = [a + b for a, b in zip(left, values)]
-    font = {"family": family} if family else {}
-    ax.set_yticks(range(len(names)), names, fontsize=7, **font)
+    ax.set_yticks(range(len(names)), names, fontproperties=font, fontsize=7)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.tick_params(axis="x", labelsize=7)
-    ax.set_xlabel("任务数", fontsize=8, **font)
-    ax.set_title(chart_title(bulletin), fontsize=10, **font)
-    ax.legend(prop={"family": family, "size": 7} if family else {"size": 7}, loc="lower right")
+    ax.set_xlabel("任务数（项）", fontproperties=font, fontsize=8)
+    ax.set_title(chart_title(bulletin), fontproperties=font, fontsize=10)
+    ax.legend(prop=FontProperties(fname=font_file, size=7), loc="lower right")
     ax.grid(axis="x", linestyle=":", linewidth=0.5)
     ax.set_axisbelow(True)
     fig.tight_layout()
-    out = io.BytesIO()
-    fig.savefig(out, format="png")
-    return out.getvalue(), family is not None
+    return fig
 
 
 # --- docx helpers -------------------------------------------------------------------------
@@ -161,18 +220,77 @@ def _slim(doc) -> None:
         root.remove(latent)
 
 
+CHAR = Pt(16)  # one character of the body (3号)
+LINE_PITCH = 579  # twips: 22 lines in the 225 mm type area (GB/T 9704-2012 §5.2.2)
+CHAR_SPACE = -849  # 1/4096 pt added to the 16 pt pitch: 28 characters in the 156 mm type area
+CHAR_TIGHTEN = -8  # twentieths of a point between characters: 28 a line (LibreOffice needs 0.4 pt, not 0.21)
+
+
+PPR_ORDER = ("pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl", "numPr",
+             "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens", "kinsoku", "wordWrap", "overflowPunct",
+             "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi", "adjustRightInd", "snapToGrid", "spacing", "ind",
+             "contextualSpacing", "mirrorIndents", "suppressOverlap", "jc", "textDirection", "textAlignment",
+             "textboxTightWrap", "outlineLvl", "divId", "cnfStyle", "rPr", "sectPr", "pPrChange")
+RPR_ORDER = ("rStyle", "rFonts", "b", "bCs", "i", "iCs", "caps", "smallCaps", "strike", "dstrike", "outline", "shadow",
+             "emboss", "imprint", "noProof", "snapToGrid", "vanish", "webHidden", "color", "spacing", "w", "kern",
+             "position", "sz", "szCs", "highlight", "u", "effect", "bdr", "shd", "fitText", "vertAlign", "rtl", "cs",
+             "em", "lang", "eastAsianLayout", "specVanish", "oMath")
+
+
+def _insert_ordered(parent, element, order: tuple[str, ...]) -> None:
+    """Put ``element`` where the schema wants it among ``parent``'s children (Word refuses a
+    document whose properties are out of order), replacing one of the same name."""
+    name = element.tag.rpartition("}")[2]
+    for old in parent.findall(element.tag):
+        parent.remove(old)
+    rank = order.index(name)
+    for child in parent:
+        other = child.tag.rpartition("}")[2]
+        if other in order and order.index(other) > rank:
+            child.addprevious(element)
+            return
+    parent.append(element)
+
+
 def _build_official_document() -> Document:
+    """A4, type area 156 × 225 mm (margins 37/35/28/26 mm), a grid of 22 lines × 28 characters,
+    3号仿宋 justified, page numbers on odd pages right and on even pages left (GB/T 9704-2012
+    §5.2, §7.5): the page a leader signs is the page every office prints."""
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
     section.top_margin, section.bottom_margin = Mm(37), Mm(35)
     section.left_margin, section.right_margin = Mm(28), Mm(26)
+    # the page number's line starts 7 mm below the type area: 35 − 7 − one 4号 line (≈ 5 mm)
+    section.footer_distance = Mm(23)
     style = doc.styles["Normal"]
     _set_font(style.font, style.element, BODY_FONT, 16)
     style.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-    style.paragraph_format.line_spacing = Pt(28)
+    style.paragraph_format.line_spacing = Pt(LINE_PITCH / 20)
     style.paragraph_format.space_after = Pt(0)
-    _page_number_footer(section)
+    style.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+    # The grid is declared (Word shows 22 × 28 when text is typed in), but text is laid off it
+    # with each character 0.4 pt narrower: a 16 pt character is wider than the grid's
+    # 15.79 pt cell, and LibreOffice gives such a character two cells (14 a line), while
+    # Word squeezes it. 16 − 0.4 = 15.6 pt a character gives 28 a line in both (LibreOffice
+    # reads the spacing only on the runs, so every run carries it).
+    snap = OxmlElement("w:snapToGrid")
+    snap.set(qn("w:val"), "0")
+    _insert_ordered(style.element.get_or_add_pPr(), snap, PPR_ORDER)
+    spacing = OxmlElement("w:spacing")
+    spacing.set(qn("w:val"), str(CHAR_TIGHTEN))
+    _insert_ordered(style.element.get_or_add_rPr(), spacing, RPR_ORDER)
+    sectpr = section._sectPr
+    for old in sectpr.findall(qn("w:docGrid")):
+        sectpr.remove(old)
+    grid = OxmlElement("w:docGrid")
+    grid.set(qn("w:type"), "linesAndChars")
+    grid.set(qn("w:linePitch"), str(LINE_PITCH))
+    grid.set(qn("w:charSpace"), str(CHAR_SPACE))
+    sectpr.append(grid)
+    doc.settings.odd_and_even_pages_header_footer = True
+    _page_number_footer(section.footer, WD_ALIGN_PARAGRAPH.RIGHT)
+    _page_number_footer(section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT)
     return doc
 
 
@@ -186,6 +304,9 @@ def _font_run(run, name: str, size: float, bold: bool = False, color: RGBColor |
 def _run_properties(name: str, size: float, bold: bool, color: str | None):
     scratch = OxmlElement("w:r")
     _set_font(Run(scratch, None).font, scratch, name, size, bold, RGBColor.from_string(color) if color else None)
+    spacing = OxmlElement("w:spacing")
+    spacing.set(qn("w:val"), str(CHAR_TIGHTEN))
+    _insert_ordered(scratch.rPr, spacing, RPR_ORDER)
     return scratch.rPr
 
 
@@ -219,23 +340,30 @@ def _para(doc, text: str = "", *, font: str = BODY_FONT, size: float = 16, bold:
 
 def _red_rule(paragraph) -> None:
     """The red separator line under the masthead (a bottom border of the paragraph)."""
-    ppr = paragraph._p.get_or_add_pPr()
     borders = OxmlElement("w:pBdr")
     bottom = OxmlElement("w:bottom")
     for key, value in (("w:val", "single"), ("w:sz", "18"), ("w:space", "4"), ("w:color", "C00000")):
         bottom.set(qn(key), value)
     borders.append(bottom)
-    ppr.append(borders)
+    _insert_ordered(paragraph._p.get_or_add_pPr(), borders, PPR_ORDER)
 
 
-def _page_number_footer(section) -> None:
-    p = section.footer.paragraphs[0]
-    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+def _page_number_footer(footer, align) -> None:
+    """“— 1 —” in 4号半角宋体, one character in from the outer edge (odd right, even left)."""
+    p = footer.paragraphs[0]
+    p.alignment = align
+    p.paragraph_format.first_line_indent = Pt(0)
+    if align == WD_ALIGN_PARAGRAPH.RIGHT:
+        p.paragraph_format.right_indent = Pt(14)
+    else:
+        p.paragraph_format.left_indent = Pt(14)
+    p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
     run = p.add_run("— ")
     _font_run(run, "宋体", 14)
     field = OxmlElement("w:fldSimple")
     field.set(qn("w:instr"), "PAGE")
     inner = OxmlElement("w:r")
+    inner.append(copy.deepcopy(_run_properties("宋体", 14, False, None)))
     text = OxmlElement("w:t")
     text.text = "1"
     inner.append(text)
@@ -284,7 +412,9 @@ def _plain(text: str) -> bool:
 def _cell_text(cell, text: str, bold: bool = False) -> None:
     p = cell.paragraphs[0]
     p.paragraph_format.first_line_indent = Pt(0)
-    p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+    p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    p.paragraph_format.line_spacing = Pt(13.5)  # 五号 set solid: a long table stays a few pages
+    p.alignment = WD_ALIGN_PARAGRAPH.LEFT
     run = p.add_run(text)
     _font_run(run, HEADING_FONT if bold else BODY_FONT, 10.5, bold)
 
@@ -296,8 +426,51 @@ def _repeat_header(row) -> None:
     trpr.append(header)
 
 
+def _off_grid(paragraph) -> None:
+    """Take a paragraph off the character grid: a 2号 title or a table cell on the 3号 grid
+    would take two grid cells a character."""
+    snap = OxmlElement("w:snapToGrid")
+    snap.set(qn("w:val"), "0")
+    _insert_ordered(paragraph._p.get_or_add_pPr(), snap, PPR_ORDER)
+
+
+def width(text: str) -> float:
+    """Width of a text in characters: a half-width letter or digit is half a character."""
+    return sum(0.5 if ord(ch) < 0x2E80 else 1 for ch in text)
+
+
+def title_lines(words: tuple[str, ...], limit: float = 19) -> list[str]:
+    """The title's lines: as few as fit ``limit`` characters (2号 on the 156 mm type area),
+    broken only between ``words``, the longest line as short as can be (a balanced 梯形)."""
+    import itertools
+
+    n = len(words)
+    for lines in range(1, n + 1):
+        best = None
+        for cuts in itertools.combinations(range(1, n), lines - 1):
+            bounds = (0, *cuts, n)
+            texts = ["".join(words[a:b]) for a, b in zip(bounds, bounds[1:])]
+            longest = max(width(t) for t in texts)
+            if longest <= limit and (best is None or longest < best[0]):
+                best = (longest, texts)
+        if best:
+            return best[1]
+    return ["".join(words)]
+
+
+def _title(doc, words: tuple[str, ...], *, color: RGBColor | None = None) -> None:
+    """The title: 2号小标宋, centred, its lines broken between words."""
+    p = _para(doc, "", align=WD_ALIGN_PARAGRAPH.CENTER, spacing=None)
+    _off_grid(p)
+    for n, line in enumerate(title_lines(words)):
+        run = p.add_run(line)
+        _font_run(run, TITLE_FONT, 22, False, color)
+        if n < len(title_lines(words)) - 1:
+            run.add_break()
+
+
 def _masthead(doc, masthead: str, number: int, office: str, issued_on: date) -> None:
-    _para(doc, masthead, font=TITLE_FONT, size=42, align=WD_ALIGN_PARAGRAPH.CENTER, color=RED, spacing=None)
+    _off_grid(_para(doc, masthead, font=TITLE_FONT, size=42, align=WD_ALIGN_PARAGRAPH.CENTER, color=RED, spacing=None))
     _para(doc, f"第{number}期", size=16, align=WD_ALIGN_PARAGRAPH.CENTER)
     line = _para(doc, "", align=WD_ALIGN_PARAGRAPH.LEFT)
     line.paragraph_format.tab_stops.add_tab_stop(Mm(156), alignment=2)  # right tab at the text edge
@@ -307,140 +480,162 @@ def _masthead(doc, masthead: str, number: int, office: str, issued_on: date) -> 
     _para(doc, "", indent=False)
 
 
-def _items_text(items: list[Item]) -> list[str]:
-    return [f"{n}. {task_short(item, 60)}（{item.task_id}，牵头单位：{item.units_text}，责任领导：{'、'.join(item.leaders) or '—'}）。"
-            f"{item.basis}" for n, item in enumerate(items, 1)]
+def _signature(doc, office: str, issued_on: date) -> None:
+    """署名 and 成文日期: the date 4 characters in from the right, the office centred over it,
+    three blank lines above for the seal (GB/T 9704-2012 §7.3.5.1)."""
+    body = [el for el in doc.element.body if el.tag != qn("w:sectPr")]
+    after_text = bool(body) and body[-1].tag == qn("w:p")
+    if after_text:  # the last lines of the text go with the signature (no page holding only a signature)
+        doc.paragraphs[-1].paragraph_format.keep_with_next = True
+    for _ in range(2):
+        _para(doc, "", indent=False).paragraph_format.keep_with_next = after_text
+    day = date_text(issued_on)
+    shift = max(0.0, (width(day) - width(office)) / 2)
+    for text, indent in ((office, 4 + shift), (day, 4)):
+        p = _para(doc, text, align=WD_ALIGN_PARAGRAPH.RIGHT)
+        p.paragraph_format.right_indent = Pt(16 * indent)
+        p.paragraph_format.keep_with_next = True
+
+
+def distribution(colophon: tuple[str, str, str]) -> list[str]:
+    """The 报 / 送 / 发 lines of a bulletin's 版记 (【设置】通报报、通报送、通报发; blank ones left out)."""
+    return [f"{label}：{text}" for label, text in zip("报送发", colophon) if text]
+
+
+def _colophon(doc, lines: list[str], office: str, issued_on: date) -> None:
+    """版记: 报/送/发 (or 抄送) lines and the 印发 line, 4号仿宋 between rules, at the end."""
+    _para(doc, "", indent=False)
+    rows = [*lines, f"{office}\t{date_text(issued_on)}印发"]
+    for n, text in enumerate(rows):
+        p = _para(doc, "", align=WD_ALIGN_PARAGRAPH.LEFT, indent=False)
+        p.paragraph_format.left_indent, p.paragraph_format.right_indent = Pt(14), Pt(14)
+        p.paragraph_format.keep_with_next = n < len(rows) - 1
+        p.paragraph_format.tab_stops.add_tab_stop(Mm(156) - Pt(28), alignment=2)
+        run = p.add_run(text)
+        _font_run(run, BODY_FONT, 14)
+        _rule(p, "top" if n == 0 else None, "bottom")
+
+
+def _rule(paragraph, *sides: str | None) -> None:
+    borders = OxmlElement("w:pBdr")
+    for side in sides:
+        if side:
+            el = OxmlElement(f"w:{side}")
+            for key, value in (("w:val", "single"), ("w:sz", "6"), ("w:space", "1"), ("w:color", "000000")):
+                el.set(qn(key), value)
+            borders.append(el)
+    _insert_ordered(paragraph._p.get_or_add_pPr(), borders, PPR_ORDER)
+
+
+def _render(doc, blocks: list[Block], chart: bytes | None) -> None:
+    """The blocks of :mod:`~xl_duban.domain.documents` as paragraphs and tables."""
+    for block in blocks:
+        if block.kind == "h1":
+            _para(doc, block.text, font=HEADING_FONT)
+        elif block.kind == "h2":
+            _para(doc, block.text, font=KAI_FONT)
+        elif block.kind == "p":
+            _para(doc, block.text)
+        elif block.kind == "table":
+            if block.fold:  # two rows side by side: a 42-unit appendix on one page
+                half = (len(block.rows) + 1) // 2
+                rows = [[*a, *b] for a, b in zip(block.rows[:half], [*block.rows[half:], ("",) * len(block.headers)])]
+                widths = [w * 15.6 / (2 * sum(block.widths)) for w in block.widths] * 2
+                add_table(doc, [*block.headers, *block.headers], rows, widths)
+            else:
+                add_table(doc, list(block.headers), [list(r) for r in block.rows], list(block.widths))
+            if block.note:
+                _para(doc, block.note)
+        elif block.kind == "chart" and chart is not None:
+            doc.add_picture(io.BytesIO(chart), width=Mm(130))
+            picture = doc.paragraphs[-1]
+            picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            picture.paragraph_format.first_line_indent = Pt(0)
+            picture.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE  # an exact line would clip it
+        elif block.kind == "page-break":
+            doc.add_page_break()
+        elif block.kind == "appendix":
+            _para(doc, block.text, font=HEADING_FONT, indent=False)
+        elif block.kind == "title2":
+            _title(doc, (block.text,))
+            _para(doc, "", indent=False)
 
 
 # --- the bulletin -------------------------------------------------------------------------
 
 
 def write_bulletin_docx(path: Path, bulletin: Bulletin, *, masthead: str, office: str, issued_on: date,
-                        chart: bytes) -> Path:
-    """The bulletin as an official document: masthead, numbers, tables, chart, named lists."""
+                        chart: bytes | None, colophon: tuple[str, str, str] = ("", "", "")) -> Path:
+    """The bulletin as an official document: masthead, title, the body leader first, signature,
+    the appendix table and the 版记 (报 / 送 / 发 from 设置)."""
     doc = official_document()
     _masthead(doc, masthead, bulletin.number, office, issued_on)
-    _para(doc, bulletin.title, font=TITLE_FONT, size=22, align=WD_ALIGN_PARAGRAPH.CENTER, spacing=None)
+    _title(doc, bulletin.title_words)
     _para(doc, "", indent=False)
-    _para(doc, "各镇人民政府、街道办事处，区直各单位：", indent=False)
-    _para(doc, f"根据区政府督查工作安排，督查室对{bulletin.period.label}{bulletin.kind.value}落实情况进行了督查和亮灯评定，"
-               "现将有关情况通报如下：")
-    _para(doc, "一、总体情况", font=HEADING_FONT)
-    _para(doc, bulletin.summary_sentence())
-    if bulletin.late or bulletin.missing:
-        parts = []
-        if bulletin.late:
-            parts.append(f"逾期报送{len(bulletin.late)}家：{'、'.join(bulletin.late)}")
-        if bulletin.missing:
-            parts.append(f"未报送{len(bulletin.missing)}家：{'、'.join(bulletin.missing)}")
-        _para(doc, "报送方面，" + "；".join(parts) + "。")
-    _para(doc, "（一）各牵头单位亮灯情况", font=KAI_FONT)
-    add_table(doc, ["牵头单位", "亮灯任务", "绿灯", "黄灯", "红灯"],
-           [[r.name, r.counts.total, r.counts.green, r.counts.yellow, r.counts.red] for r in bulletin.by_unit],
-           [7.0, 2.2, 2.0, 2.0, 2.0])
-    doc.add_picture(io.BytesIO(chart), width=Mm(150))
-    picture = doc.paragraphs[-1]
-    picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    picture.paragraph_format.first_line_indent = Pt(0)
-    picture.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE  # an exact 28 pt line would clip the picture
-    _para(doc, "（二）按责任领导分列", font=KAI_FONT)
-    add_table(doc, ["责任领导", "亮灯任务", "绿灯", "黄灯", "红灯"],
-           [[r.name, r.counts.total, r.counts.green, r.counts.yellow, r.counts.red] for r in bulletin.by_leader],
-           [7.0, 2.2, 2.0, 2.0, 2.0])
-    _para(doc, "二、亮红灯事项（约谈）", font=HEADING_FONT)
-    _list(doc, bulletin.red, "本期无亮红灯事项。", "以上事项连续亮黄灯，由分管区领导约谈牵头单位主要负责人。")
-    _para(doc, "三、亮黄灯事项（整改）", font=HEADING_FONT)
-    _list(doc, bulletin.yellow, "本期无亮黄灯事项。", "以上事项由督查室向牵头单位发出督查整改通知书，抄送分管区领导。")
-    numbers = iter(("四", "五", "六", "七") if bulletin.as_of is None else ("五", "六", "七"))
-    if bulletin.as_of is not None:
-        _para(doc, "四、超期未办结事项", font=HEADING_FONT)
-        for text in overdue_text(bulletin):
-            _para(doc, text)
-    _para(doc, f"{next(numbers)}、表扬和批评", font=HEADING_FONT)
-    praise = "、".join(bulletin.praised)
-    _para(doc, f"对所牵头任务全部亮绿灯且按时报送的{len(bulletin.praised)}个单位予以表扬：{praise}。" if praise
-          else "本期没有所牵头任务全部亮绿灯且按时报送的单位。")
-    if bulletin.late or bulletin.missing:
-        _para(doc, "对逾期报送或未报送的单位提出批评：" + "、".join([*bulletin.late, *bulletin.missing]) + "。")
-    if bulletin.disagreements:
-        _para(doc, f"{next(numbers)}、自评与核定不一致事项", font=HEADING_FONT)
-        for d in bulletin.disagreements:
-            _para(doc, f"{d.task_id}（{d.unit}）：自评{d.self_light}，核定{d.light}。")
-    if bulletin.copied:
-        _para(doc, f"{next(numbers)}、进展情况与上期雷同", font=HEADING_FONT)
-        for c in bulletin.copied:
-            _para(doc, f"{c.task_id}（{c.unit}）：本期进展情况与上期相似度{c.score:.0%}，请如实报告本期新进展。")
-    _para(doc, "", indent=False)
-    _para(doc, office, align=WD_ALIGN_PARAGRAPH.RIGHT)
-    _para(doc, date_text(issued_on), align=WD_ALIGN_PARAGRAPH.RIGHT)
+    blocks = bulletin_blocks(bulletin, office=office, issued_on=issued_on, chart=chart is not None)
+    cut = next(n for n, b in enumerate(blocks) if b.kind == "signature")
+    body, tail = blocks[:cut], blocks[cut + 2:]
+    for n, (block, next_block) in enumerate(zip(body, [*body[1:], None])):
+        if n == 0:
+            _para(doc, block.text, indent=False)  # the 主送 line starts at the margin
+        else:
+            _render(doc, [block], chart)
+    _signature(doc, office, issued_on)
+    _render(doc, tail, chart)
+    _colophon(doc, distribution(colophon), office, issued_on)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(path)
     return path
-
-
-def overdue_text(bulletin: Bulletin) -> list[str]:
-    """The paragraphs of 超期未办结事项: the date counted on, each task with its deadline and
-    days over (longest overdue first), what the units are to do — or that there are none."""
-    as_of = date_text(bulletin.as_of)
-    if not bulletin.overdue:
-        return [f"截至{as_of}，没有超过完成时限仍未办结的{bulletin.kind.value}。"]
-    lines = [f"截至{as_of}，已过完成时限仍未办结的{bulletin.kind.value}共{len(bulletin.overdue)}项："]
-    lines += [f"{n}. {task_short(o, 60)}（{o.task_id}，牵头单位：{'、'.join(o.units) or '—'}，"
-              f"责任领导：{'、'.join(o.leaders) or '—'}）。完成时限{date_text(o.deadline)}，已超期{o.days}天。"
-              for n, o in enumerate(bulletin.overdue, 1)]
-    lines.append("请牵头单位抓紧办结并将办结情况报送督查室；确需调整完成时限的，报分管区领导同意后书面报督查室备案。")
-    return lines
-
-
-def _list(doc, items: list[Item], empty: str, closing: str) -> None:
-    if not items:
-        _para(doc, empty)
-        return
-    _para(doc, f"共{len(items)}项：")
-    for text in _items_text(items):
-        _para(doc, text)
-    _para(doc, closing)
 
 
 def write_notice_docx(path: Path, unit: str, items: list[Item], bulletin: Bulletin, *, office: str, issued_on: date,
                       rectify_by: date, number: str) -> Path:
-    """督查整改通知书 to one unit: its yellow and red items, the deadline, cc its 分管领导."""
+    """督查整改通知书 to one unit: its own yellow and red items, the deadline, cc its 分管领导."""
     doc = _emptied(_notice_document())
-    _para(doc, "督查整改通知书", font=TITLE_FONT, size=22, align=WD_ALIGN_PARAGRAPH.CENTER, color=RED, spacing=None)
+    _title(doc, ("督查整改通知书",), color=RED)
     _para(doc, number, size=16, align=WD_ALIGN_PARAGRAPH.CENTER)
     _red_rule(doc.paragraphs[-1])
     _para(doc, "", indent=False)
     _para(doc, f"{unit}：", indent=False)
-    _para(doc, f"经督查，贵单位牵头的以下{len(items)}项{bulletin.kind.value}{bulletin.period.label}未完成节点目标，"
-               f"亮{'红灯' if any(i.light == LightColor.red.value for i in items) else '黄灯'}：")
-    for text in _items_text(items):
-        _para(doc, text)
-    _para(doc, f"请于{date_text(rectify_by)}前完成整改，并将整改情况书面报送督查室。亮红灯事项将由分管区领导约谈贵单位主要负责人。")
-    _para(doc, "", indent=False)
-    _para(doc, office, align=WD_ALIGN_PARAGRAPH.RIGHT)
-    _para(doc, date_text(issued_on), align=WD_ALIGN_PARAGRAPH.RIGHT)
-    _para(doc, "", indent=False)
-    _para(doc, "抄送：" + "、".join(f"{name}同志" for name in leaders_of(items)) + "。", size=14, indent=False)
+    for text in notice_paragraphs(unit, items, bulletin, rectify_by):
+        if text.startswith("（") and text.endswith("事项"):
+            _para(doc, text, font=KAI_FONT)
+        else:
+            _para(doc, text)
+    _signature(doc, office, issued_on)
+    _colophon(doc, [copy_to(items).rstrip("。")], office, issued_on)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(path)
     return path
 
 
-def write_interview_list_docx(path: Path, bulletin: Bulletin, *, office: str, issued_on: date) -> Path:
-    """约谈名单: each red item with the unit to be interviewed and the leader who interviews."""
+def write_interview_list_docx(path: Path, bulletin: Bulletin, *, office: str, issued_on: date,
+                              when: str = "", where: str = "", form: str = "") -> Path:
+    """约谈名单: when, where and how (from 设置, else blanks to fill), each red item with the
+    unit head to be interviewed and the leader who interviews, in a table inside the type area."""
     doc = official_document()
-    _para(doc, f"{bulletin.period.label}亮红灯事项约谈名单", font=TITLE_FONT, size=22,
-          align=WD_ALIGN_PARAGRAPH.CENTER, spacing=None)
+    _title(doc, (bulletin.period.label, "亮红灯事项", "约谈名单"))
     _para(doc, "", indent=False)
-    add_table(doc, ["序号", "任务编号", "任务", "约谈对象（牵头单位主要负责人）", "约谈人（分管区领导）", "依据"],
-           [[n, i.task_id, task_short(i, 30), "、".join(i.answerable), "、".join(i.leaders), i.basis]
-            for n, i in enumerate(bulletin.red, 1)] or [["", "", "本期无亮红灯事项", "", "", ""]],
-           [1.0, 2.4, 4.0, 3.0, 2.2, 3.4])
-    _para(doc, "", indent=False)
-    _para(doc, f"{office}　{date_text(issued_on)}", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    blank = "＿＿＿＿＿＿＿＿＿＿"
+    for label, value in (("约谈时间", when), ("约谈地点", where), ("约谈形式", form)):
+        _para(doc, f"{label}：{value or blank}")
+    add_table(doc, ["序号", "任务编号", "任务", "约谈对象", "约谈人", "原因"],
+              [[n, i.task_id, i.content, "、".join(f"{u}主要负责人" for u in i.answerable),
+                "、".join(f"分管区领导{name}" for name in i.leaders) or "分管区领导", i.light_words()]
+               for n, i in enumerate(bulletin.red, 1)] or [["", "", "本期无亮红灯事项", "", "", ""]],
+              [1.2, 2.7, 4.8, 2.9, 2.0, 2.0])
+    _keep_last_row_with_next(doc.tables[-1])
+    _signature(doc, office, issued_on)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(path)
     return path
+
+
+def _keep_last_row_with_next(table) -> None:
+    """The signature never stands alone on a page: the table's last row goes with it."""
+    for cell in table.rows[-1].cells:
+        for p in cell.paragraphs:
+            p.paragraph_format.keep_with_next = True
 
 
 # --- the ledger sheet ---------------------------------------------------------------------
@@ -496,63 +691,37 @@ def write_bulletin_sheet(wb, bulletin: Bulletin, *, masthead: str, office: str, 
     line(f"第{bulletin.number}期", size=14)
     line(f"{office}　　{date_text(issued_on)}")
     line(bulletin.title, bold=True, size=16, height=30)
-    line("一、总体情况", bold=True)
-    line(bulletin.summary_sentence())
-    if bulletin.late:
-        line(f"逾期报送（{len(bulletin.late)}家）：{'、'.join(bulletin.late)}")
-    if bulletin.missing:
-        line(f"未报送（{len(bulletin.missing)}家）：{'、'.join(bulletin.missing)}")
-    line("（一）各牵头单位亮灯情况", bold=True)
-    headers = ["牵头单位", "亮灯任务", "绿灯", "黄灯", "红灯"]
-    first, last = table(headers, [[r.name, r.counts.total, r.counts.green, r.counts.yellow, r.counts.red]
-                                  for r in bulletin.by_unit], fills=True)
-    line("（二）按责任领导分列", bold=True)
-    table(["责任领导", "亮灯任务", "绿灯", "黄灯", "红灯"],
-          [[r.name, r.counts.total, r.counts.green, r.counts.yellow, r.counts.red] for r in bulletin.by_leader], fills=True)
-    for heading, items, empty in (("二、亮红灯事项（约谈）", bulletin.red, "本期无亮红灯事项。"),
-                                  ("三、亮黄灯事项（整改）", bulletin.yellow, "本期无亮黄灯事项。")):
-        line(heading, bold=True)
-        if items:
-            table(["任务编号", "牵头单位", "连续黄灯", "责任领导", "", "依据"],
-                  [[i.task_id, i.units_text, i.streak, "、".join(i.leaders), "", i.basis] for i in items])
-        else:
-            line(empty)
-    numbers = iter(("四", "五", "六") if bulletin.as_of is None else ("五", "六", "七"))
-    if bulletin.as_of is not None:
-        line(f"四、超期未办结事项（截至{date_text(bulletin.as_of)}）", bold=True)
-        if bulletin.overdue:
-            table(["任务编号", "完成时限", "超期天数", "责任领导", "", "牵头单位及任务"],
-                  [[o.task_id, o.deadline.isoformat(), o.days, "、".join(o.leaders), "",
-                    f"{'、'.join(o.units)}：{task_short(o, 60)}"] for o in bulletin.overdue])
-        else:
-            line("无")
-    line(f"{next(numbers)}、表扬和批评", bold=True)
-    line(f"表扬（所牵头任务全部亮绿灯且按时报送）：{'、'.join(bulletin.praised) or '无'}")
-    line(f"批评（逾期报送或未报送）：{'、'.join([*bulletin.late, *bulletin.missing]) or '无'}")
-    line(f"{next(numbers)}、自评与核定不一致", bold=True)
-    if bulletin.disagreements:
-        table(["任务编号", "报送单位", "自评灯色", "核定灯色"],
-              [[d.task_id, d.unit, d.self_light, d.light] for d in bulletin.disagreements])
-    else:
-        line("无")
-    line(f"{next(numbers)}、进展情况与上期雷同", bold=True)
-    if bulletin.copied:
-        table(["任务编号", "报送单位", "相似度", "", "", "本期进展情况"],
-              [[c.task_id, c.unit, f"{c.score:.0%}", "", "", c.text] for c in bulletin.copied])
-    else:
-        line("无")
-    if bulletin.by_unit:
-        chart = BarChart()
-        chart.type, chart.grouping, chart.overlap = "bar", "stacked", 100
-        chart.title = chart_title(bulletin)
-        last = min(last, first + CHART_UNITS)  # the rows are sorted: the units most behind first
-        data = Reference(ws, min_col=3, max_col=5, min_row=first, max_row=last)
-        chart.add_data(data, titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=1, min_row=first + 1, max_row=last))
-        for series, color in zip(chart.series, ("5CB85C", "F0C419", "D9534F")):
-            series.graphicalProperties.solidFill = color
-        chart.height, chart.width = max(7.5, 0.45 * (last - first) + 3), 17
-        ws.add_chart(chart, f"A{row + 1}")
+    chart_rows: tuple[int, int] | None = None
+    for block in bulletin_blocks(bulletin, office=office, issued_on=issued_on, chart=True):
+        if block.kind in ("h1", "h2", "appendix", "title2"):
+            line(block.text, bold=True)
+        elif block.kind in ("p", "signature", "date"):
+            line(block.text)
+        elif block.kind == "table":
+            first, last = table(list(block.headers), [list(r) for r in block.rows], fills=bool(block.color_columns))
+            if chart_rows is None:
+                chart_rows = (first, last - 1)  # the body's table of units behind, without its 合计 row
+            if block.note:
+                row -= 1
+                line(block.note)
+                row += 1
+        elif block.kind == "chart" and chart_rows:
+            first, last = chart_rows
+            last = min(last, first + CHART_UNITS)  # the rows are sorted: the units most behind first
+            chart = BarChart()
+            chart.type, chart.grouping, chart.overlap = "bar", "stacked", 100
+            chart.title = chart_title(bulletin)
+            chart.add_data(Reference(ws, min_col=3, max_col=5, min_row=first, max_row=last), titles_from_data=True)
+            chart.set_categories(Reference(ws, min_col=1, min_row=first + 1, max_row=last))
+            for series, color in zip(chart.series, ("5CB85C", "F0C419", "D9534F")):
+                series.graphicalProperties.solidFill = color
+            chart.x_axis.scaling.orientation = "maxMin"  # the first (most behind) unit on top, as in the document
+            chart.x_axis.tickLblSkip = 1  # every unit's name, not every other one
+            chart.x_axis.delete = chart.y_axis.delete = False
+            chart.y_axis.majorUnit = 1  # whole tasks
+            chart.height, chart.width = max(7.5, 0.45 * (last - first) + 3), 17
+            ws.add_chart(chart, f"A{row}")
+            row += int(chart.height / 0.53) + 2  # rows of 15 pt under the chart
     print_setup(ws)
     ws.page_setup.orientation = "portrait"  # a bulletin reads top to bottom
     ws.print_options.horizontalCentered = True

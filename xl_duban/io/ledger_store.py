@@ -152,7 +152,9 @@ def _style_header(ws, spec: SheetSpec, headers: list[str], layout: Layout) -> No
 
 
 def print_setup(ws, *, title_row: int | None = None) -> None:
-    """A4 landscape, one page wide, header row repeated on every page."""
+    """A4 landscape, one page wide, header row repeated on every page, page numbers in the
+    footer (a printed ledger view is read and filed on paper: its pages must be countable)."""
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1

@@ -6,13 +6,11 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from docx.enum.text import WD_ALIGN_PARAGRAPH
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
-from ..domain.cells import date_text
 from ..domain.scoring import ADJUST, Assessment, points
-from .bulletin_docs import TITLE_FONT, _para, add_table, official_document
+from .bulletin_docs import _colophon, _para, _signature, _title, add_table, distribution, official_document
 from .ledger_store import HEADER_FILL, print_setup, write_cell
 from .views import _fresh_sheet, fit_row_height
 
@@ -86,11 +84,12 @@ def write_score_workbook(path: Path, a: Assessment) -> Path:
     return path
 
 
-def write_score_docx(path: Path, a: Assessment, rules_text: str, *, office: str, issued_on: date) -> Path:
-    """考核结果通报: what was scored and how, the table of every unit, and who signs."""
+def write_score_docx(path: Path, a: Assessment, rules_text: str, *, office: str, issued_on: date,
+                     colophon: tuple[str, str, str] = ("", "", "")) -> Path:
+    """考核结果通报: what was scored and how, the table of every unit, who signs, and the 版记
+    (the bulletin's 报 / 送 / 发, from 设置) — the same official layout as the bulletin."""
     doc = official_document()
-    _para(doc, f"关于{a.year}年度督查工作绩效考核结果的通报", font=TITLE_FONT, size=22, align=WD_ALIGN_PARAGRAPH.CENTER,
-          spacing=None)
+    _title(doc, ("关于", f"{a.year}年度", "督查工作", "绩效考核结果", "的通报"))
     _para(doc, "", indent=False)
     grades = {g: sum(r.grade == g for r in a.rows) for g in ("好", "较好", "一般", "差")}
     _para(doc, f"根据督查工作方案，督查重点任务及民生实事落实情况与年度绩效考核挂钩。现将{a.year}年度"
@@ -105,9 +104,8 @@ def write_score_docx(path: Path, a: Assessment, rules_text: str, *, office: str,
               [1.4, 4.6, 1.3, 1.3, 1.5, 1.5, 1.3, 1.4, 1.3])
     _para(doc, "", indent=False)
     _para(doc, "请各单位对照考核结果，认真查找差距，抓好整改落实。", indent=True)
-    _para(doc, "", indent=False)
-    _para(doc, office, align=WD_ALIGN_PARAGRAPH.RIGHT)
-    _para(doc, date_text(issued_on), align=WD_ALIGN_PARAGRAPH.RIGHT)
+    _signature(doc, office, issued_on)
+    _colophon(doc, distribution(colophon), office, issued_on)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(path)
     return path

@@ -6,6 +6,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from ..domain.bulletin import task_text
 from ..domain.models import LightColor, LightRecord, Task, TaskKind
 from ..domain.periods import periods_of_year
 from ..domain.schema import OVERVIEW_SHEET
@@ -63,6 +64,7 @@ def write_overview(wb: Workbook, year: int, tasks: list[Task], lights: list[Ligh
     by_key = {(r.task_id, r.period): r.light for r in lights if r.light}
     stamps = Stamps()
     row = 4
+    first_header = None
     for kind in TaskKind:
         kind_tasks = [t for t in tasks if t.kind == kind.value and t.id]
         if not kind_tasks:
@@ -71,6 +73,7 @@ def write_overview(wb: Workbook, year: int, tasks: list[Task], lights: list[Ligh
         ws.cell(row, 1, f"{kind.value}（{len(kind_tasks)}项）").font = Font(bold=True, size=12)
         row += 1
         headers = ["任务编号", "工作任务", "牵头单位", *periods]
+        first_header = first_header or row
         for col, header in enumerate(headers, 1):
             cell = ws.cell(row, col, header)
             cell.fill, cell.font, cell.border = HEADER_FILL, HEADER_FONT, _BORDER
@@ -78,7 +81,7 @@ def write_overview(wb: Workbook, year: int, tasks: list[Task], lights: list[Ligh
         row += 1
         for task in kind_tasks:
             write_cell(ws.cell(row, 1), task.id)
-            write_cell(ws.cell(row, 2), task.content.split("\n")[0][:60])
+            write_cell(ws.cell(row, 2), task_text(task))  # whole: a printed view cuts nothing
             write_cell(ws.cell(row, 3), "、".join(task.lead_units))
             for col in (1, 2, 3):
                 stamps.apply(ws.cell(row, col), "text", alignment=_WRAP, border=_BORDER)
@@ -101,8 +104,8 @@ def write_overview(wb: Workbook, year: int, tasks: list[Task], lights: list[Ligh
         ws.column_dimensions[letter].width = width
     for col in range(4, 4 + 12):
         ws.column_dimensions[get_column_letter(col)].width = 9
-    ws.freeze_panes = "D4"
-    print_setup(ws)
+    ws.freeze_panes = f"D{(first_header or 3) + 1}"  # below the header, not on the title
+    print_setup(ws, title_row=first_header)
 
 
 

@@ -39,8 +39,9 @@ def collect_returns(ledger_path: Path | Store, inboxes: list[Path], *, now: date
     to .eml files) and merge the accepted ones into 反馈记录 / 节点目标.
 
     Every file is archived by hash under archive/{period}/{unit}/收回/. A rejected file
-    changes nothing in the ledger: it is copied to quarantine/ with a note of why and what
-    the unit should do. Accepted files update 反馈记录, 报送情况, 变更日志, 校验结果 and
+    is copied to quarantine/ with a note of why and what the unit should do; of it the ledger
+    records only its fate — 报送情况 退回 with the time and reason, 变更日志, 校验结果 and 收集报告 —
+    and none of its content. Accepted files update 反馈记录, 报送情况, 变更日志, 校验结果 and
     收集报告 in one atomic ledger write after every file was read and checked — an exception
     anywhere leaves the ledger untouched. Files already handled are skipped, so a second run
     on the same inbox changes nothing.
@@ -115,7 +116,7 @@ def _collect(s: Session, inboxes: list[Path], only: str | None, imap: bool, prog
         summary["late"] += int(result.accepted and result.late)
         report.append(entry.pop("report"))
     accepted = [c for _i, c in checked if c.accepted]
-    merged = merge_returns(ledger, accepted, now)
+    merged = merge_returns(ledger, [c for _i, c in checked], now)  # a refused return: only 退回 in 报送情况
     summary.update(added=merged.added, replaced=merged.replaced, targets_filled=merged.targets_filled,
                    targets_proposed=merged.targets_proposed,
                    targets_waiting=sum(t.status in (TargetStatus.pending.value, TargetStatus.change_pending.value)
@@ -124,7 +125,7 @@ def _collect(s: Session, inboxes: list[Path], only: str | None, imap: bool, prog
     missing = missing_returns(ledger, periods, now.date(), lambda row: parse_cell_date(row.due_at))
     findings.extend(missing)
     summary["missing"] = [f.subject for f in missing]
-    if not accepted:  # nothing to merge: the ledger stays byte-identical
+    if not accepted and not merged.refused:  # nothing to record: the ledger stays byte-identical
         return Outcome(summary=summary, findings=findings, unreadable=bool(problems) and not checked)
     for item, result in checked:
         if result.accepted:

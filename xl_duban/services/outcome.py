@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Callable
 
+from ..domain.cells import parse_cell_date
 from ..domain.findings import Finding, error, has_errors
 from ..domain.models import TaskKind
 from ..domain.periods import Period
@@ -60,6 +62,17 @@ def period_argument(text: str) -> Period:
         return Period.parse(text)
     except ValueError as exc:
         raise BadInput(error("bad-period", str(exc), hint="季度写作 2024Q1，月份写作 2024-03。")) from exc
+
+
+def date_argument(text: str | date | None) -> date | None:
+    """A date the user typed (``--date 2024-04-15``, 2024年4月15日), None when not given, or
+    :class:`BadInput`."""
+    if text is None or isinstance(text, date) or not text.strip():
+        return text or None
+    day = parse_cell_date(text.strip())
+    if day is None:
+        raise BadInput(error("bad-date-option", f"日期“{text}”无法识别。", hint="日期写作 2024-04-15（或 2024年4月15日）。"))
+    return day
 
 
 KIND_ARGUMENTS = {"key": TaskKind.key, "livelihood": TaskKind.livelihood}

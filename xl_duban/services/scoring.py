@@ -62,7 +62,9 @@ def score_units(ledger_path: Path | Store, year: int | None = None, *, through: 
             stem = f"{year}年度督查工作绩效考核结果" + (f"（统计至{last.label}）" if last else "")
             files["workbook"] = str(write_score_workbook(out_dir / f"{stem}.xlsx", result))
             files["document"] = str(write_score_docx(out_dir / f"{stem}通报.docx", result, rules.text(),
-                                                     office=settings.signing_office, issued_on=now.date()))
+                                                     office=settings.signing_office, issued_on=now.date(),
+                                                     colophon=(settings.bulletin_report_to, settings.bulletin_send_to,
+                                                               settings.bulletin_issue_to)))
         s.save(views=views)
         rows = [{"unit": r.unit, "score": r.score, "grade": r.grade, "rank": r.rank, "yellow": r.yellow, "red": r.red,
                  "late": r.late, "missing": r.missing, "adjustment": r.adjustment} for r in result.rows]
