@@ -276,6 +276,7 @@ def one_run(scale_name: str, out: Path, index: int, *, profile: bool = False, ke
     """Play the cycle once on a fresh copy of the cached ledger; returns the run's results."""
     from xl_duban import services
     from xl_duban.domain.lights import LightRules, light_tasks
+    from xl_duban.domain.units import UnitDirectory
     from xl_duban.domain.periods import Period
     from xl_duban.domain.settings import read_settings
     from xl_duban.io.ledger_store import LedgerStore
@@ -373,7 +374,8 @@ def one_run(scale_name: str, out: Path, index: int, *, profile: bool = False, ke
         rules = LightRules.of(read_settings(full.settings)[0])
         verdicts, periods = 0, set()
         for period in (syn.CYCLE_PERIOD, syn.LAST_MONTH):
-            run = light_tasks(full.tasks, full.targets, full.feedback, full.lights, Period.parse(period), due, rules)
+            run = light_tasks(full.tasks, full.targets, full.feedback, full.lights, Period.parse(period), due, rules,
+                              directory=UnitDirectory(full.units))  # as duban light has it: collectives expanded
             verdicts += len(run.verdicts)
             periods |= {str(v.period) for v in run.verdicts}
         st["counts"] = {"verdicts": verdicts, "periods": len(periods), "tasks": len({t.id for t in full.tasks})}
