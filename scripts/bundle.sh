@@ -137,7 +137,9 @@ download() {
         --find-links "$W" --dest "$W" "$@" >"$WORK/pip.log" 2>&1; then
       return 0
     fi
-    req=$(sed -n 's/^ERROR: No matching distribution found for \(.*\)$/\1/p' "$WORK/pip.log" | head -n 1)
+    # pip names a direct dependency "lunar-python>=1.4 (from xl-duban)": keep the requirement only
+    req=$(sed -n 's/^ERROR: No matching distribution found for \(.*\)$/\1/p' "$WORK/pip.log" | head -n 1 \
+          | sed 's/ (from [^)]*)$//')
     if [ -z "$req" ] || [ "$req" = "$last" ] || ! build_pure "$req"; then
       cat "$WORK/pip.log" >&2
       die "下载 $target / Python $pyver 的软件包失败"

@@ -82,6 +82,25 @@ def planned_ledger(ledger, tmp_path, seed_tables) -> Path:
     return ledger
 
 
+def add_targets(ledger: Path, period: str, *, status: str = "已确认", only=None) -> list[str]:
+    """Node targets for ``period`` on every reportable task of its kind (or the ids in ``only``),
+    as the targets round and ``duban confirm`` leave them; returns the task ids. ``issue``
+    lists only tasks with a confirmed target for the period."""
+    from xl_duban.domain.issuing import reportable_tasks
+    from xl_duban.domain.models import NodeTarget, TaskKind
+    from xl_duban.domain.periods import Period
+    from xl_duban.io.ledger_store import LedgerStore
+
+    store = LedgerStore(ledger)
+    led, _ = store.load()
+    have = {(t.task_id, t.period) for t in led.targets}
+    ids = [t.id for t in reportable_tasks(led, TaskKind.reporting_in(Period.parse(period))) if only is None or t.id in only]
+    led.targets += [NodeTarget(task_id=i, period=period, target=f"{i}节点目标", status=status)
+                    for i in ids if (i, period) not in have]
+    store.save(led, now=NOW)
+    return ids
+
+
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run the real ``duban`` entry point in a subprocess."""
     env = {**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "200"}

@@ -143,6 +143,30 @@ def test_exit_codes_and_no_tracebacks(tmp_path):
     assert proc.returncode == 2
 
 
+NOT_A_LEDGER_COMMANDS = [
+    ("validate",), ("light", "-p", "2024Q1"), ("issue", "-p", "2024Q1", "-o", "下发"), ("import", "附件.docx"),
+    ("remind", "-p", "2024Q1"), ("bulletin", "-p", "2024Q1", "-o", "通报"), ("confirm", "--year", "2024"),
+]
+
+
+@pytest.mark.parametrize("command", NOT_A_LEDGER_COMMANDS, ids=[c[0] for c in NOT_A_LEDGER_COMMANDS])
+def test_an_ordinary_workbook_is_refused_as_a_ledger(tmp_path, command):
+    book = tmp_path / "单位通讯录.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "单位名录"  # even a sheet of the ledger's does not make it one
+    wb.active.append(["单位名称", "邮箱"])
+    wb.active.append(["区教育局", "jyj@example.gov.cn"])
+    wb.save(book)
+    before = book.read_bytes()
+    name, *rest = command
+    code, result = run_json(name, str(book), *[str(tmp_path / a) if a.endswith(("docx", "发", "报")) else a for a in rest])
+    assert code == 2, result
+    [finding] = result["findings"]
+    assert finding["code"] == "ledger-unavailable" and "不是督办台账" in finding["message"]
+    assert "任务台账" in finding["message"] and "设置" in finding["message"] and "duban init" in finding["message"]
+    assert book.read_bytes() == before and not (tmp_path / "台账备份").exists()
+
+
 def test_every_command_is_documented_in_readme():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     reference = readme[readme.index("## 命令参考"):]

@@ -16,6 +16,7 @@ import pytest
 
 from xl_duban.io.ledger_store import LedgerStore
 from xl_duban.io.returns import CHINA, gather
+from xl_duban.reports import summary_lines
 from xl_duban.samples import fill_return
 from xl_duban.services import collect_returns, init_ledger, issue_workbooks
 
@@ -277,7 +278,7 @@ def test_locked_cell_finding_names_the_exact_cell(issued, tmp_path):
 def test_superseded_issue_is_refused(issued, tmp_path):
     ledger, workbook, ids = issued
     old = fill_return(workbook, tmp_path / "收件" / workbook.name, answers_for(ids))
-    issue_workbooks(ledger, "2022Q2", tmp_path / "重发", now=datetime(2022, 6, 28, 15, 30))
+    issue_workbooks(ledger, "2022Q2", tmp_path / "重发", now=datetime(2022, 6, 28, 15, 30), reissue=True)
     before = ledger.read_bytes()
     outcome = collect_returns(ledger, [old], now=COLLECT_AT)
     assert [f.code for f in outcome.findings if f.level.value == "错误"] == ["superseded-issue"]
@@ -329,18 +330,7 @@ def test_a_file_of_another_ledger_is_refused(issued, tmp_path):
 
 
 def test_targets_fill_pending_and_a_change_to_a_confirmed_target_waits_for_approval(planned_ledger, tmp_path):
-    out = tmp_path / "目标"
-    outcome = issue_workbooks(planned_ledger, "2022", out, now=datetime(2022, 1, 10, 9, 0), targets=True)
-    assert outcome.exit_code == 0 and outcome.summary["period"] == "2022年度季度目标"
-    workbook = out / f"2022_{UNIT}_重点任务季度目标安排表.xlsx"
-    ws = openpyxl.load_workbook(workbook)["目标安排表"]
-    assert [c.value for c in ws[5]] == ["任务编号", "工作任务", "完成时限", "第一季度", "第二季度", "第三季度", "第四季度"]
-    task = ws.cell(6, 1).value
-    assert ws.cell(6, 5).value == f"{task}二季度目标"  # the confirmed target is shown
-    back = fill_return(workbook, tmp_path / "收件" / workbook.name,
-                       {task: {"第二季度": "二季度目标调高", "第三季度": "三季度完成主体工程"}})
-    received(back, datetime(2022, 1, 15, 10, 0))
-    result = collect_returns(planned_ledger, [back], now=datetime(2022, 1, 16, 9, 0))
+    task, result = _targets_returned(planned_ledger, tmp_path)
     assert result.exit_code == 0, result.findings
     assert (result.summary["targets_filled"], result.summary["targets_proposed"]) == (1, 1)
     led, _ = LedgerStore(planned_ledger).load()
@@ -352,6 +342,63 @@ def test_targets_fill_pending_and_a_change_to_a_confirmed_target_waits_for_appro
     logged = {(e.object, e.field, e.new) for e in led.changelog if e.action == "报送目标"}
     assert (task, "2022Q3 节点目标", "三季度完成主体工程") in logged
     assert (task, "2022Q2 确认状态", "调整待批") in logged
+    # the summary says targets arrived and wait for confirmation
+    assert result.summary["targets_waiting"] == 2
+    line = next(x for x in summary_lines("collect", result) if "节点目标" in x)
+    assert "收到节点目标 1 条" in line and "调整申请 1 条" in line and "待确认 2 条" in line and "duban confirm" in line
+
+
+def test_confirm_targets_and_approve_a_change_with_the_leaders_consent(planned_ledger, tmp_path):
+    task, _result = _targets_returned(planned_ledger, tmp_path)
+    ledger = str(planned_ledger)
+    code, done = run_json("confirm", ledger, "--period", "2022Q3", "--by", "李明", "--note", "已与区发改局核对")
+    assert code == 0 and done["confirmed"] == [f"{task} 2022Q3"] and done["change_pending"] == 0
+    led, _ = LedgerStore(planned_ledger).load()
+    q3 = next(t for t in led.targets if (t.task_id, t.period) == (task, "2022Q3"))
+    assert (q3.status, q3.target) == ("已确认", "三季度完成主体工程") and q3.confirmed_on is not None
+    [entry] = [e for e in led.changelog if e.action == "确认目标"]
+    assert (entry.object, entry.field, entry.old, entry.new) == (task, "2022Q3 确认状态", "待报送", "已确认")
+    assert "李明" in entry.source and "已与区发改局核对" in entry.source
+
+    # a proposal changes a confirmed target only with the 分管领导's name
+    before = planned_ledger.read_bytes()
+    code, refused = run_json("confirm", ledger, "--approve")
+    assert code == 2 and refused["findings"][0]["code"] == "approval-needs-leader" and "--by" in refused["findings"][0]["hint"]
+    assert planned_ledger.read_bytes() == before
+    code, done = run_json("confirm", ledger, "--approve", "--task", task, "--by", "曹新华", "--note", "项目提前开工")
+    assert code == 0 and done["approved"] == [f"{task} 2022Q2"]
+    led, _ = LedgerStore(planned_ledger).load()
+    q2 = next(t for t in led.targets if (t.task_id, t.period) == (task, "2022Q2"))
+    assert (q2.status, q2.target) == ("已确认", "二季度目标调高")
+    assert f"原节点目标：{task}二季度目标" in q2.change_note and "曹新华" in q2.change_note
+    approved = {(e.field, e.old, e.new) for e in led.changelog if e.action == "批准调整"}
+    assert ("2022Q2 节点目标", f"{task}二季度目标", "二季度目标调高") in approved
+    assert all("曹新华" in e.source for e in led.changelog if e.action == "批准调整")
+
+    # nothing left: a second run changes nothing and writes nothing
+    before = planned_ledger.read_bytes()
+    code, again = run_json("confirm", ledger)
+    assert code == 0 and again["confirmed"] == [] and [f["code"] for f in again["findings"]] == ["nothing-to-confirm"]
+    assert planned_ledger.read_bytes() == before
+    code, unknown = run_json("confirm", ledger, "--task", "2022-ZD-999")
+    assert code == 2 and unknown["findings"][0]["code"] == "unknown-target-task"
+
+
+def _targets_returned(planned_ledger, tmp_path):
+    """The 2022 季度目标安排表 issued; one unit's return collected: a Q3 target filled in (待报送)
+    and a change to its confirmed Q2 target proposed (调整待批). Returns (task id, collect's Outcome)."""
+    out = tmp_path / "目标"
+    outcome = issue_workbooks(planned_ledger, "2022", out, now=datetime(2022, 1, 10, 9, 0), targets=True)
+    assert outcome.exit_code == 0 and outcome.summary["period"] == "2022年度季度目标"
+    workbook = out / f"2022_{UNIT}_重点任务季度目标安排表.xlsx"
+    ws = openpyxl.load_workbook(workbook)["目标安排表"]
+    assert [c.value for c in ws[5]] == ["任务编号", "工作任务", "完成时限", "第一季度", "第二季度", "第三季度", "第四季度"]
+    task = ws.cell(6, 1).value
+    assert ws.cell(6, 5).value == f"{task}二季度目标"  # the confirmed target is shown
+    back = fill_return(workbook, tmp_path / "收件" / workbook.name,
+                       {task: {"第二季度": "二季度目标调高", "第三季度": "三季度完成主体工程"}})
+    received(back, datetime(2022, 1, 15, 10, 0))
+    return task, collect_returns(planned_ledger, [back], now=datetime(2022, 1, 16, 9, 0))
 
 
 def test_cli_collect_json(issued, tmp_path):

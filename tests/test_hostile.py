@@ -49,10 +49,10 @@ def corpus(planned_ledger, tmp_path, monkeypatch):
     monkeypatch.setenv("XL_DUBAN_CONFIG_DIR", str(tmp_path / "别处的密钥"))
     elsewhere = copy_file(ledger, tmp_path / "别处" / "台账.xlsx")
     later = ISSUED_AT + timedelta(hours=1)
-    assert issue_workbooks(elsewhere, "2022Q2", tmp_path / "别处下发", now=later).exit_code == 0
+    assert issue_workbooks(elsewhere, "2022Q2", tmp_path / "别处下发", now=later, reissue=True).exit_code == 0
     monkeypatch.setenv("XL_DUBAN_CONFIG_DIR", str(tmp_path / "config"))
     out = tmp_path / "下发"
-    assert issue_workbooks(ledger, "2022Q2", out, now=later).exit_code == 0
+    assert issue_workbooks(ledger, "2022Q2", out, now=later, reissue=True).exit_code == 0
     name = f"2022Q2_{UNIT}_重点任务反馈表.xlsx"
     ids = task_ids_of(out / name)
     answers = answers_for(ids)

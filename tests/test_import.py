@@ -240,8 +240,57 @@ def test_unreadable_file_is_a_finding_and_adds_nothing(ledger, tmp_path):
     assert outcome.findings[0].file == "损坏.docx"
     after = load(ledger)
     assert after.tasks == before.tasks == [] and len(after.units) == len(before.units)
-    # the clerk sees the problem in 校验结果, located at the file
-    assert [(v.code, v.sheet) for v in after.validation] == [("unreadable-file", "损坏.docx")]
+
+
+def _meeting_notice(path: Path) -> Path:
+    from docx import Document
+
+    doc = Document()
+    for text in ("关于召开2022年第一季度重点工作推进会的通知", "各镇人民政府、街道办事处，区直各单位：",
+                 "定于2022年4月8日上午9时在区行政中心三楼会议室召开推进会，请各单位主要负责同志准时参加。"):
+        doc.add_paragraph(text)
+    doc.save(str(path))
+    return path
+
+
+def _unfamiliar_headers(path: Path) -> Path:
+    wb = openpyxl.Workbook()
+    wb.active.append(["姓名", "科室", "电话"])
+    wb.active.append(["张三", "综合科", "0762-1234567"])
+    wb.save(path)
+    return path
+
+
+FAILED_IMPORTS = {  # name → (make the file, exit code, the error's code)
+    "会议通知.docx": (_meeting_notice, 1, "nothing-imported"),
+    "通讯录.xlsx": (_unfamiliar_headers, 1, "nothing-imported"),
+    "旧格式.doc": (lambda p: (p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + os.urandom(1024)), p)[1], 2, "unreadable-file"),
+    "损坏.xlsx": (lambda p: (p.write_bytes(os.urandom(2048)), p)[1], 2, "unreadable-file"),
+    "不存在.docx": (lambda p: p, 2, "unreadable-file"),
+}
+
+
+@pytest.mark.parametrize("name", FAILED_IMPORTS)
+def test_a_failed_import_writes_nothing_and_is_an_error(ledger, tmp_path, name):
+    make, code, finding_code = FAILED_IMPORTS[name]
+    source = make(tmp_path / name)
+    before = ledger.read_bytes()
+    backups = sorted((ledger.parent / "台账备份").glob("*"))
+    outcome = import_files(ledger, [source], now=NOW)
+    assert outcome.exit_code == code
+    assert finding_code in [f.code for f in outcome.findings if f.level.value == "错误"]
+    assert outcome.summary["written"] is False
+    assert ledger.read_bytes() == before  # no 校验结果 rewrite either
+    assert sorted((ledger.parent / "台账备份").glob("*")) == backups
+
+
+def test_import_summary_counts_the_findings_shown(ledger, tmp_path):
+    from xl_duban.reports import summary_lines
+
+    outcome = import_files(ledger, [_meeting_notice(tmp_path / "会议通知.docx")], now=NOW)
+    [_file, total] = summary_lines("import", outcome)
+    errors = sum(f.level.value == "错误" for f in outcome.findings)
+    assert errors == 1 and f"错误 {errors} 条" in total and "台账未改动" in total
 
 
 # -- merged cells, section rows, duplicates (review fixes) ------------------------------------------------------

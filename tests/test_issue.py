@@ -13,12 +13,12 @@ import pytest
 from hypothesis import given, strategies as st
 
 from xl_duban.domain.issuing import Form, IssueRow, IssuedWorkbook, verify
-from xl_duban.domain.models import TaskKind
+from xl_duban.domain.models import NodeTarget, TaskKind
 from xl_duban.io.ledger_store import LedgerStore
 from xl_duban.io.unit_workbook import FIRST_ROW, HEADER_ROW, META_FIELDS, META_SHEET, SHEET
 from xl_duban.services import issue_workbooks
 
-from .conftest import ISSUED_AT, run_json
+from .conftest import ISSUED_AT, add_targets, run_json
 
 pytestmark = pytest.mark.usefixtures("config_dir")
 
@@ -112,7 +112,7 @@ def test_issue_is_recorded_and_reissue_supersedes(planned_ledger, tmp_path):
     fdrc = rows["区发展和改革局"]
     assert (fdrc.issued_at, fdrc.due_at, fdrc.send_status, fdrc.status) == (ISSUED_AT, date(2022, 7, 10), "未发送", "未报送")
     later = datetime(2022, 6, 28, 15, 30)
-    issue_workbooks(planned_ledger, "2022Q2", tmp_path / "b", now=later)
+    issue_workbooks(planned_ledger, "2022Q2", tmp_path / "b", now=later, reissue=True)
     led, _ = LedgerStore(planned_ledger).load()
     assert len([s for s in led.submissions if s.period == "2022Q2"]) == len(rows)
     assert next(s for s in led.submissions if s.unit == "区发展和改革局").issued_at == later
@@ -121,13 +121,14 @@ def test_issue_is_recorded_and_reissue_supersedes(planned_ledger, tmp_path):
 
 
 def test_monthly_issue_for_livelihood_with_statutory_deadline(planned_ledger, tmp_path):
+    add_targets(planned_ledger, "2022-03")
     outcome = issue_workbooks(planned_ledger, "2022-03", tmp_path, now=ISSUED_AT)
     # April 2022: 1 Fri works, 2 Sat is a make-up working day, 3-5 Qingming holiday → 3rd working day is the 6th
     assert outcome.summary["due"] == "2022-04-06"
     _wb, _ws, _meta, rows, _fields = read_issue(tmp_path / "2022-03_区教育局_民生实事反馈表.xlsx")
     # project 8 is split into sub-items: they report, the project line does not
     assert [r[0] for r in rows] == ["2022-MS-08-1", "2022-MS-08-2", "2022-MS-08-3", "2022-MS-08-4"]
-    assert all(r[2] == "（本期未设定节点目标）" for r in rows)
+    assert [r[2] for r in rows] == [f"2022-MS-08-{i}节点目标" for i in range(1, 5)]
 
 
 def test_kind_must_match_the_period(planned_ledger, tmp_path):
@@ -153,3 +154,100 @@ def test_the_locked_digest_of_awkward_texts():
     awkward = ("", "引号\"与\\反斜杠", "换行\n回车\r制表\t", "\x00\x1f\x7f\u2028\u2029", "emoji 🚦 ꧁")
     for locked in (awkward, ()):
         assert IssueRow(locked=locked).digest() == hashlib.sha256(json.dumps(list(locked), ensure_ascii=False).encode()).hexdigest()
+
+
+# -- refusals: what would quietly harm is refused, nothing written ----------------------------------------------------
+def _state(ledger: Path) -> tuple[bytes, list]:
+    return ledger.read_bytes(), sorted((ledger.parent / "台账备份").glob("*"))
+
+
+@pytest.mark.parametrize("period", ["2021Q1", "2020年第一季度", "2023-01", "2023Q4"])
+def test_a_period_outside_the_ledgers_year_is_refused(planned_ledger, tmp_path, period):
+    out = tmp_path / "下发"
+    before = _state(planned_ledger)
+    code, result = run_json("issue", str(planned_ledger), "--period", period, "--out", str(out))
+    assert code == 2 and [f["code"] for f in result["findings"]] == ["period-outside-year"]
+    assert "2022" in result["findings"][0]["message"] and result["findings"][0]["hint"]
+    assert _state(planned_ledger) == before and not out.exists()
+
+
+def test_q4_and_december_are_the_ledgers_own_periods(planned_ledger, tmp_path):
+    add_targets(planned_ledger, "2022Q4")
+    outcome = issue_workbooks(planned_ledger, "2022Q4", tmp_path / "q4", now=datetime(2022, 12, 20, 9, 0))
+    assert outcome.exit_code == 0 and outcome.summary["due"] == "2023-01-10" and outcome.summary["workbooks"]
+
+
+def test_a_second_issue_is_refused_without_reissue(planned_ledger, tmp_path):
+    assert issue_workbooks(planned_ledger, "2022Q2", tmp_path / "a", now=ISSUED_AT).exit_code == 0
+    before = _state(planned_ledger)
+    code, result = run_json("issue", str(planned_ledger), "--period", "2022Q2", "--out", str(tmp_path / "b"))
+    assert code == 2 and [f["code"] for f in result["findings"]] == ["already-issued"]
+    assert "--reissue" in result["findings"][0]["hint"]
+    assert _state(planned_ledger) == before and not (tmp_path / "b").exists()
+
+
+def _mark_returned(ledger: Path, unit: str, period: str) -> None:
+    """What collect leaves for a unit whose return was accepted."""
+    store = LedgerStore(ledger)
+    led, _ = store.load()
+    row = next(r for r in led.submissions if r.period == period and r.unit == unit)
+    row.status, row.received_at = "已报送", datetime(2022, 7, 1, 10, 0)
+    store.save(led, now=datetime(2022, 7, 1, 10, 0))
+
+
+def test_reissue_keeps_returned_units_and_supersedes_only_the_others(planned_ledger, tmp_path):
+    first = issue_workbooks(planned_ledger, "2022Q2", tmp_path / "a", now=ISSUED_AT)
+    units = [w["unit"] for w in first.summary["workbooks"]]
+    _mark_returned(planned_ledger, "区发展和改革局", "2022Q2")
+    asked = []
+    later = datetime(2022, 7, 2, 9, 0)
+    outcome = issue_workbooks(planned_ledger, "2022Q2", tmp_path / "b", now=later, reissue=True,
+                              confirm=lambda returned, superseded: asked.append((returned, superseded)) or True)
+    assert outcome.exit_code == 0
+    assert asked == [(["区发展和改革局"], [u for u in units if u != "区发展和改革局"])]
+    assert outcome.summary["kept_returned"] == ["区发展和改革局"]
+    assert sorted(w["unit"] for w in outcome.summary["workbooks"]) == sorted(u for u in units if u != "区发展和改革局")
+    assert not list((tmp_path / "b").glob("*区发展和改革局*"))
+    led, _ = LedgerStore(planned_ledger).load()
+    rows = {r.unit: r for r in led.submissions if r.period == "2022Q2"}
+    assert rows["区发展和改革局"].issued_at == ISSUED_AT and rows["区发展和改革局"].status == "已报送"
+    assert all(r.issued_at == later for u, r in rows.items() if u != "区发展和改革局")
+
+
+def test_reissue_needs_confirmation_and_a_no_writes_nothing(planned_ledger, tmp_path):
+    issue_workbooks(planned_ledger, "2022Q2", tmp_path / "a", now=ISSUED_AT)
+    before = _state(planned_ledger)
+    outcome = issue_workbooks(planned_ledger, "2022Q2", tmp_path / "b", now=ISSUED_AT.replace(day=26), reissue=True,
+                              confirm=lambda returned, superseded: False)
+    assert outcome.exit_code == 2 and [f.code for f in outcome.findings] == ["reissue-not-confirmed"]
+    assert _state(planned_ledger) == before and not (tmp_path / "b").exists()
+    # a script without a terminal is not asked: it must say --yes
+    code, result = run_json("issue", str(planned_ledger), "-p", "2022Q2", "-o", str(tmp_path / "c"), "--reissue")
+    assert code == 2 and result["findings"][0]["code"] == "reissue-not-confirmed" and "--yes" in result["findings"][0]["hint"]
+    assert _state(planned_ledger) == before
+    code, result = run_json("issue", str(planned_ledger), "-p", "2022Q2", "-o", str(tmp_path / "c"), "--reissue", "--yes")
+    assert code == 0 and result["workbooks"]
+
+
+def test_a_deadline_already_past_is_a_warning(planned_ledger, tmp_path):
+    outcome = issue_workbooks(planned_ledger, "2022Q2", tmp_path, now=datetime(2022, 7, 15, 9, 0))
+    assert outcome.exit_code == 0
+    [late] = [f for f in outcome.findings if f.code == "deadline-passed"]
+    assert late.level.value == "警告" and "2022-07-10" in late.message
+
+
+def test_tasks_without_a_confirmed_target_get_no_row_and_an_error(planned_ledger, tmp_path):
+    # two livelihood sub-items with a confirmed March target, one still 待报送, the rest none
+    add_targets(planned_ledger, "2022-03", only={"2022-MS-08-1", "2022-MS-08-2"})
+    store = LedgerStore(planned_ledger)
+    led, _ = store.load()
+    led.targets.append(NodeTarget(task_id="2022-MS-08-3", period="2022-03", target="待确认的目标", status="待报送"))
+    store.save(led, now=ISSUED_AT)
+    outcome = issue_workbooks(planned_ledger, "2022-03", tmp_path, now=ISSUED_AT)
+    assert outcome.exit_code == 1
+    [missing] = [f for f in outcome.findings if f.code == "no-confirmed-target"]
+    assert "2022-MS-08-3" in missing.message and "2022-MS-08-4" in missing.message
+    assert "2022-MS-08-1" not in missing.message
+    assert [w["unit"] for w in outcome.summary["workbooks"]] == ["区教育局"]
+    _wb, _ws, _meta, rows, _fields = read_issue(tmp_path / "2022-03_区教育局_民生实事反馈表.xlsx")
+    assert [r[0] for r in rows] == ["2022-MS-08-1", "2022-MS-08-2"]

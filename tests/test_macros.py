@@ -252,3 +252,21 @@ def test_period_typed_as_a_date_or_of_the_wrong_cadence():
     ledger.set_setting("当前季度", "2022-03")
     with pytest.raises(LedgerError, match="当前季度应填写季度"):
         button_period(ledger, Cadence.quarterly, today)
+
+
+def test_the_confirm_button_confirms_the_years_pending_targets(tmp_path, monkeypatch):
+    ledger = tmp_path / "台账.xlsm"
+    init_ledger(ledger, 2022, now=NOW)
+    store = LedgerStore(ledger)
+    data, _ = store.load()
+    data.targets = [NodeTarget(task_id="2022-ZD-001", period="2022Q2", target="完成立项", status=TargetStatus.pending.value),
+                    NodeTarget(task_id="2022-ZD-001", period="2022Q3", target="", status=TargetStatus.pending.value),
+                    NodeTarget(task_id="2022-ZD-002", period="2022Q2", target="开工", status=TargetStatus.change_pending.value,
+                               change_note="区财政局2022-01-15报送拟调整为：完工（待分管领导同意）")]
+    store.save(data, now=NOW)
+    pressed = press(ledger, macros.confirm_targets, monkeypatch)
+    assert "确认节点目标 1 条" in pressed.message and "调整待批 1 条" in pressed.message
+    after = {(t.task_id, t.period): t.status for t in reread(ledger).targets}
+    # only the filled-in pending target; an approval needs the 分管领导 (duban confirm --approve --by)
+    assert after == {("2022-ZD-001", "2022Q2"): "已确认", ("2022-ZD-001", "2022Q3"): "待报送",
+                     ("2022-ZD-002", "2022Q2"): "调整待批"}

@@ -30,7 +30,7 @@ import pytest
 from openpyxl.drawing.image import Image as XlImage
 
 from xl_duban.demo import write_unit_directory
-from xl_duban.domain.models import NodeTarget
+from xl_duban.domain.models import NodeTarget, ValidationRow
 from xl_duban.io import package
 from xl_duban.io.ledger_store import LedgerError, LedgerStore, new_ledger_workbook
 from xl_duban.io.package import Package, carry_over, check_writable, package_problems, scan_package
@@ -463,7 +463,12 @@ def test_every_cli_command_keeps_vba_ribbon_and_the_clerks_sheet(tmp_path: Path,
     led, _ = store.load()
     led.targets += [NodeTarget(task_id=t.id, period="2022Q2", target=f"{t.id}二季度目标", status="已确认")
                     for t in led.tasks if t.kind == "重点任务"]
+    # a problem the clerk has since fixed is still listed: validate has something to write (an unchanged result writes nothing)
+    led.validation = [ValidationRow(sheet="任务台账", at_row=2, column="牵头单位", level="错误", code="unknown-unit",
+                                    message="已改正的旧问题")]
     store.save(led, now=NOW)
+    more = tmp_path / "补充任务.csv"  # a task not imported yet: import has something to write
+    more.write_text("序号,工作任务,责任领导,牵头单位\n99,推进补充的重点任务。,曹新华,区财政局\n", encoding="utf-8")
 
     ledger = clerk_adds(office, ledger, tmp_path / "work")
     original = tmp_path / "original.xlsm"
@@ -471,8 +476,8 @@ def test_every_cli_command_keeps_vba_ribbon_and_the_clerks_sheet(tmp_path: Path,
     out = tmp_path / "out"
     issued, mail, bulletins, inbox = out / "下发", out / "邮件", out / "通报", out / "收件"
     commands = [
-        ("import", str(ledger), str(docs[0])),
         ("validate", str(ledger)),
+        ("import", str(ledger), str(more)),
         ("issue", str(ledger), "-p", "2022Q2", "-o", str(issued)),
         ("send", str(ledger), "-p", "2022Q2", "--eml", str(mail)),
         ("remind", str(ledger), "-p", "2022Q2", "--eml", str(mail)),

@@ -16,7 +16,7 @@ from xl_duban.domain.calendar import WorkCalendar
 from xl_duban.domain.findings import Level
 from xl_duban.domain.models import Holiday, Ledger
 from xl_duban.domain.periods import Cadence, Period, due_date, periods_of_year, working_period
-from xl_duban.io.calendar_source import package_years, work_calendar
+from xl_duban.io.calendar_source import estimated_days_off, package_years, work_calendar
 
 
 def Q(year: int, quarter: int) -> Period:
@@ -310,15 +310,15 @@ def test_statutory_calendar_facts(statutory):
     assert statutory.is_workday(date(2024, 3, 1))  # ordinary Friday
 
 
-# -- fallback and 节假日 overrides ---------------------------------------------------------------
+# -- estimated years and 节假日 overrides -------------------------------------------------------
 
-def _assert_single_fallback(findings, year: int):
-    assert [f.code for f in findings] == ["calendar-fallback"]
+def _assert_single_estimate(findings, year: int):
+    assert [f.code for f in findings] == ["calendar-estimated"]
     f = findings[0]
     assert f.level is Level.warning
     assert f.sheet == "节假日"
-    assert f"{year}年" in f.message
-    assert re.search("周一至周五", f.message)
+    assert f"{year}年" in f.message and "推算" in f.message
+    assert "已核对" in f.hint
 
 
 @pytest.fixture
@@ -333,43 +333,80 @@ def test_package_does_not_know_far_future():
     assert 2099 not in years
 
 
-def test_monthly_fallback_for_unknown_year(statutory, year_2027_unknown):
-    # 2027-01-01 is a Friday: Fri 1, Mon 4, Tue 5 on a plain Monday-Friday week.
+# The statutory days off of 2027 by the 2024 放假办法, on lunar dates from the almanac:
+# 春节 (正月初一) 2027-02-06, so 除夕 is 02-05; 清明 04-05; 端午 06-09; 中秋 09-15.
+DAYS_OFF_2027 = {date(2027, 1, 1), date(2027, 2, 5), date(2027, 2, 6), date(2027, 2, 7), date(2027, 2, 8),
+                 date(2027, 4, 5), date(2027, 5, 1), date(2027, 5, 2), date(2027, 6, 9), date(2027, 9, 15),
+                 date(2027, 10, 1), date(2027, 10, 2), date(2027, 10, 3)}
+
+
+def test_estimated_days_off_of_2027():
+    assert estimated_days_off(2027) == DAYS_OFF_2027
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_estimate_agrees_with_the_published_schedules(year):
+    """Years the State Council has published under the amended 办法: every estimated day off
+    is a day off in its schedule (the schedule adds bridging days and 调休 on top)."""
+    import chinese_calendar
+
+    assert year in package_years()
+    assert estimated_days_off(year) <= {d for d in chinese_calendar.holidays if d.year == year}
+
+
+def test_monthly_deadline_in_an_estimated_year(statutory, year_2027_unknown):
+    # 2027-01-01 (Friday) is 元旦: Mon 4, Tue 5, Wed 6 — the old Monday-Friday fallback said the 5th
     due, findings = due_date(M(2026, 12), statutory)
-    assert due == date(2027, 1, 5)
-    _assert_single_fallback(findings, 2027)
+    assert due == date(2027, 1, 6)
+    _assert_single_estimate(findings, 2027)
 
 
 @pytest.mark.parametrize(
     ("period", "due"),
     [
         (M(2027, 2), date(2027, 3, 3)),  # 2027-03-01 is a Monday
-        (M(2027, 9), date(2027, 10, 5)),  # 2027-10-01 is a Friday: Fri 1, Mon 4, Tue 5
+        (M(2027, 9), date(2027, 10, 6)),  # 国庆 Fri 1–Sun 3 off: Mon 4, Tue 5, Wed 6
+        (M(2027, 1), date(2027, 2, 3)),  # Mon 1, Tue 2, Wed 3 (春节 starts on the 5th)
     ],
 )
-def test_more_fallback_answers(statutory, year_2027_unknown, period, due):
+def test_more_estimated_answers(statutory, year_2027_unknown, period, due):
     got, findings = due_date(period, statutory)
     assert got == due
-    _assert_single_fallback(findings, 2027)
+    _assert_single_estimate(findings, 2027)
 
 
-def test_fallback_far_future_year(statutory):
-    # 2099-06-01 is a Monday.
+def test_estimated_far_future_year(statutory):
     due, findings = due_date(M(2099, 5), statutory)
-    assert due == date(2099, 6, 3)
-    _assert_single_fallback(findings, 2099)
+    assert due.month == 6 and due >= date(2099, 6, 3)  # 2099-06-01 is a Monday
+    _assert_single_estimate(findings, 2099)
 
 
-def test_override_day_off_changes_answer_and_removes_warning(year_2027_unknown):
-    ledger = Ledger(holidays=[Holiday(row=2, day="2027-01-01", type="休", note="元旦")])
-    # Friday 1 is now off: Mon 4, Tue 5, Wed 6.
-    assert due_date(M(2026, 12), work_calendar(ledger.holidays)) == (date(2027, 1, 6), [])
+CHECKED_2027 = Holiday(row=20, day="2027-01-01", type="已核对", note="2027年放假安排已按国务院通知登记")
+
+
+def test_a_single_day_off_no_longer_marks_a_year_known(year_2027_unknown):
+    ledger = Ledger(holidays=[Holiday(row=2, day="2027-01-04", type="休", note="元旦补休")])
+    # 1 Jan (estimated) and 4 Jan (typed) off: Tue 5, Wed 6, Thu 7 — and still an estimate
+    due, findings = due_date(M(2026, 12), work_calendar(ledger.holidays))
+    assert due == date(2027, 1, 7)
+    _assert_single_estimate(findings, 2027)
+    assert work_calendar(ledger.holidays).source(2027).value == "推算"
+
+
+def test_checked_year_is_the_offices_own_and_not_estimated(year_2027_unknown):
+    # the office typed 2027's schedule and marked it checked: no estimate is added (1 Jan is a
+    # working day here because the office did not type it off) and no warning
+    ledger = Ledger(holidays=[Holiday(row=2, day="2027-01-04", type="休"), CHECKED_2027])
+    cal = work_calendar(ledger.holidays)
+    assert cal.source(2027).value == "已录入" and cal.source(2024).value == "官方公布"
+    assert due_date(M(2026, 12), cal) == (date(2027, 1, 6), [])  # Fri 1, Tue 5, Wed 6
 
 
 def test_override_saturday_workday_changes_answer(year_2027_unknown):
     ledger = Ledger(holidays=[
         *[Holiday(row=2 + i, day=date(2027, 10, d), type="休", note="国庆节") for i, d in enumerate(range(1, 8))],
         Holiday(row=9, day="2027年10月9日", type="班", note="国庆调休"),  # a Saturday
+        CHECKED_2027,
     ])
     # Oct 1-7 off, Fri 8, Sat 9 (班), Mon 11.
     assert due_date(M(2027, 9), work_calendar(ledger.holidays)) == (date(2027, 10, 11), [])
@@ -379,8 +416,9 @@ def test_override_new_year_pair(year_2027_unknown):
     ledger = Ledger(holidays=[
         Holiday(row=2, day=date(2027, 1, 1), type="休"),
         Holiday(row=3, day=date(2027, 1, 2), type="班"),  # Saturday
+        CHECKED_2027,
     ])
-    # Sat 2 (班), Mon 4, Tue 5 — the date happens to match the fallback, but now it is known.
+    # Sat 2 (班), Mon 4, Tue 5.
     assert due_date(M(2026, 12), work_calendar(ledger.holidays)) == (date(2027, 1, 5), [])
 
 
@@ -395,12 +433,12 @@ def test_override_wins_over_package_in_known_year():
 
 def test_override_with_invalid_type_or_date_is_ignored(statutory, year_2027_unknown):
     ledger = Ledger(holidays=[
-        Holiday(row=2, day="2027-01-01", type="假"),
+        Holiday(row=2, day="2027-01-04", type="假"),
         Holiday(row=3, day="not a date", type="休"),
     ])
     due, findings = due_date(M(2026, 12), work_calendar(ledger.holidays))
-    assert due == date(2027, 1, 5)
-    _assert_single_fallback(findings, 2027)
+    assert due == date(2027, 1, 6)
+    _assert_single_estimate(findings, 2027)
 
 
 # -- the pure calendar arithmetic ----------------------------------------------------------------
@@ -426,11 +464,11 @@ def test_work_calendar_pure_arithmetic():
     assert cal.workdays_between(date(2030, 5, 6), date(2030, 5, 1)) == 0
 
 
-def test_work_calendar_overrides_make_year_known():
-    cal = WorkCalendar(overrides={date(2031, 1, 1): False})
-    assert cal.knows(2031)
-    assert cal.fallback_findings(2031) == []
-    assert [f.code for f in cal.fallback_findings(2032)] == ["calendar-fallback"]
+def test_work_calendar_only_checked_years_are_known():
+    cal = WorkCalendar(overrides={date(2031, 1, 1): False, date(2032, 1, 1): False}, checked_years=[2031])
+    assert cal.knows(2031) and not cal.knows(2032)
+    assert cal.estimate_findings(2031) == []
+    assert [f.code for f in cal.estimate_findings(2032)] == ["calendar-estimated"]
 
 
 def test_nth_workday_bounds():

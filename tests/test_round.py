@@ -16,7 +16,7 @@ from xl_duban.io.ledger_store import LedgerStore
 from xl_duban.services import collect_returns, issue_workbooks, send_workbooks
 from xl_duban.simulation import reply_eml, simulate_round
 
-from .conftest import NOW
+from .conftest import NOW, add_targets
 from .imap_server import ImapServer, imap_server  # noqa: F401  (fixture)
 from .test_send import Recorder, smtp  # noqa: F401  (fixture)
 
@@ -41,6 +41,7 @@ def demo_sources(tmp_path_factory) -> Path:
 def ledger(demo_sources, tmp_path) -> Path:
     path = tmp_path / demo_sources.name
     path.write_bytes(demo_sources.read_bytes())
+    add_targets(path, PERIOD)
     return path
 
 

@@ -14,7 +14,7 @@ from xl_duban.io.ledger_store import LedgerStore
 from xl_duban.io.archive import archive_dir
 from xl_duban.services import import_files, issue_workbooks, remind_units, send_workbooks
 
-from .conftest import NOW
+from .conftest import NOW, add_targets
 
 UNITS = {"区财政局": "unit003@yuancheng.example", "区教育局": "unit022@yuancheng.example"}
 
@@ -61,6 +61,7 @@ def issued(ledger, tmp_path, monkeypatch):
     tasks.write_text("序号,工作任务,责任领导,牵头单位\n1,做好财政收支。,曹新华,区财政局\n2,办好教育。,邓彬斌,区教育局\n"
                      "3,财政教育联动。,曹新华,区财政局、区教育局\n", encoding="utf-8")
     assert import_files(ledger, [tasks], now=NOW).exit_code == 0
+    add_targets(ledger, "2022Q1")
     assert issue_workbooks(ledger, "2022Q1", tmp_path / "下发", now=NOW).exit_code == 0
     return ledger
 

@@ -58,7 +58,7 @@ DESIGN_CHOICES = {
     "校验结果": {"级别": ["错误", "警告", "提示"]},
     "变更日志": {},
     "设置": {},
-    "节假日": {"类型": ["休", "班"]},
+    "节假日": {"类型": ["休", "班", "已核对"]},  # 已核对: issue 23, a year typed in whole (README)
     "考核调整": {},
 }
 
@@ -461,9 +461,28 @@ def test_backups_rotate_to_setting(ledger_path: Path):
         store.save(led, now=datetime(2024, 1, 4, 10, i))
 
     kept = backups(ledger_path)
-    assert len(kept) == 2
     assert len(set(before_each)) == 4
-    assert sorted(p.read_bytes() for p in kept) == sorted(before_each[2:])  # the newest two
+    # the newest two, and the day's first (the state before the day's work began)
+    assert sorted(p.read_bytes() for p in kept) == sorted([before_each[0], *before_each[2:]])
+
+
+def test_a_burst_of_saves_never_pushes_out_yesterdays_backup(ledger_path: Path):
+    store = LedgerStore(ledger_path)
+    led, _ = store.load()
+    led.set_setting("备份保留份数", 3)
+    store.save(led, now=datetime(2024, 1, 3, 17, 0))  # yesterday's last work
+    yesterday = backups(ledger_path)
+    assert len(yesterday) == 1
+    kept_bytes = yesterday[0].read_bytes()
+    for i in range(12):  # ten typos and more, the next morning
+        led, _ = store.load()
+        led.tasks = [task("2024-ZD-001", f"第{i}次修改")]
+        store.save(led, now=datetime(2024, 1, 4, 9, i))
+    kept = backups(ledger_path)
+    assert kept_bytes in [p.read_bytes() for p in kept]
+    # 3 newest + the first of 2024-01-04 + the first of 2024-01-03
+    assert len(kept) == 5
+    assert sorted(p.name[len("台账."):len("台账.") + 8] for p in kept) == ["20240103", "20240104", "20240104", "20240104", "20240104"]
 
 
 def test_backups_rotate_for_ledger_name_with_brackets(tmp_path: Path):
@@ -474,7 +493,7 @@ def test_backups_rotate_for_ledger_name_with_brackets(tmp_path: Path):
     led.set_setting("备份保留份数", 2)
     for i in range(4):
         store.save(led, now=datetime(2024, 1, 4, 10, i))
-    assert len(backups(path)) == 2
+    assert len(backups(path)) == 3  # the newest two and the day's first
 
 
 class DiskFull(OSError):

@@ -17,7 +17,7 @@ from importlib import resources
 import pytest
 
 import udfs
-from udfs import DUBAN_DUE, DUBAN_LIGHT, DUBAN_SIMILAR, DUBAN_STREAK, DUBAN_UNIT, DUBAN_WORKDAY
+from udfs import DUBAN_CALENDAR_STATUS, DUBAN_DUE, DUBAN_LIGHT, DUBAN_SIMILAR, DUBAN_STREAK, DUBAN_UNIT, DUBAN_WORKDAY
 from xl_duban.domain.bulletin import copied_progress
 from xl_duban.domain.lights import LightRules, light_tasks
 from xl_duban.domain.models import Feedback, Holiday, Ledger, LightColor, LightRecord, NodeTarget, Task, Unit
@@ -26,7 +26,8 @@ from xl_duban.domain.units import UnitDirectory, split_list
 from xl_duban.io.calendar_source import work_calendar
 from xl_duban.services import due_dates as DueDates  # the due dates of a ledger
 
-NAMES = ("DUBAN_LIGHT", "DUBAN_STREAK", "DUBAN_DUE", "DUBAN_WORKDAY", "DUBAN_UNIT", "DUBAN_SIMILAR", "DUBAN_OVERDUE")
+NAMES = ("DUBAN_LIGHT", "DUBAN_STREAK", "DUBAN_DUE", "DUBAN_WORKDAY", "DUBAN_UNIT", "DUBAN_SIMILAR", "DUBAN_OVERDUE",
+         "DUBAN_CALENDAR_STATUS")
 
 
 def is_error(value) -> bool:
@@ -316,6 +317,23 @@ def test_due_with_holidays_and_settings_matches_the_ledger_calendar():
         got = DUBAN_DUE(column(periods), None, bad)
         assert is_error(got) and words in got
     assert is_error(DUBAN_DUE("2024-04", None, None, 0))
+
+
+def test_calendar_status_official_typed_estimated():
+    assert DUBAN_CALENDAR_STATUS(column([2024, "2025年", 2099, None, "明年"])) == [
+        ["官方公布"], ["官方公布"], ["推算"], [""], [DUBAN_CALENDAR_STATUS("明年")]]
+    assert is_error(DUBAN_CALENDAR_STATUS("明年"))
+    rows = [["日期", "类型", "说明"], [datetime(2099, 1, 1), "休", "元旦"]]
+    assert DUBAN_CALENDAR_STATUS(2099, rows) == "推算"  # one 休 row does not make the year known
+    rows.append([datetime(2099, 1, 2), "已核对", "2099年放假安排已登记"])
+    assert DUBAN_CALENDAR_STATUS(2099, rows) == "已录入"
+
+
+def test_due_in_an_estimated_year_uses_the_same_calendar_as_the_ledger():
+    # 2098-12's report: the 3rd working day of January 2099, 1 January (元旦) off by the 办法
+    ledger_due = due_date(Period.parse("2098-12"), work_calendar([]))[0]
+    assert DUBAN_DUE("2098-12") == ledger_due
+    assert not work_calendar([]).is_workday(date(2099, 1, 1))  # a Thursday, 元旦
 
 
 def test_workday_equals_the_services_count():

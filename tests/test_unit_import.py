@@ -25,7 +25,7 @@ from xl_duban.io.ledger_store import LedgerStore
 from xl_duban.samples import SeedTable, write_tables_docx
 from xl_duban.services import import_files, init_ledger, issue_workbooks, validate_ledger
 
-from .conftest import NOW
+from .conftest import NOW, add_targets
 
 pytestmark = pytest.mark.usefixtures("config_dir")
 
@@ -170,6 +170,7 @@ def test_validate_reports_every_some_of_group_from_the_ledger(known):
 def test_issue_sends_no_form_to_a_group_name(known, tmp_path):
     path, _ = known
     out = tmp_path / "下发"
+    add_targets(path, "2022Q1")
     outcome = issue_workbooks(path, "2022Q1", out, now=NOW)
     units = {w["unit"] for w in outcome.summary["workbooks"]}
     assert not any(collective(u) for u in units)

@@ -22,7 +22,7 @@ from xl_duban.io.ledger_store import LedgerStore
 from xl_duban.samples import SeedTable, write_tables_docx
 from xl_duban.services import import_files, init_ledger, issue_workbooks, validate_ledger
 
-from .conftest import NOW
+from .conftest import NOW, add_targets
 
 pytestmark = pytest.mark.usefixtures("config_dir")
 
@@ -126,6 +126,7 @@ def test_all_of_streets_and_towns_expand_to_their_own_kind(imported, tmp_path):
     assert directory.expand("各乡镇") == ["东湖镇", "西山镇", "白石乡"]
     for both in ("各镇街", "各镇（街道）", "各镇人民政府、街道办事处"):
         assert directory.expand(both) == ["龙城街道", "新城街道", "东湖镇", "西山镇", "白石乡"]
+    add_targets(path, "2025Q1")
     outcome = issue_workbooks(path, "2025Q1", tmp_path / "下发", now=NOW)
     units = {w["unit"] for w in outcome.summary["workbooks"]}
     assert not any(collective(u) for u in units)

@@ -539,21 +539,42 @@ def _fold(row: tuple, streak: Any, no_start: bool, colors: dict, blank: dict) ->
 
 # -- dates ---------------------------------------------------------------------------------------
 @udf(period={"ndim": 2, "doc": "周期：季度写作 2024Q1，月份写作 2024-03（可选整列）"},
-     holidays={"ndim": 2, "doc": "节假日范围（日期、类型 休/班），覆盖法定节假日安排，如 tblHolidays[#全部]；可省略"},
+     holidays={"ndim": 2, "doc": "节假日范围（日期、类型 休/班/已核对），覆盖法定节假日安排，如 tblHolidays[#全部]；可省略"},
      quarter_day={"doc": "季度截止日，默认 10（次月 10 日）"},
      monthly_workday={"doc": "月报截止工作日，默认 3（次月第 3 个工作日）"})
 def DUBAN_DUE(period, holidays=None, quarter_day=None, monthly_workday=None):
     """报送截止日期：季度报次月 10 日，月报次月第 3 个工作日（按法定节假日和调休计算）。
 
-    未收录法定节假日的年份按周一至周五推算，请在节假日范围中登记。
+    未收录放假安排的年份按放假办法推算（见 DUBAN_CALENDAR_STATUS），请在节假日范围中登记并标记“已核对”。
     """
     due_dates = _calendar(holidays, quarter_day, monthly_workday)
     return _elementwise(None, {"周期": Arg(period, lambda v: due_dates(_period(v)))})
 
 
+@udf(year_number={"ndim": 2, "doc": "年份，如 2027（可选整列）"},
+     holidays={"ndim": 2, "doc": "节假日范围（日期、类型 休/班/已核对），如 tblHolidays[#全部]；可省略"})
+def DUBAN_CALENDAR_STATUS(year_number, holidays=None):
+    """该年放假安排的来源：“官方公布”（已收录国务院放假安排）、“已录入”（节假日范围中登记并有一行类型“已核对”）
+    或“推算”（按《全国年节及纪念日放假办法》推算，调休上班日未知，该年的截止日期可能不准）。"""
+    calendar = _calendar(holidays).calendar
+    return _elementwise(None, {"年份": Arg(year_number, lambda v: calendar.source(_year(v)).value)})
+
+
+def _year(value: Any) -> int:
+    if isinstance(value, str):
+        value = value.strip().removesuffix("年")
+    try:
+        number = None if isinstance(value, bool) else float(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not number.is_integer() or not 1901 <= number <= 2099:
+        raise UdfError(f"年份“{cell_text(value)}”无效，请填写四位年份（如 2027）")
+    return int(number)
+
+
 @udf(start_day={"ndim": 2, "doc": "起始日期（可选整列）"},
      workdays={"ndim": 2, "doc": "工作日数 N（0～999 的整数；整列或一个单元格）"},
-     holidays={"ndim": 2, "doc": "节假日范围（日期、类型 休/班），覆盖法定节假日安排，如 tblHolidays[#全部]；可省略"})
+     holidays={"ndim": 2, "doc": "节假日范围（日期、类型 休/班/已核对），覆盖法定节假日安排，如 tblHolidays[#全部]；可省略"})
 def DUBAN_WORKDAY(start_day, workdays, holidays=None):
     """起始日期之后的第 N 个工作日（按法定节假日和调休计算，如整改期限）。"""
     due_dates = _calendar(holidays)
@@ -815,6 +836,7 @@ def _realistic_inputs(n: int, seed: int = 20240410) -> dict[str, tuple]:
         "DUBAN_LIGHT": (col(completions), due, received, col(lights)),
         "DUBAN_STREAK": ([[rnd.choice(lights) for _ in range(4)] for _ in range(n)], col([0.0, 1.0, 2.0, None])),
         "DUBAN_DUE": (col(periods),),
+        "DUBAN_CALENDAR_STATUS": (col([2023.0, 2024.0, 2026.0, 2027.0, 2030.0, None]),),
         "DUBAN_WORKDAY": (starts, [[float(rnd.randint(1, 15))] for _ in range(n)]),
         "DUBAN_UNIT": (col(spellings), directory),
         "DUBAN_OVERDUE": (col([datetime(2024, 6, 30), datetime(2024, 12, 31), "年底前", "三季度末", "6月30日前", None,

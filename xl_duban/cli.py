@@ -159,12 +159,27 @@ def issue_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
               out: Path = typer.Option(..., "--out", "-o", help="反馈表输出目录"),
               kind: Optional[str] = typer.Option(None, "--kind", help="key（重点任务）或 livelihood（民生实事）；默认由周期决定"),
               targets: bool = typer.Option(False, "--targets", help="下发年初目标安排表（重点任务按季度、民生实事按月填写节点目标）；周期可写年度如 2024"),
+              reissue: bool = typer.Option(False, "--reissue", help="重新下发已下发过的周期：已报送单位不再下发，其余单位此前的反馈表作废"),
+              yes: bool = typer.Option(False, "--yes", "-y", help="重新下发时不再询问确认（供脚本使用）"),
               as_json: bool = JsonOpt) -> None:
     """下发反馈表：为每个牵头单位生成只含本单位任务的反馈表（带签名、锁定单元格和下拉列表），并记入【报送情况】；
-    加 --targets 下发年初目标安排表。"""
-    action = _with_progress(as_json, lambda progress: services.issue_workbooks(
-        ledger, period, out, now=_now(), kind_text=kind, targets=targets, progress=progress))
+    加 --targets 下发年初目标安排表。已下发过的周期须加 --reissue 才重新下发。"""
+    confirm = None if yes else _confirm_reissue
+    asks = reissue and not yes  # no progress bar over the question
+    action = _with_progress(as_json or asks, lambda progress: services.issue_workbooks(
+        ledger, period, out, now=_now(), kind_text=kind, targets=targets, reissue=reissue, confirm=confirm,
+        progress=progress))
     _run(as_json, action, _summary("issue"))
+
+
+def _confirm_reissue(returned: list[str], superseded: list[str]) -> bool:
+    """Ask on a terminal before superseding forms units may be filling in; without a terminal
+    (a script) the answer is no: a script says --yes."""
+    if not sys.stdin.isatty():
+        return False
+    err_console.print(f"已报送、保留其反馈且不再下发的单位（{len(returned)} 个）：{'、'.join(returned) or '无'}")
+    err_console.print(f"此前反馈表将作废、重新下发的单位（{len(superseded)} 个）：{'、'.join(superseded) or '无'}")
+    return typer.confirm("确认重新下发？", default=False, err=True)
 
 
 @app.command("send")
@@ -203,6 +218,22 @@ def collect_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
     action = _with_progress(as_json, lambda progress: services.collect_returns(
         ledger, list(inbox or []), now=_now(), period_text=period, imap=imap, progress=progress))
     _run(as_json, action, _summary("collect"))
+
+
+@app.command("confirm")
+def confirm_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
+                period: Optional[str] = typer.Option(None, "--period", "-p", help="只确认该周期的节点目标，如 2024Q2 或 2024-03"),
+                year: Optional[int] = typer.Option(None, "--year", help="只确认该年度的节点目标"),
+                task: Optional[list[str]] = typer.Option(None, "--task", help="只确认这些任务（可多次指定）"),
+                by: str = typer.Option("", "--by", help="确认人；加 --approve 时为同意调整的分管领导（必填）"),
+                note: str = typer.Option("", "--note", help="说明（记入【变更日志】）"),
+                approve: bool = typer.Option(False, "--approve", help="批准“调整待批”的节点目标：新目标替换原目标，原目标记入变更说明"),
+                as_json: bool = JsonOpt) -> None:
+    """确认节点目标：把各单位报来的“待报送”节点目标改为“已确认”（记入【变更日志】）；
+    加 --approve 按分管领导意见批准“调整待批”的目标调整。"""
+    _run(as_json, lambda: services.confirm_node_targets(ledger, now=_now(), period_text=period, year=year,
+                                                        task_ids=list(task or []), by=by, note=note, approve=approve),
+         _summary("confirm"))
 
 
 @app.command("light")

@@ -26,9 +26,9 @@ from .domain.issuing import targets_label
 from .domain.models import TaskKind
 from .io.ledger_store import BACKUP_DIR, LedgerStore, atomic_save
 from .samples import seed_2022_tables, write_tables_docx
-from .domain.changes import confirm_targets
-from .services import (KIND_ARGUMENTS, Outcome, Progress, collect_returns, import_files, init_ledger, issue_workbooks, light_up,
-                       publish_bulletin, rollover_ledger, score_units, send_workbooks, validate_ledger)
+from .services import (KIND_ARGUMENTS, Outcome, Progress, collect_returns, confirm_node_targets, import_files, init_ledger,
+                       issue_workbooks, light_up, publish_bulletin, rollover_ledger, score_units, send_workbooks,
+                       validate_ledger)
 from .simulation import reply_eml, simulate_round, simulate_targets
 
 DEMO_YEAR = 2022
@@ -199,9 +199,6 @@ def year_end(out_dir: Path, ledger_path: Path) -> dict:
 
 
 def _confirm_targets(ledger_path: Path, now: datetime) -> int:
-    """The office checks the returned targets and confirms them (in Excel: the 确认状态 drop-down)."""
-    store = LedgerStore(ledger_path)
-    ledger, _ = store.load()
-    confirmed = confirm_targets(ledger, now, "duban demo（督查室核对）")
-    store.save(ledger, now=now)
-    return confirmed
+    """The office checks the returned targets and confirms them: ``duban confirm``."""
+    confirmed = confirm_node_targets(ledger_path, now=now, year=DEMO_YEAR, by="督查室", note="核对各单位报送的节点目标")
+    return len(confirmed.summary["confirmed"])

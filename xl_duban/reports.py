@@ -17,9 +17,14 @@ def _init(s: dict) -> list[str]:
 def _import(s: dict) -> list[str]:
     lines = [f"{Path(entry['file']).name}：新增任务 {len(entry['added_tasks'])} 项，已存在 {entry['unchanged']} 项，"
              f"新增单位 {len(entry['added_units'])} 个" for entry in s["files"]]
-    v = s.get("validation", {})
-    lines.append(f"合计新增任务 {s['added_tasks']} 项、单位 {s['added_units']} 个；"
-                 f"台账校验发现错误 {v.get('errors', 0)} 条（见【校验结果】）。")
+    counts = s.get("counts", {})
+    line = (f"合计新增任务 {s['added_tasks']} 项、单位 {s['added_units']} 个；本次导入发现"
+            + "、".join(f"{level} {counts.get(level, 0)} 条" for level in ("错误", "警告", "提示")) + "（见下表）。")
+    if s.get("written"):
+        line += f"导入后台账自身校验发现错误 {s['validation']['errors']} 条（不在下表，见【校验结果】或运行 duban validate）。"
+    else:
+        line += "台账未改动（未写入，未备份）。"
+    lines.append(line)
     return lines
 
 
@@ -28,7 +33,10 @@ def _validate(s: dict) -> list[str]:
 
 
 def _issue(s: dict) -> list[str]:
-    return [f"{s['period']} {s['kind']}{s['form']}已生成 {len(s['workbooks'])} 份，截止时间 {s['due']}，目录：{s['out_dir']}"]
+    lines = [f"{s['period']} {s['kind']}{s['form']}已生成 {len(s['workbooks'])} 份，截止时间 {s['due']}，目录：{s['out_dir']}"]
+    if s.get("kept_returned"):
+        lines.append(f"已报送、未重新下发的单位 {len(s['kept_returned'])} 个：{'、'.join(s['kept_returned'])}（其反馈保留有效）。")
+    return lines
 
 
 def _send(s: dict) -> list[str]:
@@ -47,9 +55,18 @@ def _collect(s: dict) -> list[str]:
     if s.get("fetched") is not None:
         line = f"从邮箱收取邮件 {s['fetched']} 封。" + line
     lines = [line]
+    if s.get("targets_filled") or s.get("targets_proposed") or s.get("targets_waiting"):
+        lines.append(f"收到节点目标 {s.get('targets_filled', 0)} 条、调整申请 {s.get('targets_proposed', 0)} 条；"
+                     f"台账中待确认 {s.get('targets_waiting', 0)} 条（用 duban confirm 确认，调整须 --approve 经分管领导同意）。")
     if s.get("missing"):
         lines.append("尚未报送：" + "；".join(s["missing"]))
     return lines
+
+
+def _confirm(s: dict) -> list[str]:
+    done = (f"批准调整节点目标 {len(s['approved'])} 条（分管领导：{s['by']}）" if s["approve"]
+            else f"确认节点目标 {len(s['confirmed'])} 条")
+    return [f"{done}；仍待确认 {s['pending']} 条，调整待批 {s['change_pending']} 条。"]
 
 
 def _light(s: dict) -> list[str]:
@@ -91,8 +108,8 @@ def _skipped(s: dict) -> list[str]:
 
 
 SUMMARIES = {"skipped": _skipped, "template": _template, "init": _init, "import": _import, "validate": _validate, "issue": _issue, "send": _send,
-             "remind": _remind, "collect": _collect, "light": _light, "bulletin": _bulletin, "score": _score,
-             "rollover": _rollover}
+             "remind": _remind, "collect": _collect, "confirm": _confirm, "light": _light, "bulletin": _bulletin,
+             "score": _score, "rollover": _rollover}
 
 
 def summary_lines(command: str, outcome: Outcome) -> list[str]:

@@ -136,6 +136,11 @@ def _import(store, ledger, book, now):
     yield "import", services.import_files(store, files, now=now, progress=_status(book))
 
 
+def _confirm_targets(store, ledger, book, now):
+    yield "confirm", services.confirm_node_targets(store, now=now, year=ledger.year or now.year,
+                                                   note="督办功能区“确认目标”")
+
+
 def _each_kind(ledger: Ledger, now: datetime):
     """The working quarter (重点任务) and the working month (民生实事)."""
     return [button_period(ledger, Cadence.quarterly, now.date()), button_period(ledger, Cadence.monthly, now.date())]
@@ -220,6 +225,7 @@ RUNS: dict[str, Callable] = {
     "issue": _issue,
     "send": _send,
     "collect": _collect,
+    "confirm_targets": _confirm_targets,
     "remind": _remind,
     "light": _light,
     "quarterly_bulletin": _bulletin(Cadence.quarterly),

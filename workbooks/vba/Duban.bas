@@ -29,6 +29,10 @@ Public Sub DubanCollect(control As IRibbonControl)
     RunPython "import macros; macros.collect()"
 End Sub
 
+Public Sub DubanConfirmTargets(control As IRibbonControl)
+    RunPython "import macros; macros.confirm_targets()"
+End Sub
+
 Public Sub DubanRemind(control As IRibbonControl)
     RunPython "import macros; macros.remind()"
 End Sub

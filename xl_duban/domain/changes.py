@@ -8,12 +8,14 @@ appends its 变更日志 entries. Pure: time is handed in.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Callable
 
 from .due import DueDates
 from .lights import LightRules, light_tasks
-from .models import (TASK_ID, ChangeLogEntry, Ledger, LightRecord, Submission, SubmissionState, TargetStatus,
+from .models import (TASK_ID, ChangeLogEntry, Ledger, LightRecord, NodeTarget, Submission, SubmissionState, TargetStatus,
                      parse_period_or_none)
 from .periods import Period
 from .units import UnitDirectory
@@ -38,17 +40,61 @@ def record_issue(ledger: Ledger, submissions, period: str, unit: str, now: datet
     row.status = row.status or SubmissionState.missing.value
 
 
-def confirm_targets(ledger: Ledger, now: datetime, source: str) -> int:
-    """The office confirms every returned node target still pending (in Excel: the 确认状态
-    drop-down), each logged in 变更日志: a confirmed target is what the unit is judged
-    against, and may change later only with a recorded approval. Returns how many."""
-    pending = [t for t in ledger.targets if t.status == TargetStatus.pending.value]
-    for target in pending:
-        ledger.changelog.append(ChangeLogEntry(time=now, action="确认目标", object=target.task_id,
-                                               field=f"{target.period} 确认状态", old=target.status,
-                                               new=TargetStatus.confirmed.value, source=source))
-        target.status, target.confirmed_on = TargetStatus.confirmed.value, now.date()
-    return len(pending)
+# 变更说明 of a confirmed target a unit proposes to change (collect writes it, confirm --approve reads it)
+PROPOSAL = re.compile(r"报送拟调整为：(?P<target>.*)（待分管领导同意）$", re.S)
+
+
+def proposal_note(unit: str, day: date, target: str) -> str:
+    """The 变更说明 of a target a unit proposes to change: the confirmed one stands until the
+    分管领导 agrees (督查方案: a confirmed target changes only with the 分管区领导's consent)."""
+    return f"{unit}{day:%Y-%m-%d}报送拟调整为：{target}（待分管领导同意）"
+
+
+@dataclass
+class Confirmation:
+    """What ``confirm`` did: targets confirmed, proposals approved, and what it left alone."""
+
+    confirmed: list[str] = field(default_factory=list)  # "任务编号 周期"
+    approved: list[str] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)  # 待报送 rows with no target text: nothing to confirm
+
+
+def confirm_targets(ledger: Ledger, now: datetime, source: str, *, selected: Callable[[NodeTarget], bool] = lambda t: True,
+                    approve: bool = False, by: str = "", note: str = "") -> Confirmation:
+    """The office confirms returned node targets still 待报送 — or, with ``approve``, applies the
+    调整待批 proposals the 分管领导 (``by``) agreed to: the new target replaces the old, the old
+    one stays in 变更说明. Each change is logged in 变更日志 with who and why: a confirmed target
+    is what the unit is judged against, and may change later only with a recorded approval."""
+    done = Confirmation()
+    who = "，".join(x for x in (by and f"{'分管领导' if approve else '确认人'}：{by}", note and f"说明：{note}") if x)
+    source = f"{source}（{who}）" if who else source
+    for target in ledger.targets:
+        if not selected(target):
+            continue
+        key = f"{target.task_id} {target.period}"
+        log = lambda field, old, new: ledger.changelog.append(ChangeLogEntry(  # noqa: E731
+            time=now, action="批准调整" if approve else "确认目标", object=target.task_id, field=f"{target.period} {field}",
+            old=old, new=new, source=source))
+        if approve and target.status == TargetStatus.change_pending.value:
+            found = PROPOSAL.search(target.change_note or "")
+            if found is None:
+                continue
+            new_target = found["target"].strip()
+            kept = f"原节点目标：{target.target}；{now:%Y-%m-%d}经{by or '分管领导'}同意调整" + (f"（{note}）" if note else "")
+            log("节点目标", target.target, new_target)
+            log("变更说明", target.change_note, kept)
+            log("确认状态", target.status, TargetStatus.confirmed.value)
+            target.target, target.change_note = new_target, kept
+            target.status, target.confirmed_on = TargetStatus.confirmed.value, now.date()
+            done.approved.append(key)
+        elif not approve and target.status == TargetStatus.pending.value:
+            if not target.target.strip():
+                done.empty.append(key)
+                continue
+            log("确认状态", target.status, TargetStatus.confirmed.value)
+            target.status, target.confirmed_on = TargetStatus.confirmed.value, now.date()
+            done.confirmed.append(key)
+    return done
 
 
 def bulletin_number(ledger: Ledger, sheet: str, start: int) -> tuple[int, bool]:

@@ -19,6 +19,7 @@ from typing import Callable, NamedTuple
 
 from pydantic import TypeAdapter
 
+from .changes import proposal_note
 from .cells import CELL_TEXT_LIMIT, parse_cell_datetime, row_text
 from .findings import Finding, error, has_errors, info, warning
 from .issuing import (COMPLETION_HEADER, FEEDBACK_INPUTS, SELF_LIGHT_HEADER, Form, IssueIdentity, IssuedWorkbook,
@@ -526,7 +527,7 @@ def _merge_target(ledger: Ledger, unit: str, proposed: NodeTarget, now: datetime
     if _same_text(current.target, proposed.target):
         return
     if current.status in (TargetStatus.confirmed.value, TargetStatus.change_pending.value):
-        note = f"{unit}{now:%Y-%m-%d}报送拟调整为：{proposed.target}（待分管领导同意）"
+        note = proposal_note(unit, now.date(), proposed.target)
         if current.change_note != note:
             log("变更说明", current.change_note, note)
             log("确认状态", current.status, TargetStatus.change_pending.value)

@@ -27,22 +27,34 @@ class DueDates:
         self._monthly_workday = settings.monthly_workday
         self._warnings: dict[str, Finding] = {f.message: f for f in settings.findings("季度截止日", "月报截止工作日")}
 
+    @property
+    def calendar(self) -> WorkCalendar:
+        return self._calendar
+
     def workday_on_or_after(self, day: date) -> date:
         """The first working day from ``day`` on (a deadline never falls on a day off)."""
         while not self._calendar.is_workday(day):
             day += timedelta(days=1)
-        return day
+        return self._noted(day)
 
     def add_workdays(self, day: date, n: int) -> date:
         """The ``n``-th working day after ``day`` (a rectification period counts working days)."""
         while n > 0:
             day += timedelta(days=1)
             n -= self._calendar.is_workday(day)
-        return day
+        return self._noted(day)
 
     def __call__(self, period: Period) -> date:
         day, found = due_date(period, self._calendar, self._quarter_day, self._monthly_workday)
         for f in found:
+            self._warnings.setdefault(f.message, f)
+        return day
+
+    def _noted(self, day: date) -> date:
+        """``day``, after noting the warning if its year's calendar is only estimated: every
+        deadline counted in working days in such a year carries it (a quarterly deadline is a
+        fixed day of the month and needs no calendar)."""
+        for f in self._calendar.estimate_findings(day.year):
             self._warnings.setdefault(f.message, f)
         return day
 

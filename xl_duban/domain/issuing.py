@@ -21,7 +21,7 @@ from functools import lru_cache
 from pydantic import BaseModel, ConfigDict
 
 from .cells import date_text
-from .models import Feedback, Ledger, NodeTarget, Task, TaskKind, TaskStatus
+from .models import Feedback, Ledger, NodeTarget, TargetStatus, Task, TaskKind, TaskStatus
 from .periods import Period, periods_of_year
 from .findings import Finding, warning
 from .units import UnitDirectory, collective, normalize_name
@@ -194,6 +194,18 @@ def recipients(ledger: Ledger, kind: TaskKind) -> dict[str, list[Task]]:
         for unit in lead_units_of(task, directory):
             out.setdefault(unit, []).append(task)
     return out
+
+
+def with_confirmed_targets(ledger: Ledger, by_unit: dict[str, list[Task]], period: Period
+                           ) -> tuple[dict[str, list[Task]], list[str]]:
+    """Each unit's tasks that have a confirmed node target for ``period`` (已确认, or 调整待批:
+    the confirmed target stands until the 分管领导 approves the change), and the ids of the
+    tasks left out. A unit with none left gets no form."""
+    confirmed = {t.task_id for t in ledger.targets if t.period == str(period) and t.target.strip()
+                 and t.status in (TargetStatus.confirmed.value, TargetStatus.change_pending.value)}
+    kept = {unit: [t for t in tasks if t.id in confirmed] for unit, tasks in by_unit.items()}
+    left_out = list(dict.fromkeys(t.id for tasks in by_unit.values() for t in tasks if t.id not in confirmed))
+    return {unit: tasks for unit, tasks in kept.items() if tasks}, left_out
 
 
 def unnamed_groups(ledger: Ledger, kind: TaskKind) -> dict[str, list[str]]:

@@ -86,6 +86,7 @@ class SubmissionState(str, Enum):
 class HolidayType(str, Enum):
     off = "休"
     work = "班"
+    checked = "已核对"  # the year's schedule is typed in whole: no longer estimated (domain.calendar)
 
 
 CellValue = str | int | float | date | datetime | None

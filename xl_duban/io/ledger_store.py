@@ -41,7 +41,7 @@ from ..errors import LedgerError
 from ..timing import stage
 from ..domain.grid import Formula, Layout, extra_keys, from_cell, grid_headers, grid_layout, records_from_grid
 from ..domain.units import split_list
-from ..domain.schema import DATA_SHEETS, OVERVIEW_SHEET, SETTINGS, SHEET_ORDER, SheetSpec
+from ..domain.schema import DATA_SHEETS, OVERVIEW_SHEET, SETTINGS, SHEET_ORDER, TASKS, SheetSpec
 from .sheet_rows import (END, SheetRows, UnusualSheet, cell_style, error_cells, formula_cells, formula_groups, restyle,
                          safe_tail, set_styles, splice, style_pattern)
 
@@ -326,6 +326,19 @@ def content_digest(record: Record) -> bytes:
     return hashlib.blake2b(repr(values).encode(), digest_size=16).digest()
 
 
+# The sheets without which a workbook is not a ledger at all: its tasks and its 设置 (the year).
+# Any other standard sheet a clerk deleted is rebuilt on the next save; but a command pointed
+# at an ordinary workbook (a unit list, last year's statistics) must not add the ledger's
+# sheets to it.
+LEDGER_MARKS = (TASKS.name, SETTINGS.name)
+
+
+def not_a_ledger(file: str, absent: Iterable[str]) -> str:
+    """The refusal of a workbook that is not a ledger, naming the sheets a ledger has."""
+    return (f"“{file}”不是督办台账（缺少工作表【" + "】【".join(absent) + "】），未作任何修改。台账应包含工作表："
+            + "、".join(SHEET_ORDER) + "。请指定正确的台账文件，或运行 duban init 年度 新台账.xlsx 新建台账。")
+
+
 # -- the stores -------------------------------------------------------------------------------------------
 class RecordStore:
     """What the file store and the live-book store share: data sheets to records and the
@@ -348,8 +361,12 @@ class RecordStore:
     def _load_records(self) -> tuple[Ledger, list[Finding]]:
         ledger = Ledger()
         findings: list[Finding] = []
+        reads = {spec.name: self._read_sheet(spec) for spec in DATA_SHEETS}
+        absent = [name for name in LEDGER_MARKS if reads[name] is None]
+        if absent:
+            raise LedgerError(not_a_ledger(self.file, absent))
         for spec in DATA_SHEETS:
-            read = self._read_sheet(spec)
+            read = reads[spec.name]
             if read is None and spec.optional:
                 self._absent.add(spec.name)
                 continue
@@ -380,6 +397,19 @@ class RecordStore:
                 break
             n += 1
         return n
+
+    def changed(self, ledger: Ledger, *, ignore: Iterable[str] = ()) -> bool:
+        """Whether any data sheet (but those in ``ignore``) holds other records than were read; a
+        standard sheet that was missing counts as a change (the save rebuilds it)."""
+        for spec in DATA_SHEETS:
+            if spec.name in ignore:
+                continue
+            if spec.name not in self._as_read:
+                return True
+            records, before = getattr(ledger, spec.attr), self._as_read.get(spec.name, [])
+            if len(records) != len(before) or any(content_digest(r) != d for r, (_row, d) in zip(records, before)):
+                return True
+        return False
 
     def renumber(self, ledger: Ledger) -> None:
         """Give every record the Excel row it will occupy when saved (new records included)."""
@@ -766,10 +796,21 @@ def _write_replace(wb: Workbook, path: Path, tmp: Path, now: datetime, keep_back
         backup_dir = path.parent / BACKUP_DIR
         backup_dir.mkdir(exist_ok=True)
         shutil.copy2(path, backup_dir / f"{path.stem}.{now:%Y%m%d-%H%M%S-%f}{path.suffix}")
-        backups = sorted(backup_dir.glob(f"{glob.escape(path.stem)}.*{glob.escape(path.suffix)}"))
-        for old in backups[:-keep_backups]:
+        for old in backups_to_drop(sorted(backup_dir.glob(f"{glob.escape(path.stem)}.*{glob.escape(path.suffix)}")),
+                                   keep_backups):
             old.unlink()
     os.replace(tmp, path)
+
+
+def backups_to_drop(backups: list[Path], keep: int) -> list[Path]:
+    """The backups (sorted oldest first) that the rotation deletes: all but the newest ``keep``
+    and the oldest of each day. A burst of runs on one day (ten typos in a row) thus cannot push
+    out yesterday's state; the folder grows by at most one file a day beyond ``keep``."""
+    first_of_day: dict[str, Path] = {}
+    for p in backups:
+        first_of_day.setdefault(p.stem.rsplit(".", 1)[-1][:8], p)  # 台账.20240104-100000-000000 → 20240104
+    kept = set(first_of_day.values())
+    return [p for p in (backups[:-keep] if keep > 0 else backups) if p not in kept]
 
 
 def write_durably(path: Path, data: bytes) -> None:

@@ -55,7 +55,8 @@ def publish_bulletin(ledger_path: Path | Store, period_text: str, out_dir: Path,
         if new:
             ledger.changelog.append(ChangeLogEntry(time=now, action=BULLETIN, object=sheet, field="期号", new=str(number),
                                                    source=f"duban bulletin --period {period}"))
-        s.save(views=[lambda wb: write_bulletin_sheet(wb, bulletin, masthead=masthead, office=office, issued_on=issued_on)])
+        s.save(views=[lambda wb: write_bulletin_sheet(wb, bulletin, masthead=masthead, office=office, issued_on=issued_on)],
+               always=True)  # the bulletin sheet is its product
         c = bulletin.counts
         summary = {"ledger": str(s.path), "period": str(period), "kind": kind.value, "number": number, "sheet": sheet,
                    "document": str(doc), "notices": notice_files, "interviews": str(interviews),

@@ -11,7 +11,7 @@ from ..domain.cells import parse_cell_date
 from ..domain.changes import COLLECTED, accepted_hashes
 from ..domain.collecting import Checked, CollectContext, ReturnedFile, confirm, merge_returns, missing_returns
 from ..domain.findings import Finding, error, has_errors, info
-from ..domain.models import ChangeLogEntry, Ledger
+from ..domain.models import ChangeLogEntry, Ledger, TargetStatus
 from ..domain.settings import Settings
 from ..io.archive import keep_return, quarantined_hashes
 from ..io.guard import ReadPool
@@ -85,7 +85,9 @@ def _collect(s: Session, inboxes: list[Path], only: str | None, imap: bool, prog
     accepted = [c for _i, c in checked if c.accepted]
     merged = merge_returns(ledger, accepted, now)
     summary.update(added=merged.added, replaced=merged.replaced, targets_filled=merged.targets_filled,
-                   targets_proposed=merged.targets_proposed)
+                   targets_proposed=merged.targets_proposed,
+                   targets_waiting=sum(t.status in (TargetStatus.pending.value, TargetStatus.change_pending.value)
+                                       and bool(t.target.strip()) for t in ledger.targets))
     periods = {only} if only else {c.issue.period for _i, c in checked if c.issue is not None}
     missing = missing_returns(ledger, periods, now.date(), lambda row: parse_cell_date(row.due_at))
     findings.extend(missing)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from ..domain.findings import Finding, error, info
+from ..domain.findings import Finding, count_by_level, error, has_errors, info
 from ..domain.importing import RawTable, detect_year, map_prose, map_task_table, map_unit_table, merge_tasks, merge_units
 from ..domain.models import Ledger
 from ..domain.units import UnitDirectory
@@ -41,7 +41,8 @@ def import_files(ledger_path: Path | Store, files: list[Path], *, now: datetime,
 
     All files are mapped first and the ledger is written once at the end, so a failure
     halfway leaves the ledger as it was. Import findings and the validation of the result
-    go to 校验结果.
+    go to 校验结果 — only when some file was read as a list: an import where every file failed
+    writes nothing (no backup either), its findings are printed.
     """
     with session(ledger_path, "import", now) as s:
         ledger = s.ledger
@@ -71,9 +72,11 @@ def import_files(ledger_path: Path | Store, files: list[Path], *, now: datetime,
                 entry["added_tasks"] += result.added_tasks
                 entry["unchanged"] += result.unchanged
                 entry["added_units"] += result.added_units
-            if not any(r.added_tasks or r.unchanged or r.added_units for r in results) and not file_findings:
-                findings.append(error("nothing-imported", "文件中没有找到任务清单、单位名录或带责任单位的段落。", file=path.name,
-                                      hint="任务清单需有“序号”“工作任务”“牵头单位”等表头。"))
+            if not any(r.added_tasks or r.unchanged or r.added_units for r in results) and not has_errors(file_findings):
+                # a file that yields nothing is an error whatever else was noted about it (unfamiliar
+                # headers are only a 提示 on their own): the clerk must not read exit 0 as "imported"
+                findings.append(error("nothing-imported", "文件中没有找到可导入的任务清单、单位名录或带责任单位的段落，未导入任何内容。",
+                                      file=path.name, hint="任务清单需有“序号”“工作任务”“牵头单位”等表头；会议通知等其他文件无需导入。"))
             summary["added_tasks"] += len(entry["added_tasks"])
             summary["unchanged_tasks"] += entry["unchanged"]
             summary["added_units"] += len(entry["added_units"])
@@ -82,7 +85,11 @@ def import_files(ledger_path: Path | Store, files: list[Path], *, now: datetime,
         s.store.renumber(ledger)  # new tasks get the rows they will have, so findings point at them
         validation = check_ledger(ledger, s.file, now)
         kept = source_file_rows(ledger, replaced={p.name for p in files})  # other files' findings stay listed
-        s.save(validation=findings + validation, keep=kept, highlights=validation)
+        # a file read as a task list or unit list (even one adding nothing new) replaces its rows of
+        # 校验结果, so the notes on it stay current; an import where every file failed writes nothing
+        read_one = bool(summary["added_tasks"] or summary["unchanged_tasks"] or summary["added_units"])
+        summary["written"] = s.save(validation=findings + validation, keep=kept, highlights=validation, report=read_one)
+        summary["counts"] = count_by_level(findings)
         summary["validation"] = {"errors": sum(f.level.value == "错误" for f in validation), "total": len(validation)}
         return Outcome(summary=summary, findings=findings, unreadable=unreadable)
 

@@ -19,7 +19,7 @@ from ..domain.codes import describe
 from ..domain.due import DueDates
 from ..domain.findings import Finding
 from ..domain.models import Ledger, ValidationRow
-from ..domain.schema import DATA_SHEETS
+from ..domain.schema import DATA_SHEETS, VALIDATION
 from ..domain.settings import Settings, read_settings
 from ..io import lock
 from ..io.calendar_source import work_calendar
@@ -46,6 +46,8 @@ class Store(Protocol):
 
     def save(self, ledger: Ledger, *, highlights: list[Finding] | None = None, now: datetime,
              views: Iterable[Callable] = (), skip_incomplete: bool = False) -> None: ...
+
+    def changed(self, ledger: Ledger, *, ignore: Iterable[str] = ()) -> bool: ...
 
 
 def is_ledger_path(target: object) -> bool:
@@ -112,14 +114,25 @@ class Session:
         return self._due
 
     def save(self, *, validation: Iterable[Finding] | None = None, keep: Iterable[ValidationRow] = (),
-             highlights: list[Finding] | None = None, views: Iterable[Callable] = (), skip_incomplete: bool = False) -> None:
+             highlights: list[Finding] | None = None, views: Iterable[Callable] = (), skip_incomplete: bool = False,
+             report: bool = False, always: bool = False) -> bool:
         """Write the ledger once: ``validation`` (when given) becomes 校验结果 after the rows to
-        ``keep``, ``highlights`` marks cells, ``views`` redraw generated sheets."""
+        ``keep``, ``highlights`` marks cells, ``views`` redraw generated sheets.
+
+        Nothing is written — no ledger bytes, no backup, no 校验结果 — when the command changed
+        no record: a failed import or a repeated run must not rewrite the office's record nor push
+        a real backup out of the rotation (its findings are printed and in ``--json``). For
+        ``validate`` (``report``) 校验结果 is the result, so a change there alone is written;
+        ``always`` is for a command whose product is a generated sheet (the bulletin).
+        Returns whether the ledger was written."""
         if validation is not None:
             self.ledger.validation = [*keep, *findings_to_rows(validation)]
+        if not always and not self.store.changed(self.ledger, ignore=() if report else (VALIDATION.name,)):
+            return False
         with stage("台账保存 save"):
             self.store.save(self.ledger, highlights=highlights, now=self.now, views=views,
                             skip_incomplete=skip_incomplete)
+        return True
 
 
 @contextmanager

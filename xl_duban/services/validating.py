@@ -26,7 +26,7 @@ def validate_ledger(ledger_path: Path | Store, *, now: datetime) -> Outcome:
     (:func:`~xl_duban.services.session.source_file_rows`): validate cannot see those files."""
     with session(ledger_path, "validate", now) as s:
         findings = s.findings + check_ledger(s.ledger, s.file, now, s.findings)
-        s.save(validation=findings, keep=source_file_rows(s.ledger), highlights=findings, skip_incomplete=True)
+        s.save(validation=findings, keep=source_file_rows(s.ledger), highlights=findings, skip_incomplete=True, report=True)
         counts = count_by_level(findings)
         return Outcome(summary={"ledger": str(s.path), "counts": counts, "tasks": len(s.ledger.tasks),
                                 "units": len(s.ledger.units)}, findings=findings)
