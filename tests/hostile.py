@@ -197,3 +197,111 @@ def copy_file(src: Path, dst: Path) -> Path:
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(src, dst)
     return dst
+
+
+# -- hostile mail ---------------------------------------------------------------------------------
+# Messages are written byte by byte, as an attacker would, not through EmailMessage (which
+# refuses to make most of them).
+
+
+def mail_date(moment) -> str:
+    """An RFC 5322 date of a naive Beijing time (or the text itself, for a crafted date)."""
+    from datetime import timedelta, timezone
+    from email.utils import format_datetime
+
+    return moment if isinstance(moment, str) else format_datetime(moment.replace(tzinfo=timezone(timedelta(hours=8))))
+
+
+def attachment_part(name: str, data: bytes) -> bytes:
+    """One attachment, its name in RFC 2231 form (so it may hold anything: NUL, line breaks, 300 characters)."""
+    import base64
+    from urllib.parse import quote
+
+    return (b"Content-Type: application/octet-stream\r\n"
+            b"Content-Disposition: attachment; filename*=utf-8''" + quote(name, safe="").encode("ascii") + b"\r\n"
+            b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.encodebytes(data).replace(b"\n", b"\r\n"))
+
+
+def forwarded_part(message: bytes) -> bytes:
+    """A whole message attached to another (message/rfc822), as 转发为附件 does."""
+    return (b"Content-Type: message/rfc822\r\nContent-Disposition: attachment; filename=\"fwd.eml\"\r\n\r\n" + message)
+
+
+def multipart(parts: list[bytes], boundary: str) -> bytes:
+    b = boundary.encode("ascii")
+    body = b"".join(b"--" + b + b"\r\n" + p + b"\r\n" for p in parts)
+    return b"Content-Type: multipart/mixed; boundary=\"" + b + b"\"\r\n\r\n" + body + b"--" + b + b"--\r\n"
+
+
+def raw_mail(sender: str | None, parts: list[bytes], *, received=None, dated=None, nest: int = 0) -> bytes:
+    """A message as the office's server stored it: ``Received`` (the server's line, when
+    given), the sender's ``From`` (None: no From at all) and ``Date``, and the parts, wrapped in
+    ``nest`` more levels of multipart."""
+    head = []
+    if received is not None:
+        head.append(f"Received: from unit.example by mail.yuancheng.example; {mail_date(received)}")
+    if sender is not None:
+        head.append(f"From: {sender}")
+    head += ["To: duchashi@yuancheng.example", "Subject: =?utf-8?b?5Zue5aSN?=", "MIME-Version: 1.0"]
+    if dated is not None:
+        head.append(f"Date: {mail_date(dated)}")
+    body = multipart([b"Content-Type: text/plain; charset=utf-8\r\n\r\nok\r\n", *parts], "top")
+    for level in range(nest):
+        body = multipart([body], f"n{level}")
+    return "\r\n".join(head).encode("utf-8") + b"\r\n" + body
+
+
+def zip_with(valid: bytes, *, method: int | None = None, version: int | None = None) -> bytes:
+    """The package with every member's compression method (9: Deflate64, which zipfile cannot
+    inflate) or needed version (beyond what zipfile reads) patched in its headers."""
+    import struct
+
+    data = bytearray(valid)
+    for signature, version_at, method_at in ((b"PK\x03\x04", 4, 8), (b"PK\x01\x02", 6, 10)):
+        at = data.find(signature)
+        while at >= 0:
+            if method is not None:
+                struct.pack_into("<H", data, at + method_at, method)
+            if version is not None:
+                struct.pack_into("<H", data, at + version_at, version)
+            at = data.find(signature, at + 4)
+    return bytes(data)
+
+
+def without_cell_refs(valid: bytes, formula_at: tuple[str, str] | None = None) -> bytes:
+    """The package with the visible sheet's cells and rows written without ``r=`` (valid
+    OOXML: each follows the one before), optionally with a formula in cell ``formula_at``
+    (column letters, row) — found by counting, as Excel reads it."""
+    def rewrite(body: bytes) -> bytes:
+        text = body.decode("utf-8")
+        if formula_at is not None:
+            col, row = formula_at
+            text, n = re.subn(rf'(<c r="{col}{row}"[^>]*?)(?:/>|>(.*?)</c>)',
+                              lambda m: m.group(1).replace(' t="s"', "").replace(' t="inlineStr"', "")
+                              + '><f>WEBSERVICE("http://example.invalid/")</f><v>1</v></c>', text, count=1, flags=re.S)
+            assert n == 1, "no such cell"
+        text = re.sub(r'(<c\b[^>]*?)\s+r="[A-Z]+\d+"', r"\1", text)
+        return re.sub(r'(<row\b[^>]*?)\s+r="\d+"', r"\1", text).encode("utf-8")
+
+    return _rezip(valid, {_sheet_parts(valid)[0]: rewrite})
+
+
+def padded(valid: bytes, rows: int) -> bytes:
+    """The package with ``rows`` filled rows appended to the visible sheet (written as XML
+    directly: openpyxl would take minutes)."""
+    def rewrite(body: bytes) -> bytes:
+        last = max(int(n) for n in re.findall(rb'<row r="(\d+)"', body))
+        extra = b"".join(b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>x</t></is></c><c r="C%d" t="inlineStr"><is><t>y</t></is></c></row>'
+                         % (n, n, n) for n in range(last + 1, last + 1 + rows))
+        body = re.sub(rb'<dimension ref="[^"]*"/>', b"", body)
+        return body.replace(b"</sheetData>", extra + b"</sheetData>", 1)
+
+    return _rezip(valid, {_sheet_parts(valid)[0]: rewrite})
+
+
+def with_part(valid: bytes, name: str, body: bytes) -> bytes:
+    """The package with one more part."""
+    out = io.BytesIO(valid)
+    with zipfile.ZipFile(out, "a", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(name, body)
+    return out.getvalue()

@@ -202,8 +202,9 @@ class ImapServer:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    def deliver(self, message_bytes: bytes) -> None:
-        """Put a raw RFC 822 message into the user's INBOX as UNSEEN (Maildir ``tmp/`` then ``new/``)."""
+    def deliver(self, message_bytes: bytes, received_at: float | None = None) -> None:
+        """Put a raw RFC 822 message into the user's INBOX as UNSEEN (Maildir ``tmp/`` then ``new/``),
+        received at ``received_at`` (a POSIX time; dovecot's INTERNALDATE is a Maildir file's time)."""
         if not isinstance(message_bytes, (bytes, bytearray)):
             raise TypeError(f"message_bytes must be bytes, not {type(message_bytes).__name__}")
         now = time.time()
@@ -212,6 +213,8 @@ class ImapServer:
         tmp_file = self.maildir / "tmp" / name
         tmp_file.write_bytes(bytes(message_bytes))
         tmp_file.chmod(0o600)
+        if received_at is not None:
+            os.utime(tmp_file, (received_at, received_at))
         self._own(tmp_file)
         os.rename(tmp_file, self.maildir / "new" / name)
 

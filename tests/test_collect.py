@@ -55,10 +55,13 @@ def received(path: Path, when: datetime) -> Path:
     return path
 
 
-def as_eml(workbook: Path, out: Path, sender: str, when: datetime) -> Path:
+def as_eml(workbook: Path, out: Path, sender: str, when: datetime, dated: datetime | None = None) -> Path:
+    """The message as the office's mail server stored it: received at ``when`` (its top
+    Received line), dated ``dated`` by the sender's computer (``when`` unless told)."""
     msg = EmailMessage()
+    msg["Received"] = f"from unit.example by mail.yuancheng.example; {format_datetime(when.replace(tzinfo=CHINA))}"
     msg["From"], msg["To"], msg["Subject"] = sender, "duchashi@yuancheng.example", "回复：反馈表"
-    msg["Date"] = format_datetime(when.replace(tzinfo=CHINA))
+    msg["Date"] = format_datetime((dated or when).replace(tzinfo=CHINA))
     msg.set_content("反馈表已填好，请查收。")
     msg.add_attachment(workbook.read_bytes(), maintype="application", subtype="octet-stream", filename=workbook.name)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -168,7 +171,7 @@ def test_an_older_file_arriving_later_changes_nothing(issued, tmp_path):
     assert feedback_rows(ledger) == before
 
 
-def test_eml_attachments_use_the_mail_date_and_the_same_bytes_twice_count_once(issued, tmp_path):
+def test_eml_attachments_use_the_servers_receipt_time_and_the_same_bytes_twice_count_once(issued, tmp_path):
     ledger, workbook, ids = issued
     filled = fill_return(workbook, tmp_path / "填好" / workbook.name, answers_for(ids))
     inbox = tmp_path / "收件"
@@ -176,7 +179,7 @@ def test_eml_attachments_use_the_mail_date_and_the_same_bytes_twice_count_once(i
     received(Path(inbox / workbook.name).write_bytes(filled.read_bytes()) and inbox / workbook.name, LATE)
     outcome = collect_returns(ledger, [inbox], now=COLLECT_AT)
     assert (outcome.summary["accepted"], outcome.summary["skipped"]) == (1, 1)
-    assert {r[7] for r in feedback_rows(ledger)} == {ON_TIME}  # from the Date header, not the file time
+    assert {r[7] for r in feedback_rows(ledger)} == {ON_TIME}  # from the top Received line, not the file time
 
 
 def tamper_lock(workbook: Path, out: Path, ids: list[str]) -> Path:
@@ -484,7 +487,8 @@ def test_a_feedback_row_is_rebuilt_from_the_change_log_at_any_point(issued, tmp_
 def test_the_inbox_is_listed_with_its_subfolders_and_without_lock_hidden_or_odd_files(tmp_path):
     """What gather hands to the readers from a folder: workbooks and mails in it and in its
     subfolders, in path order; not Office's lock files, hidden files, other types, a folder
-    reached through a link, or a pipe (opening one would wait forever)."""
+    reached through a link, a link to a file outside the inbox (reported), or a pipe
+    (opening one would wait forever). A link to a file inside the inbox is read like the file."""
     inbox = tmp_path / "收件箱"
     (inbox / "第二批" / "补报").mkdir(parents=True)
     (inbox / "a.xlsx").write_bytes(b"A")
@@ -499,9 +503,10 @@ def test_the_inbox_is_listed_with_its_subfolders_and_without_lock_hidden_or_odd_
     links = hasattr(os, "symlink") and hasattr(os, "mkfifo")
     if links:
         (inbox / "链接").symlink_to(elsewhere, target_is_directory=True)
-        (inbox / "e.xlsx").symlink_to(elsewhere / "d.xlsx")  # a link to a file is read like the file
+        (inbox / "e.xlsx").symlink_to(elsewhere / "d.xlsx")  # leads out of the inbox: not read
+        (inbox / "g.xlsx").symlink_to(inbox / "第二批" / "b.XLSM")  # stays inside: read like the file
         os.mkfifo(inbox / "f.xlsx")
     found, problems = gather([inbox])
-    assert problems == []
-    assert [i.data for i in found] == [b"A", *([b"D"] if links else []), b"B", b"C"]
-    assert [i.name for i in found] == ["a.xlsx", *(["e.xlsx"] if links else []), "b.XLSM", "c.xls"]
+    assert problems == ([("e.xlsx", "是指向收件文件夹以外的链接，未读取")] if links else [])
+    assert [i.data for i in found] == [b"A", *([b"B"] if links else []), b"B", b"C"]
+    assert [i.name for i in found] == ["a.xlsx", *(["g.xlsx"] if links else []), "b.XLSM", "c.xls"]

@@ -8,7 +8,7 @@ import os
 import pickle
 import threading
 import zipfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -21,8 +21,11 @@ from xl_duban.samples import fill_return
 from xl_duban.services import collect_returns, issue_workbooks
 
 from .conftest import ISSUED_AT
+from .imap_server import imap_server  # noqa: F401  (fixture)
+from .office import office  # noqa: F401  (fixture)
+from . import hostile
 from .hostile import build_corpus, copy_file
-from .test_collect import (COLLECT_AT, ON_TIME, UNIT, UNIT_MAIL, answers_for, as_eml, feedback_rows, received,
+from .test_collect import (COLLECT_AT, ON_TIME, OTHER_MAIL, UNIT, UNIT_MAIL, answers_for, as_eml, feedback_rows, received,
                            task_ids_of)
 
 pytestmark = pytest.mark.usefixtures("config_dir")
@@ -291,3 +294,434 @@ def test_large_files_go_in_several_requests_and_a_reader_that_ended_while_idle_i
         worker._proc.kill()
         worker._proc.wait()
         assert worker.call(len, b"abcd") == 4
+
+
+# -- hostile mail (issue 24): what anyone who knows the office's address can send ------------------
+STRANGER = "someone@personal.example"
+LATE_AT = COLLECT_AT - timedelta(hours=2)  # received after the due date
+
+
+@pytest.fixture
+def issued_round(planned_ledger, tmp_path):
+    """2022Q2 issued; (ledger, issued folder, unit → task ids), the units sorted with ours first."""
+    out = tmp_path / "下发"
+    assert issue_workbooks(planned_ledger, "2022Q2", out, now=ISSUED_AT).exit_code == 0
+    units = {p.name.split("_")[1]: p for p in out.glob("2022Q2_*_重点任务反馈表.xlsx")}
+    return planned_ledger, units
+
+
+def _filled(units: dict[str, Path], unit: str, tmp_path: Path, words: str = "") -> tuple[bytes, dict]:
+    """A unit's return filled in (``words`` make a variant with other bytes and other values)."""
+    ids = task_ids_of(units[unit])
+    answers = answers_for(ids)
+    if words:
+        answers = {t: {**a, "进展情况": f"{words}{n}"} for n, (t, a) in enumerate(answers.items())}
+    out = fill_return(units[unit], tmp_path / "填写" / f"{unit}{words}.xlsx", answers)
+    return out.read_bytes(), answers
+
+
+def _drop(inbox: Path, name: str, data: bytes, when=ON_TIME) -> Path:
+    path = inbox / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    received(path, when)  # when the mail client saved it
+    return path
+
+
+def test_a_hostile_mail_corpus_beside_honest_returns(issued_round, tmp_path):
+    """One collect over honest returns and every trap of issue 24: each honest return is
+    accepted with its exact words and the time the office's server received it; each trap is
+    answered by a finding naming it; nothing stops the run, no header decides lateness, no
+    flood swells the ledger or quarantine/."""
+    ledger, units = issued_round
+    third, fourth = [u for u in sorted(units) if u not in (UNIT, OTHER_UNIT)][:2]
+    inbox = tmp_path / "收件"
+    honest: dict[str, tuple[dict, datetime, str]] = {}  # unit → (answers, received, late)
+
+    # honest: the sender's clock says three days before the server received it; the server decides
+    data, answers = _filled(units, UNIT, tmp_path)
+    _drop(inbox, "本单位.eml", hostile.raw_mail(UNIT_MAIL, [hostile.attachment_part(units[UNIT].name, data)],
+                                              received=LATE_AT, dated=ON_TIME - timedelta(days=3)))
+    honest[UNIT] = (answers, LATE_AT, "是")
+    # honest, forwarded as an attachment (message/rfc822) by its registered address
+    data, answers = _filled(units, OTHER_UNIT, tmp_path)
+    inner = hostile.raw_mail(OTHER_MAIL, [hostile.attachment_part(units[OTHER_UNIT].name, data)], dated=ON_TIME)
+    _drop(inbox, "转发.eml", hostile.raw_mail(OTHER_MAIL, [hostile.forwarded_part(inner)], received=ON_TIME, dated=ON_TIME))
+    honest[OTHER_UNIT] = (answers, ON_TIME, "否")
+    # honest, from a personal mailbox, under a 300-character name with a line break and a NUL beside it
+    data, answers = _filled(units, third, tmp_path)
+    long_name = "关于" + "重点任务落实情况" * 37 + "\n收集报告：全部通过.xlsx"
+    _drop(inbox, "长名.eml", hostile.raw_mail(STRANGER, [hostile.attachment_part(long_name, data),
+                                                        hostile.attachment_part("空\x00字符.xlsx", b"PK junk")],
+                                            received=ON_TIME, dated=ON_TIME))
+    honest[third] = (answers, ON_TIME, "否")
+    # honest, dated in year 9999 by a broken clock
+    data, answers = _filled(units, fourth, tmp_path)
+    _drop(inbox, "9999.eml", hostile.raw_mail(STRANGER, [hostile.attachment_part(units[fourth].name, data)],
+                                             received=ON_TIME, dated="Fri, 31 Dec 9999 23:59:59 -1200"))
+    honest[fourth] = (answers, ON_TIME, "否")
+
+    traps = {}  # name in the findings → codes any of which answers it
+    variant = lambda words: hostile.attachment_part(units[UNIT].name, _filled(units, UNIT, tmp_path, words)[0])  # noqa: E731
+    for name, sender in (("引号.eml", '"'), ("两个地址.eml", f"{STRANGER}, {UNIT_MAIL}"), ("空发件人.eml", "")):
+        _drop(inbox, name, hostile.raw_mail(sender, [variant(name)], received=ON_TIME))
+        traps[name] = {"sender-unclear"}
+    _drop(inbox, "无发件人.eml", hostile.raw_mail(None, [variant("无发件人")], received=ON_TIME))
+    traps["无发件人.eml"] = {"sender-unclear"}
+    _drop(inbox, "未闭合.eml", hostile.raw_mail("<unclosed", [hostile.attachment_part("a.xlsx", b"PK junk")], received=ON_TIME))
+    traps["未闭合.eml"] = {"unreadable-file"}
+    other_variant = hostile.attachment_part(units[OTHER_UNIT].name, _filled(units, OTHER_UNIT, tmp_path, "代填")[0])
+    for name, sender in (("大写加点.eml", UNIT_MAIL.upper() + "."), ("编码词.eml", "=?utf-8?b?dW5pdDAwMUB5dWFuY2hlbmcuZXhhbXBsZQ==?="),
+                         ("显示名.eml", f'"区财政局" (comment) <{UNIT_MAIL}>')):
+        _drop(inbox, name, hostile.raw_mail(sender, [other_variant], received=ON_TIME))
+        traps[name] = {"wrong-unit"}
+        other_variant = hostile.attachment_part(units[OTHER_UNIT].name, _filled(units, OTHER_UNIT, tmp_path, name)[0])
+    _drop(inbox, "千层.eml", hostile.raw_mail(STRANGER, [hostile.attachment_part("深.xlsx", b"PK deep")], received=ON_TIME, nest=1000))
+    traps["千层.eml"] = {"unreadable-file", "no-attachment"}
+    valid = _filled(units, UNIT, tmp_path, "压缩")[0]
+    _drop(inbox, "deflate64.xlsx", hostile.zip_with(valid, method=9))
+    _drop(inbox, "版本.xlsx", hostile.zip_with(valid, version=99))
+    traps["deflate64.xlsx"] = traps["版本.xlsx"] = {"unreadable-file"}
+    _drop(inbox, "五十万行.xlsx", hostile.padded(_filled(units, UNIT, tmp_path, "填充")[0], 500_000))
+    traps["五十万行.xlsx"] = {"too-many-rows"}
+    ws = openpyxl.load_workbook(units[UNIT]).worksheets[0]
+    header = next(r for r in range(1, 31) if any(c.value == "任务编号" for c in ws[r]))
+    column = next(c.column_letter for c in ws[header] if c.value == "进展情况")
+    _drop(inbox, "无r公式.xlsx", hostile.without_cell_refs(_filled(units, UNIT, tmp_path, "公式")[0], (column, str(header + 1))))
+    traps["无r公式.xlsx"] = {"formula-in-cell"}
+    _drop(inbox, "实体.xlsx", hostile.with_part(_filled(units, UNIT, tmp_path, "实体")[0], "xl/media/image1.bin",
+                                              b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>'))
+    traps["实体.xlsx"] = {"unreadable-file"}
+    flood = [hostile.attachment_part(f"{n}.xlsx", b"PK %d" % n) for n in range(300)]
+    _drop(inbox, "洪水.eml", hostile.raw_mail(STRANGER, flood, received=ON_TIME))
+    traps["洪水.eml"] = {"unreadable-file"}
+    if hasattr(os, "symlink"):
+        (inbox / "passwd.xlsx").symlink_to("/etc/passwd")
+        traps["passwd.xlsx"] = {"unreadable-file"}
+
+    outcome = collect_returns(ledger, [inbox], now=COLLECT_AT)
+
+    assert outcome.summary["accepted"] == len(honest), "\n".join(f"{f.code} {f.file}: {f.message}" for f in outcome.findings if f.level.value == "错误")
+    rows = feedback_rows(ledger)
+    for unit, (answers, when, late) in honest.items():
+        mine = {r[0]: r for r in rows if r[1] == unit}
+        want = expected_rows(list(answers), answers)
+        assert {t: mine[t][2:7] for t in want} == want, unit
+        assert {(mine[t][7], mine[t][8]) for t in want} == {(when, late)}, unit
+    for name, codes in traps.items():
+        said = {f.code for f in outcome.findings if name in (f.file or "") or name in f.message}
+        assert said & codes, f"{name}: {sorted(said)} (wanted one of {sorted(codes)})"
+    dated = [f for f in outcome.findings if f.code == "sender-date-mismatch"]
+    assert any("本单位.eml" in f.file for f in dated)
+    assert any(f.code == "unknown-sender" and "长名.eml" in f.file for f in outcome.findings)
+    # bounded: the flood's extra attachments are reported, not kept; the ledger stays small
+    quarantine = list((ledger.parent / "quarantine").iterdir())
+    assert len(quarantine) < 120 and not any(p.read_bytes().startswith(b"root:") for p in quarantine)
+    assert ledger.stat().st_size < 2 * 2**20
+    report = openpyxl.load_workbook(ledger, read_only=True)
+    assert report["校验结果"].max_row < 500
+    for note in (p for p in quarantine if p.name.endswith("退回原因.txt")):
+        text = note.read_text(encoding="utf-8")
+        assert not any(line.startswith("收集报告：") for line in text.splitlines()), note.name
+    names = [r[0].value for r in report["收集报告"].iter_rows(min_row=2) if r and r[0].value]
+    assert not any("\n" in n or "\x00" in n for n in names)
+    report.close()
+
+
+def _read_failing(incoming, *args):
+    """The collect's reading, failing inside the reading process for the file named 爆 (a
+    reader's bug): the failure must come back as that file's verdict."""
+    from unittest import mock
+
+    from xl_duban.io import returns
+
+    if "爆" not in incoming.name:
+        return returns.read_and_examine(incoming, *args)
+    with mock.patch.object(returns, "read_returned", side_effect=RuntimeError("读取程序缺陷")):
+        return returns.read_and_examine(incoming, *args)
+
+
+@pytest.mark.parametrize("stage", ["gather", "read", "check", "file"])
+def test_a_failure_at_any_stage_costs_only_that_file(issued_round, tmp_path, monkeypatch, stage):
+    """Whatever goes wrong while gathering, reading, checking or filing one file — any
+    exception — refuses that file with a finding naming it, logs it under its name, and the
+    other files are collected as usual."""
+    from xl_duban.io import failures, returns
+    from xl_duban.services import collecting
+
+    ledger, units = issued_round
+    inbox = tmp_path / "收件"
+    data, answers = _filled(units, UNIT, tmp_path)
+    _drop(inbox, "好.xlsx", data)
+    _drop(inbox, "爆.xlsx", _filled(units, OTHER_UNIT, tmp_path)[0])
+
+    def boom(real):
+        def fails(*args, **kwargs):
+            if any("爆" in str(getattr(a, "name", a)) for a in args):
+                raise RuntimeError("注入的故障")
+            return real(*args, **kwargs)
+        return fails
+
+    if stage == "gather":
+        monkeypatch.setattr(returns, "_take", boom(returns._take))
+    elif stage == "read":
+        monkeypatch.setattr(collecting, "read_and_examine", _read_failing)
+    elif stage == "check":
+        monkeypatch.setattr(collecting, "confirm", lambda checked, ctx, real=collecting.confirm:
+                            boom(real)(checked.file, ctx) if "爆" in checked.file.name else real(checked, ctx))
+    else:
+        monkeypatch.setattr(collecting, "keep_return", lambda path, name, *rest, real=collecting.keep_return:
+                            boom(real)(name, *rest) if "爆" in name else real(path, name, *rest))
+    outcome = collect_returns(ledger, [inbox], now=COLLECT_AT)
+    assert outcome.summary["accepted"] == 1
+    assert {r[1] for r in feedback_rows(ledger)} == {UNIT}
+    named = [f for f in outcome.findings if "爆.xlsx" in (f.file or "") and f.level.value == "错误"]
+    assert named and not any(r[1] == OTHER_UNIT for r in feedback_rows(ledger))
+    log = failures.error_log_path()
+    if stage != "read":  # the reader's failure is its verdict, told in the finding
+        assert "爆.xlsx" in log.read_text(encoding="utf-8")
+        assert log.stat().st_mode & 0o077 == 0
+    # nothing is lost: the file waits in quarantine/ with its reason, or (when it could not be
+    # kept) is named again by the next run
+    kept = [p for p in (ledger.parent / "quarantine").glob("*爆.xlsx*")]
+    again = collect_returns(ledger, [inbox], now=COLLECT_AT)
+    if stage in ("read", "check"):
+        assert len(kept) == 2  # the file and its 退回原因 note
+    else:
+        assert not kept and any("爆.xlsx" in (f.file or "") for f in again.findings)
+
+
+def test_formulas_are_refused_in_xls_and_ods_as_in_xlsx(office, issued_round, tmp_path):
+    """A formula typed into a return and saved by a real office suite as .xlsx, .xls (FORMULA
+    records) or .ods (table:formula) is refused at its cell in every format: never evaluated,
+    its cached value never merged."""
+    ledger, units = issued_round
+    ids = task_ids_of(units[UNIT])
+    answers = answers_for(ids)
+    answers[ids[0]] = {**answers[ids[0]], "进展情况": "=1+1"}  # openpyxl writes it as a formula
+    src = fill_return(units[UNIT], tmp_path / "公式" / "源.xlsx", answers)
+    inbox = tmp_path / "收件"
+    office.fill(src, [("反馈表", "F7", "另一行")], out_xlsx=inbox / "公式.xlsx", out_xls=inbox / "公式.xls",
+                out_ods=inbox / "公式.ods")
+    for name in ("公式.xlsx", "公式.xls", "公式.ods"):
+        received(inbox / name, ON_TIME)
+        target = copy_file(ledger, tmp_path / name.replace(".", "_") / "台账.xlsx")
+        outcome = collect_returns(target, [inbox / name], now=COLLECT_AT)
+        refused = [f for f in outcome.findings if f.code == "formula-in-cell"]
+        assert outcome.summary["accepted"] == 0 and refused, (name, [f.text() for f in outcome.findings][:5])
+        assert (refused[0].row, refused[0].column) == (6, "进展情况"), name
+        assert target.read_bytes() == ledger.read_bytes()
+
+
+# -- hypothesis over message structure -------------------------------------------------------------
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st  # noqa: E402
+
+_HEADER_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=80)
+_NAMES = st.one_of(_HEADER_TEXT.map(lambda t: t + ".xlsx"), st.sampled_from(["../../etc/x.xlsx", "a\\b.xls", "\x00.xlsx",
+                                                                            "长" * 300 + ".xlsx", "a\r\nb.ods"]))
+_SENDERS = st.one_of(st.none(), _HEADER_TEXT, st.sampled_from(['"', "<", "a@b.c, d@e.f", "=?utf-8?b?YUBiLmM=?=", "A@B.C."]))
+_DATES = st.one_of(st.none(), _HEADER_TEXT, st.sampled_from(["Fri, 31 Dec 9999 23:59:59 -1200", "Mon, 1 Jan 0001 00:00:00 +1400",
+                                                             "Thu, 8 Jul 2022 16:20:00 +0800"]))
+
+
+@st.composite
+def _messages(draw):
+    leaves = draw(st.lists(st.tuples(_NAMES, st.binary(max_size=40)), max_size=6))
+    parts = [hostile.attachment_part(n, d) for n, d in leaves]
+    if draw(st.booleans()):
+        parts = [hostile.forwarded_part(hostile.raw_mail(draw(_SENDERS), parts, nest=draw(st.integers(0, 3))))]
+    received = draw(st.one_of(st.none(), st.just(ON_TIME), _HEADER_TEXT))
+    return hostile.raw_mail(draw(_SENDERS), parts, received=received, dated=draw(_DATES),
+                            nest=draw(st.sampled_from([0, 1, 5, 40]))), len(leaves)
+
+
+@hsettings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(message=_messages())
+def test_any_message_structure_is_gathered_without_an_exception(tmp_path_factory, message):
+    """Whatever the headers, names, nesting and parts of a message: gather returns, every
+    name it hands on is one bounded line with a workbook's extension, each candidate's time
+    is the server's Received time or the file's arrival (never the Date), and its sender is
+    one normalised address or a reason why there is none."""
+    from xl_duban.domain.mail import valid_address
+    from xl_duban.io.returns import NAME_CHARS, WORKBOOK_SUFFIXES, gather
+
+    raw, count = message
+    inbox = tmp_path_factory.mktemp("收件")
+    path = _drop(inbox, "m.eml", raw, when=COLLECT_AT)
+    found, problems = gather([inbox])
+    assert len(found) <= count
+    for item in found:
+        assert "\n" not in item.name and "\r" not in item.name and "\x00" not in item.name and len(item.name) <= NAME_CHARS
+        assert "/" not in item.file_name and "\\" not in item.file_name
+        assert item.file_name.lower().endswith(WORKBOOK_SUFFIXES)
+        assert item.received_at in (ON_TIME, COLLECT_AT)
+        assert (valid_address(item.sender) and item.sender == item.sender.lower()) != bool(item.sender_problem)
+    for name, reason in problems:
+        assert "\n" not in name + reason
+    assert path.exists()
+
+
+def test_processes_creating_the_signing_key_at_once_agree_on_one(tmp_path):
+    """Two commands starting together on a new machine: every one gets the same key (the one
+    linked into place first), none crashes, no temporary file is left behind."""
+    import subprocess
+    import sys
+
+    code = "from xl_duban.io.keys import signing_key; print(signing_key().hex())"
+    for trial in range(5):
+        folder = tmp_path / f"config{trial}"
+        env = {**os.environ, "XL_DUBAN_CONFIG_DIR": str(folder)}
+        procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                 for _ in range(8)]
+        keys = {p.communicate()[0].strip() for p in procs}
+        assert all(p.returncode == 0 for p in procs)
+        assert len(keys) == 1 and len(next(iter(keys))) == 64
+        assert [p.name for p in folder.iterdir()] == ["signing.key"]
+        assert (folder / "signing.key").stat().st_mode & 0o077 == 0
+
+
+# -- order and identity ----------------------------------------------------------------------------
+def _mail(inbox: Path, name: str, sender: str, workbook_name: str, data: bytes, when: datetime, dated=None) -> None:
+    _drop(inbox, name, hostile.raw_mail(sender, [hostile.attachment_part(workbook_name, data)], received=when, dated=dated))
+
+
+def _status(ledger: Path, unit: str) -> tuple:
+    from xl_duban.io.ledger_store import LedgerStore
+
+    led, _ = LedgerStore(ledger).load()
+    row = next(s for s in led.submissions if s.period == "2022Q2" and s.unit == unit)
+    return row.status, row.received_at
+
+
+def test_the_registered_address_wins_and_a_replay_changes_nothing(issued_round, tmp_path):
+    """For one unit and period the return from its registered address wins over a stranger's,
+    whatever their times; a stranger cannot replace an accepted return (nor replay it, re-zipped,
+    to make the unit late); the unit's own copy sent again is a repeat that changes nothing."""
+    ledger, units = issued_round
+    name = units[UNIT].name
+    genuine, answers = _filled(units, UNIT, tmp_path)
+    forged = _filled(units, UNIT, tmp_path, "伪造")[0]
+    inbox = tmp_path / "第一批"
+    _mail(inbox, "单位.eml", UNIT_MAIL, name, genuine, ON_TIME)
+    _mail(inbox, "陌生人.eml", STRANGER, name, forged, ON_TIME + timedelta(hours=1))  # later, but not the unit's
+    first = collect_returns(ledger, [inbox], now=COLLECT_AT)
+    assert first.summary["accepted"] == 1 and any(f.code == "unregistered-replace" and "陌生人" in f.file for f in first.findings)
+    rows = {r[0]: r for r in feedback_rows(ledger) if r[1] == UNIT}
+    want = expected_rows(list(answers), answers)
+    assert {t: rows[t][2:7] for t in want} == want
+    assert _status(ledger, UNIT)[0] == "已报送"  # on time
+    # days after the deadline: the accepted return replayed, re-zipped, by a stranger and by the unit
+    replay = hostile._rezip(genuine, {})
+    assert replay != genuine
+    later = tmp_path / "第二批"
+    _mail(later, "重放.eml", STRANGER, name, replay, COLLECT_AT - timedelta(hours=1))
+    _mail(later, "再发.eml", UNIT_MAIL, name, hostile._rezip(genuine, {"docProps/app.xml": lambda b: b + b" "}),
+          COLLECT_AT - timedelta(minutes=30))
+    before = _status(ledger, UNIT)
+    second = collect_returns(ledger, [later], now=COLLECT_AT)
+    assert second.summary["accepted"] == 0
+    codes = {f.file.split(" ")[0]: f.code for f in second.findings if f.file and f.code != "missing-return"}
+    assert codes == {"重放.eml": "unregistered-replace", "再发.eml": "repeat-return"}
+    assert _status(ledger, UNIT) == before
+
+
+def test_only_registered_senders_when_the_office_says_so(issued_round, tmp_path):
+    """设置 仅接收登记邮箱 = 是: a return from an address not in 单位名录 is held, not merged."""
+    from .test_round import settings
+
+    ledger, units = issued_round
+    settings(ledger, 仅接收登记邮箱="是")
+    inbox = tmp_path / "收件"
+    _mail(inbox, "私人邮箱.eml", STRANGER, units[UNIT].name, _filled(units, UNIT, tmp_path)[0], ON_TIME)
+    outcome = collect_returns(ledger, [inbox], now=COLLECT_AT)
+    assert outcome.summary["accepted"] == 0
+    assert [f.code for f in outcome.findings if f.level.value == "错误"] == ["unregistered-sender"]
+    assert not any(r[1] == UNIT for r in feedback_rows(ledger))
+
+
+@pytest.mark.parametrize("dated, late", [(ON_TIME - timedelta(days=30), "是"), (datetime(2099, 1, 1), "否")])
+def test_the_senders_date_never_decides_lateness(issued_round, tmp_path, dated, late):
+    """Backdated before the form was even issued, or dated in 2099: the finding says so, and
+    on-time or late follows the office's receipt time alone."""
+    ledger, units = issued_round
+    when = COLLECT_AT - timedelta(hours=1) if late == "是" else ON_TIME
+    inbox = tmp_path / "收件"
+    _mail(inbox, "回复.eml", UNIT_MAIL, units[UNIT].name, _filled(units, UNIT, tmp_path)[0], when, dated=dated)
+    outcome = collect_returns(ledger, [inbox], now=COLLECT_AT)
+    assert outcome.summary["accepted"] == 1
+    assert [f.code for f in outcome.findings if f.code == "sender-date-mismatch"] == ["sender-date-mismatch"]
+    assert {(r[7], r[8]) for r in feedback_rows(ledger) if r[1] == UNIT} == {(when, late)}
+
+
+def test_the_clerk_accepts_a_held_return_with_a_reason(issued_round, tmp_path):
+    """A return held for its sender (here: a From naming two addresses) waits in quarantine/;
+    the clerk accepts it with ``--accept FILE --reason``: every check of the file still runs,
+    the time the office received it stands, the reason goes to 变更日志 and quarantine/ is
+    cleared of it. Without a reason nothing happens."""
+    from xl_duban.io.ledger_store import LedgerStore
+
+    ledger, units = issued_round
+    data, answers = _filled(units, UNIT, tmp_path)
+    inbox = tmp_path / "收件"
+    _mail(inbox, "两个地址.eml", f"{UNIT_MAIL}, {STRANGER}", units[UNIT].name, data, ON_TIME)
+    held = collect_returns(ledger, [inbox], now=COLLECT_AT)
+    assert held.summary["accepted"] == 0 and any(f.code == "sender-unclear" for f in held.findings)
+    (kept,) = [p for p in (ledger.parent / "quarantine").iterdir() if p.suffix == ".xlsx"]
+    unchanged = ledger.read_bytes()
+    refused = collect_returns(ledger, [], now=COLLECT_AT, accept=kept, reason="  ")
+    assert refused.exit_code == 2 and ledger.read_bytes() == unchanged
+    outcome = collect_returns(ledger, [], now=COLLECT_AT, accept=kept, reason="已电话核实，系该局办公室代发")
+    assert outcome.summary["accepted"] == 1
+    rows = {r[0]: r for r in feedback_rows(ledger) if r[1] == UNIT}
+    want = expected_rows(list(answers), answers)
+    assert {t: rows[t][2:7] for t in want} == want and {rows[t][7] for t in want} == {ON_TIME}
+    led, _ = LedgerStore(ledger).load()
+    assert [(e.action, e.new) for e in led.changelog if e.action == "人工接收"] == [("人工接收", "已电话核实，系该局办公室代发")]
+    assert list((ledger.parent / "quarantine").iterdir()) == []
+
+
+def test_a_password_the_protocol_cannot_carry_gets_a_clear_message(imap_server, tmp_path):
+    """IMAP and SMTP logins carry ASCII only: a Chinese password is told as such (use the
+    mailbox's client authorisation code), not an internal error."""
+    from xl_duban.domain.mail import MailDraft
+    from xl_duban.io.mailbox import ImapSettings, MailboxError, fetch_unseen
+    from xl_duban.io.mailer import MailError, SmtpSettings, build_message, send_smtp
+
+    with pytest.raises(MailboxError, match="非 ASCII"):
+        fetch_unseen(ImapSettings(imap_server.host, imap_server.port, "无", imap_server.user, "督查室密码"), tmp_path / "inbox")
+    msg = build_message(MailDraft(("a@b.example",), "主题", "正文", "表.xlsx"), "duban@b.example", b"x")
+    with pytest.raises(MailError, match="非 ASCII"):
+        send_smtp(msg, SmtpSettings("127.0.0.1", 1, "无", "duban@b.example", "督查室密码"), sleep=lambda s: None)
+
+
+def test_a_message_nobody_can_take_apart_is_fetched_and_reported_not_a_stop(imap_server, tmp_path):
+    """A message nested a thousand deep in the office's mailbox: --imap saves it like any other
+    and collect names it with a finding, on this run and every later one."""
+    from xl_duban.io.mailbox import ImapSettings, fetch_unseen
+    from xl_duban.io.returns import gather
+
+    imap_server.deliver(hostile.raw_mail(STRANGER, [hostile.attachment_part("深.xlsx", b"PK")], received=ON_TIME, nest=1000))
+    saved = fetch_unseen(ImapSettings(imap_server.host, imap_server.port, "无", imap_server.user, imap_server.password),
+                         tmp_path / "inbox")
+    assert len(saved) == 1
+    found, problems = gather([tmp_path / "inbox"])
+    assert found == [] and [name for name, _reason in problems] == [saved[0].name]
+
+
+def test_a_file_says_at_most_twenty_things_and_how_many_more(issued_round, tmp_path):
+    """A return with a formula in every answer cell: the first 20 findings, then one saying how
+    many more — in the report, in 校验结果 and in the 退回原因 note alike."""
+    ledger, units = issued_round
+    ids = task_ids_of(units[UNIT])
+    answers = {t: {h: "=1+1" for h in INPUTS} for t in ids}
+    inbox = tmp_path / "收件"
+    received(fill_return(units[UNIT], inbox / "全是公式.xlsx", answers), ON_TIME)
+    outcome = collect_returns(ledger, [inbox], now=COLLECT_AT)
+    mine = [f for f in outcome.findings if f.file == "全是公式.xlsx"]
+    total = len(ids) * len(INPUTS) + 1  # every answer cell, and the file as a whole: nothing typed, only formulas
+    assert total > 21
+    assert [f.code for f in mine] == ["empty-return"] + ["formula-in-cell"] * 19 + ["more-findings"]
+    assert f"另有{total - 20}处" in mine[-1].message
+    (note,) = (ledger.parent / "quarantine").glob("*.退回原因.txt")
+    text = note.read_text(encoding="utf-8")
+    assert text.count("督查室不计算公式") == 19 and f"另有{total - 20}处" in text

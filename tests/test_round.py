@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import email
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from email import policy
 from pathlib import Path
 
@@ -13,6 +13,7 @@ import pytest
 from xl_duban.demo import build_ledger
 from xl_duban.domain.lights import normalize_completion, normalize_light
 from xl_duban.io.ledger_store import LedgerStore
+from xl_duban.io.returns import CHINA
 from xl_duban.services import collect_returns, issue_workbooks, send_workbooks
 from xl_duban.simulation import reply_eml, simulate_round
 
@@ -134,13 +135,19 @@ def test_collect_from_a_real_imap_mailbox(ledger, imap_server: ImapServer, tmp_p
     emails = {u.name: u.email for u in led.units}
     files = {w["unit"]: Path(w["file"]) for w in issued.summary["workbooks"]}
     replies, roles = simulate_round(files, PERIOD, date.fromisoformat(issued.summary["due"]), emails, tmp_path / "单位端")
+    # the server took each message an hour after the unit's clock and the simulated Received line
+    # say: the receipt time is the mailbox's INTERNALDATE
+    taken = {r.unit: r.received_at + timedelta(hours=1) for r in replies[:3]}
     for reply in replies[:3]:
-        imap_server.deliver(reply_eml(reply, OFFICE, tmp_path / "发出").read_bytes())
+        imap_server.deliver(reply_eml(reply, OFFICE, tmp_path / "发出").read_bytes(),
+                            received_at=taken[reply.unit].replace(tzinfo=CHINA).timestamp())
     imap_server.deliver(b"From: a@b.example\r\nSubject: ok\r\n\r\nreceived, thanks\r\n")  # no attachment: left unread
     outcome = collect_returns(ledger, [], now=COLLECTED, imap=True)
     assert outcome.summary["fetched"] == 3
     assert outcome.summary["accepted"] + outcome.summary["rejected"] == 3
     assert {e["unit"] for e in outcome.summary["files"]} == {r.unit for r in replies[:3]}
+    assert {e["unit"]: e["received_at"] for e in outcome.summary["files"]} == {
+        u: t.isoformat(sep=" ", timespec="minutes") for u, t in taken.items()}
     assert len(list((ledger.parent / "inbox").glob("*.eml"))) == 3
     # fetched messages are marked seen on the server; the second run fetches nothing and changes nothing
     data = ledger.read_bytes()

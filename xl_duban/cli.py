@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
-import traceback
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional
@@ -117,9 +115,9 @@ def _run(as_json: bool, action: Callable[[], services.Outcome], render: Callable
     except LedgerError as exc:
         outcome = _failure("ledger-unavailable", str(exc))
     except Exception as exc:  # last resort: log the traceback, tell the user in Chinese
-        log = Path(tempfile.gettempdir()) / "xl_duban-error.log"
-        with open(log, "a", encoding="utf-8") as fh:
-            fh.write(f"--- {datetime.now().isoformat()} {' '.join(sys.argv)}\n{traceback.format_exc()}\n")
+        from .io.failures import log_failure
+
+        log = log_failure(' '.join(sys.argv))
         outcome = _failure("internal-error", f"程序内部错误（{type(exc).__name__}），台账未被修改。详细信息已记录到 {log}")
     if as_json:
         sys.stdout.write(json.dumps(outcome.as_dict(), ensure_ascii=False, default=str, indent=1) + "\n")
@@ -212,11 +210,14 @@ def collect_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
                 inbox: Optional[list[Path]] = typer.Argument(None, help="收件文件夹或文件（.xlsx/.xls/.eml），可多个"),
                 period: Optional[str] = typer.Option(None, "--period", "-p", help="只收取该周期的反馈表"),
                 imap: bool = typer.Option(False, "--imap", help="先从【设置】中的 IMAP 邮箱收取未读邮件到收件文件夹"),
+                accept: Optional[Path] = typer.Option(None, "--accept", help="人工接收 quarantine 中暂不接收的文件（须同时写 --reason）"),
+                reason: str = typer.Option("", "--reason", help="人工接收的理由，记入【变更日志】"),
                 as_json: bool = JsonOpt) -> None:
     """收集反馈：检查各单位寄回的反馈表（签名、单位、周期、锁定单元格、填写内容），合格的并入【反馈记录】，
     不合格的移入 quarantine 并说明原因；更新【报送情况】并生成【收集报告】。"""
     action = _with_progress(as_json, lambda progress: services.collect_returns(
-        ledger, list(inbox or []), now=_now(), period_text=period, imap=imap, progress=progress))
+        ledger, list(inbox or []), now=_now(), period_text=period, imap=imap, progress=progress, accept=accept,
+        reason=reason))
     _run(as_json, action, _summary("collect"))
 
 

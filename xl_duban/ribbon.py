@@ -10,8 +10,6 @@ the result ends in one Chinese message box. No exception reaches Excel as a trac
 
 from __future__ import annotations
 
-import tempfile
-import traceback
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -112,9 +110,9 @@ def press(button: str, book, *, now: datetime | None = None) -> Pressed:
     except LedgerError as exc:  # after what an earlier period of the same button did, if anything
         pressed.lines.append(str(exc))
     except Exception as exc:  # last resort: the traceback goes to a log, the clerk gets one sentence
-        log = Path(tempfile.gettempdir()) / "xl_duban-error.log"
-        with open(log, "a", encoding="utf-8") as fh:
-            fh.write(f"--- {datetime.now().isoformat()} ribbon {button}\n{traceback.format_exc()}\n")
+        from .io.failures import log_failure
+
+        log = log_failure(f"ribbon {button}")
         pressed.lines = [f"程序内部错误（{type(exc).__name__}），本次操作未完成。工作簿中可能已写入部分结果："
                          f"请不要保存，关闭工作簿（不保存）后重新打开再试。详细信息已记录到 {log}"]
     finally:

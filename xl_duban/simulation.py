@@ -9,6 +9,8 @@ quarters in a row escalate to red.
 
 from __future__ import annotations
 
+import os
+
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -176,15 +178,22 @@ def simulate_targets(issued: dict[str, Path], kind: TaskKind, year: int, receive
 
 
 def reply_eml(reply: Reply, to: str, out_dir: Path) -> Path:
-    """The unit's reply as an .eml file, dated when it was sent."""
+    """The unit's reply as an .eml file as the office's mail server stored it: its top
+    ``Received:`` line (the server's own) says when it arrived, which is what collect goes by;
+    the sender's ``Date:`` says the same, as a unit's correct clock would. The file's own time
+    is the arrival too, as when a mail client saves it."""
     msg = EmailMessage()
+    when = format_datetime(reply.received_at.replace(tzinfo=CHINA))
+    msg["Received"] = f"from unit.example by mail.{(to or 'localhost').rpartition('@')[2]}; {when}"
     msg["From"], msg["To"] = reply.sender or "unknown@example.invalid", to or "duchashi@localhost"
     msg["Subject"] = f"回复：{reply.file_name.removesuffix('.xlsx')}（{reply.unit}）"
-    msg["Date"] = format_datetime(reply.received_at.replace(tzinfo=CHINA))
+    msg["Date"] = when
     msg.set_content(f"督查室：\n\n    {reply.unit}的表格已填好，请查收。\n")
     msg.add_attachment(reply.data, maintype="application",
                        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet", filename=reply.file_name)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{reply.received_at:%Y%m%d-%H%M}_{reply.unit}.eml"
     path.write_bytes(bytes(msg))
+    stamp = reply.received_at.replace(tzinfo=CHINA).timestamp()
+    os.utime(path, (stamp, stamp))
     return path

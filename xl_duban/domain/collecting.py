@@ -14,7 +14,7 @@ go to 变更日志 so every earlier state can be rebuilt.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Callable, NamedTuple
 
 from pydantic import TypeAdapter
@@ -25,7 +25,7 @@ from .findings import Finding, error, has_errors, info, warning
 from .issuing import (COMPLETION_HEADER, FEEDBACK_INPUTS, SELF_LIGHT_HEADER, Form, IssueIdentity, IssuedWorkbook,
                       target_columns, verify)
 from .lights import normalize_completion, normalize_light
-from .mail import split_addresses
+from .mail import normalize_address, split_addresses
 from .models import (ChangeLogEntry, Completion, Feedback, LightColor, Ledger, NodeTarget, Submission,
                      SubmissionState, TargetStatus, TaskKind)
 from .units import normalize_name
@@ -58,7 +58,9 @@ class ReturnedFile:
     name: str  # as shown in findings: "回复.eml › 2024Q1_区财政局_重点任务反馈表.xlsx"
     file_hash: str
     received_at: datetime
-    sender: str = ""  # From address when the file came attached to an e-mail
+    sender: str = ""  # From address (normalised) when the file came attached to an e-mail
+    sender_problem: str = ""  # why the e-mail's From names no single address: the return is held
+    claimed_at: datetime | None = None  # the e-mail's Date header: what the sender says, never the receipt time
     meta: dict[str, str] = field(default_factory=dict)  # _duban identity fields
     meta_rows: list[tuple[str, ...]] = field(default_factory=list)  # task id, then the locked texts as issued
     sheet: str = ""  # the visible sheet holding the table
@@ -72,7 +74,8 @@ class ReturnedFile:
         """The file as a verdict names it — where it came from, which sheet — without its cell
         texts, which the checks have read and nothing needs again."""
         return ReturnedFile(name=self.name, file_hash=self.file_hash, received_at=self.received_at, sender=self.sender,
-                            sheet=self.sheet, header_row=self.header_row)
+                            sender_problem=self.sender_problem, claimed_at=self.claimed_at, sheet=self.sheet,
+                            header_row=self.header_row)
 
 
 @dataclass
@@ -84,10 +87,12 @@ class Checked:
     findings: list[Finding] = field(default_factory=list)
     feedback: list[Feedback] = field(default_factory=list)
     targets: list[NodeTarget] = field(default_factory=list)  # proposed targets of a 目标安排表
+    registered: bool = False  # mailed from the unit's own address in 单位名录
+    repeat: bool = False  # the same values as the return already accepted: nothing to merge
 
     @property
     def accepted(self) -> bool:
-        return self.issue is not None and not has_errors(self.findings)
+        return self.issue is not None and not self.repeat and not has_errors(self.findings)
 
     @property
     def late(self) -> bool:
@@ -95,7 +100,9 @@ class Checked:
 
     @property
     def outcome(self) -> str:
-        """退回 / 逾期接收 / 已接收, as the collection report and 变更日志 say it."""
+        """退回 / 重复 / 逾期接收 / 已接收, as the collection report and 变更日志 say it."""
+        if self.repeat:
+            return "重复"
         return "退回" if not self.accepted else "逾期接收" if self.late else "已接收"
 
 
@@ -139,6 +146,8 @@ class CollectContext:
 
     ledger: Ledger
     key: bytes
+    now: datetime | None = None  # the collect's time: a sender's date after it is a lie
+    registered_only: bool = False  # 设置 仅接收登记邮箱: a sender not in 单位名录 is held for the clerk
     submissions: SubmissionIndex = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -209,19 +218,86 @@ def check_issue_in_force(file: ReturnedFile, issue: IssueIdentity, ctx: CollectC
 def check_sender(file: ReturnedFile, issue: IssueIdentity, ctx: CollectContext) -> list[Finding]:
     """A file mailed back from another unit's registered address is misrouted: that unit may
     have typed its own work into someone else's form. A sender not in 单位名录 at all (a
-    personal mailbox) is accepted with a note."""
+    personal mailbox) is accepted with a note — or held, when 仅接收登记邮箱 says so. A message
+    whose From names no single address cannot be placed, so it is held for the clerk: a blank
+    or doubled From must not be a way around this check."""
+    if file.sender_problem:
+        return [error("sender-unclear", f"{file.sender_problem}，无法确认由谁寄回，暂不接收。", file=file.name,
+                      hint=f"请核实来源；确属{issue.unit}报送的，请其从单位登记邮箱重新发送。")]
     if not file.sender:
         return []
-    sender = file.sender.strip().lower()
-    owners = [u.name for u in ctx.ledger.units if sender in (a.lower() for a in split_addresses(u.email))]
-    if not owners or normalize_name(issue.unit) in {normalize_name(o) for o in owners}:
-        if not owners:
-            return [info("unknown-sender", f"发件地址{file.sender}未登记在单位名录中，按文件签名确认为{issue.unit}报送。",
-                         file=file.name, hint="如该地址为单位常用邮箱，可在【单位名录】邮箱中补充。")]
+    sender = normalize_address(file.sender)
+    owners = sender_units(sender, ctx)
+    if not owners:
+        if ctx.registered_only:
+            return [error("unregistered-sender", f"发件地址{sender}未登记在单位名录中，按设置“仅接收登记邮箱”暂不接收。",
+                          file=file.name, hint=f"核实后请{issue.unit}从登记邮箱重新发送，或在【单位名录】中补充该地址。")]
+        return [info("unknown-sender", f"发件地址{sender}未登记在单位名录中，按文件签名确认为{issue.unit}报送。",
+                     file=file.name, hint="如该地址为单位常用邮箱，可在【单位名录】邮箱中补充。")]
+    if normalize_name(issue.unit) in {normalize_name(o) for o in owners}:
         return []
     return [error("wrong-unit", f"这是下发给{issue.unit}的{issue.period}{issue.form.value}，却由{'、'.join(owners)}"
-                                f"（{file.sender}）寄回。", file=file.name,
+                                f"（{sender}）寄回。", file=file.name,
                   hint=f"请{'、'.join(owners)}使用下发给本单位的文件填写；如确为代报，请由{issue.unit}从本单位邮箱报送。")]
+
+
+def sender_units(sender: str, ctx: CollectContext) -> list[str]:
+    """The units of 单位名录 whose 邮箱 holds ``sender`` (compared normalised)."""
+    sender = normalize_address(sender)
+    return [u.name for u in ctx.ledger.units if sender in {normalize_address(a) for a in split_addresses(u.email)}]
+
+
+def check_replacing(file: ReturnedFile, issue: IssueIdentity, ctx: CollectContext) -> list[Finding]:
+    """A unit's accepted return is replaced only from the unit's registered address (or a
+    file dropped in the inbox by the clerk): a stranger who got hold of a form — or replays
+    an accepted one, re-zipped — must not overwrite what the unit reported, nor make it late."""
+    if not file.sender or file.sender_problem or sender_units(file.sender, ctx):
+        return []
+    row = ctx.submissions.get(issue.period, issue.unit)
+    if row is None or row.status not in (SubmissionState.on_time.value, SubmissionState.late.value):
+        return []
+    return [error("unregistered-replace", f"{issue.unit}的{issue.period}{issue.form.value}已于{_when(row.received_at)}接收；"
+                                          f"未登记的地址{normalize_address(file.sender)}寄来的新版本暂不接收。", file=file.name,
+                  hint=f"如确为{issue.unit}更正，请其从登记邮箱重新发送，或核实后用 duban collect --accept 接收。")]
+
+
+def _when(value: object) -> str:
+    moment = parse_cell_datetime(value)
+    return f"{moment:%Y-%m-%d %H:%M}" if moment else "此前"
+
+
+def repeats_accepted(checked: "Checked", ledger: Ledger) -> bool:
+    """Whether an accepted feedback return brings exactly the values already in 反馈记录 for
+    its unit and period, task by task — a copy sent again (whatever its bytes), which must
+    change neither the records nor the time and lateness the unit was recorded with."""
+    if checked.issue is None or not checked.feedback:
+        return False
+    unit = normalize_name(checked.issue.unit)
+    mine = {f.task_id: f for f in ledger.feedback if f.period == checked.issue.period and normalize_name(f.unit) == unit}
+    fields = [name for _header, name in FEEDBACK_FIELDS]
+    return all(fb.task_id in mine and all(_text(getattr(fb, n)) == _text(getattr(mine[fb.task_id], n)) for n in fields)
+               for fb in checked.feedback)
+
+
+def check_sender_date(file: ReturnedFile, issue: IssueIdentity, ctx: CollectContext) -> list[Finding]:
+    """The e-mail's Date is what the sender's computer says; the office decides lateness by
+    when its own server received the message. A Date more than a day away from that, before
+    the form was issued or after now is worth the clerk's eye (a wrong clock, or a backdated
+    return), but never changes on-time or late."""
+    claimed, received = file.claimed_at, file.received_at
+    if claimed is None:
+        return []
+    if claimed < issue.issued_at:
+        why = f"早于反馈表下发时间{issue.issued_at:%Y-%m-%d %H:%M}"
+    elif ctx.now is not None and claimed > ctx.now + timedelta(minutes=5):
+        why = "晚于当前时间"
+    elif abs(claimed - received) > timedelta(days=1):
+        why = f"与督查室收到的时间{received:%Y-%m-%d %H:%M}相差超过一天"
+    else:
+        return []
+    return [warning("sender-date-mismatch", f"邮件自称发于{claimed:%Y-%m-%d %H:%M}，{why}；是否逾期按收到时间"
+                                            f"{received:%Y-%m-%d %H:%M}认定。", file=file.name,
+                    hint="一般是发件电脑时钟不准；如怀疑倒签日期，请与单位核实。")]
 
 
 def check_columns(file: ReturnedFile, issue: IssuedWorkbook) -> list[Finding]:
@@ -340,7 +416,7 @@ FILE_CHECKS: list[Callable[[ReturnedFile, IssuedWorkbook], list[Finding]]] = [
     check_columns, check_rows, check_locked_cells, check_formulas, check_merged_cells, check_text_length, check_values,
 ]
 LEDGER_CHECKS: list[Callable[[ReturnedFile, IssueIdentity, CollectContext], list[Finding]]] = [
-    check_issue_in_force, check_sender,
+    check_issue_in_force, check_sender, check_replacing, check_sender_date,
 ]
 RECORD_FINDINGS = frozenset({"empty-row", "late-return"})  # what :func:`examine` says about the records it built
 
@@ -395,7 +471,41 @@ def confirm(checked: Checked, ctx: CollectContext) -> Checked:
         return Checked(file=file, issue=issue,
                        findings=[*findings, *(f for f in checked.findings if f.code not in RECORD_FINDINGS)])
     checked.findings[:0] = findings
+    checked.registered = not file.sender or bool(sender_units(file.sender, ctx))  # no sender: the clerk's own file
+    if repeats_accepted(checked, ctx.ledger):
+        checked.repeat = True
+        checked.findings = [info("repeat-return", f"与已接收的{issue.unit}{issue.period}{issue.form.value}内容相同，"
+                                                  "不再重复记录，报送时间和状态不变。", file=file.name,
+                                 hint="无需处理。")]
     return checked
+
+
+def prefer_registered(checked: list["Checked"]) -> None:
+    """Hold the accepted returns of one run that meet a return of the same unit and period
+    from the unit's registered address (or the clerk's own file): that one wins whatever the
+    times — its words are the unit's; the other's may be anyone's."""
+    registered = {(c.issue.period, normalize_name(c.issue.unit)) for c in checked if c.accepted and c.registered}
+    for c in checked:
+        if c.accepted and not c.registered and (c.issue.period, normalize_name(c.issue.unit)) in registered:
+            c.findings.append(error("unregistered-replace", f"同一批收到了{c.issue.unit}从登记邮箱寄来的{c.issue.period}"
+                                                            f"{c.issue.form.value}，以登记邮箱的为准，本文件暂不接收。",
+                                    file=c.file.name, hint="核实后如需以本文件为准，用 duban collect --accept 接收。"))
+
+
+MAX_FINDINGS_PER_FILE = 20  # the clerk reads a file's first few problems; the unit fixes them all at once
+
+
+def bounded(findings: list[Finding], limit: int, where: dict) -> list[Finding]:
+    """At most ``limit`` findings, errors first (so a refusal keeps its reason) and, within a
+    level, those about the whole file before those about one row (a late return is said before
+    its blank rows), then one saying how many more there were: a file padded with a thousand
+    bad rows must not bury the report or swell 校验结果."""
+    if len(findings) <= limit:
+        return findings
+    order = {"错误": 0, "警告": 1, "提示": 2}
+    kept = sorted(findings, key=lambda f: (order.get(f.level.value, 3), f.row is not None))[:limit]
+    return [*kept, info("more-findings", f"另有{len(findings) - limit}处问题未逐一列出。", **where,
+                        hint="按已列出的问题修改后，其余问题多半随之消除；重新报送后会再次检查。")]
 
 
 def check_return(file: ReturnedFile, ctx: CollectContext) -> Checked:

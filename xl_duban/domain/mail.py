@@ -26,6 +26,17 @@ class MailDraft:
     attachment: str
 
 
+def normalize_address(address: str) -> str:
+    """An address as compared: case, surrounding angle brackets and spaces, and the trailing
+    dot of a fully qualified domain ignored (``Unit@Example.CN.`` is ``unit@example.cn``), so
+    a sender cannot pass for someone else — or for no one — by spelling."""
+    return address.strip().strip("<>").strip().lower().rstrip(".")
+
+
+def valid_address(address: str) -> bool:
+    return bool(_ADDRESS.match(address))
+
+
 def split_addresses(text: str) -> tuple[str, ...]:
     """Addresses from a 邮箱 cell (several separated by ; ， , or spaces); invalid ones dropped."""
     return tuple(a for a in re.split(r"[;；,，\s]+", text or "") if _ADDRESS.match(a))

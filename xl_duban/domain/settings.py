@@ -98,6 +98,10 @@ SPECS: tuple[Spec, ...] = (
     Spec("IMAP加密", "imap_security", "choice", "SSL", "SSL / STARTTLS / 无", choices=("SSL", "STARTTLS", "无")),
     Spec("IMAP账号", "imap_user", "text", "", "收件邮箱账号，空则同发件人；密码通过环境变量 DUBAN_IMAP_PASSWORD 或系统钥匙串提供"),
     Spec("收件箱文件夹", "inbox_folder", "text", "inbox", "从邮箱收取的邮件（.eml）保存目录，相对台账所在文件夹"),
+    Spec("仅接收登记邮箱", "registered_only", "choice", "否", "是：发件地址未登记在单位名录中的反馈表一律暂不接收，待核实",
+         choices=("是", "否")),
+    Spec("每封邮件附件上限", "attachments_per_mail", "int", 20, "一封邮件最多读取的表格附件数，其余报告后不读取", bounds=(1, 500)),
+    Spec("每次收集文件上限", "files_per_collect", "int", 500, "一次收集最多读取的文件数（先到先读），其余留待下次", bounds=(1, 100000)),
     Spec("当前季度", "current_quarter", "quarter", None, "功能区按钮处理的季度，如 2024Q3；留空则按今天自动判断（季末前15天起为本季度）"),
     Spec("当前月份", "current_month", "month", None, "功能区按钮处理的月份，如 2024-10；留空则按今天自动判断（月末前15天起为本月）"),
 )
@@ -139,6 +143,9 @@ class Settings:
     imap_security: str
     imap_user: str
     inbox_folder: str
+    registered_only: str
+    attachments_per_mail: int
+    files_per_collect: int
     current_quarter: Period | None
     current_month: Period | None
     problems: tuple[tuple[str, Finding], ...] = field(default=(), compare=False, repr=False)  # (key, finding)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -61,28 +62,48 @@ def quarantined_hashes(ledger_path: Path) -> set[str]:
     return {p.name[:12] for p in folder.iterdir() if p.name[12:13] == "_"} if folder.is_dir() else set()
 
 
-def write_once(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` unless it exists (a kept file is never overwritten), atomically."""
+def write_once(path: Path, data: bytes, stamp: float | None = None) -> None:
+    """Write ``data`` to ``path`` unless it exists (a kept file is never overwritten), atomically;
+    dated ``stamp`` (a POSIX time) when given."""
     if path.exists():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
     tmp.write_bytes(data)
+    if stamp is not None:
+        os.utime(tmp, (stamp, stamp))
     os.replace(tmp, path)
 
 
+NAME_BYTES = 180  # of a kept file's own name (255 bytes is the limit of most file systems; room for the note's suffix)
+
+
+def stored_name(file_name: str) -> str:
+    """A returned file's name as kept: characters Windows forbids and control characters
+    replaced, cut (keeping its extension) to fit any file system — a sender chooses it."""
+    safe = re.sub(r"[\x00-\x1f\x7f]", "_", file_safe(file_name)) or "_"
+    stem, dot, suffix = safe.rpartition(".")
+    if not dot or len(suffix) > 8:
+        stem, suffix = safe, ""
+    ending = f".{suffix}" if suffix else ""
+    room = NAME_BYTES - len(ending.encode("utf-8"))
+    stem = stem.encode("utf-8")[:room].decode("utf-8", "ignore")
+    return stem + ending
+
+
 def keep_return(ledger_path: Path, file_name: str, data: bytes, digest: str, period: str | None, unit: str | None,
-                refusal: str | None) -> Path | None:
+                refusal: str | None, received: float | None = None) -> Path | None:
     """Keep a returned file: archived by hash under ``archive/{period}/{unit}/收回/`` when its
     issue is known; a refused one (``refusal`` holds the note) also in quarantine/ beside its
-    ``退回原因.txt``. Returns where it was stored last (None when nowhere)."""
-    prefix = f"{digest[:12]}_{file_safe(file_name)}"
+    ``退回原因.txt``, dated ``received`` (a POSIX time) so that the clerk's ``--accept`` of it
+    keeps the time the office received it. Returns where it was stored last (None when nowhere)."""
+    prefix = f"{digest[:12]}_{stored_name(file_name)}"
     stored = None
     if period is not None:
         stored = archive_dir(ledger_path, period, unit) / "收回" / prefix
         write_once(stored, data)
     if refusal is not None:
         stored = quarantine_dir(ledger_path) / prefix
-        write_once(stored, data)
+        write_once(stored, data, received)
         write_once(stored.with_name(stored.name + ".退回原因.txt"), refusal.encode("utf-8"))
     return stored

@@ -49,8 +49,9 @@ READ_MEMORY = 2 * 2**30  # address-space ceiling of the reading process (where t
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
 FORMULA = re.compile(rb"<f[\s>/]")
-# a cell (not an empty <c …/>) whose own content holds an <f>: the search stops at its </c> or
-# at the next cell, so an empty cell before a formula cell is not taken for it
+# a cell (not an empty <c …/>) with an r= whose own content holds an <f>: the search stops at its </c>
+# or at the next cell. Used on the ledger's own sheets (written by Excel or openpyxl, always with
+# r=); a returned sheet's formulas are found by :func:`_xlsx_formulas`, which needs no r=
 CELL_WITH_FORMULA = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*(?<!/)>(?:(?!</c>|<c\b).){0,4000}?<f[\s>/]', re.S)
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
@@ -87,16 +88,26 @@ class Inspection:
     """What the container says before any cell is parsed; the formula cells of a sheet are
     looked up when asked for (:meth:`formula_cells`)."""
 
-    package: Package | None = None  # an .xlsx/.xlsm package; None for other formats
+    package: Package | None = None  # an .xlsx/.xlsm or .ods package; None for other formats
     _sheets: dict[str, str] | None = field(default=None, repr=False)  # sheet name → part
+    ole: bytes | None = field(default=None, repr=False)  # the whole file, for an .xls (OLE) workbook
 
     def formula_cells(self, sheet: str) -> list[tuple[int, int]]:
-        """``(row, col)``, 1-based, of the cells of ``sheet`` holding a formula.
+        """``(row, col)``, 1-based, of the cells of ``sheet`` holding a formula, in every
+        format a return may come in: .xlsx cells with an ``<f>`` (whether or not they name
+        their position with ``r=``), .ods cells with ``table:formula``, .xls FORMULA records.
+        Formulas are found, never evaluated; their cached values are never used.
 
-        Only that sheet's XML is inflated (collect asks for the one holding the table), in
+        Only that sheet's part is inflated (collect asks for the one holding the table), in
         full and never past its declared size. Raises :class:`UnreadableFile`."""
+        if self.ole is not None:
+            return _xls_formulas(self.ole).get(sheet, [])[:MAX_FORMULA_CELLS]
         if self.package is None:
             return []
+        if ODS_CONTENT in self.package.by_name:
+            with _unzipping():
+                body = self.package.read(self.package.by_name[ODS_CONTENT])
+            return _ods_formulas(body, sheet) if b"formula" in body else []
         if self._sheets is None:
             self._sheets = _sheet_parts(self.package)
         member = self.package.by_name.get(self._sheets.get(sheet, ""))
@@ -106,7 +117,131 @@ class Inspection:
             body = self.package.read(member)
         if not FORMULA.search(body):
             return []
-        return [(int(row), column_index(col.decode())) for col, row in CELL_WITH_FORMULA.findall(body)]
+        return _xlsx_formulas(body)
+
+
+MAX_FORMULA_CELLS = 1000  # a file with more is refused just the same; the findings are bounded anyway
+ODS_CONTENT = "content.xml"
+
+
+def _parse_xml(xml: bytes, start) -> None:
+    """Run ``start(local name, attributes)`` over every element of ``xml`` (expat, namespaces
+    joined to names with ``}``); a document that does not parse makes the file damaged."""
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.StartElementHandler = start
+    try:
+        parser.Parse(xml, True)
+    except expat.ExpatError as exc:
+        raise UnreadableFile("文件已损坏（工作表内容无法解析）") from exc
+
+
+def _xlsx_formulas(body: bytes) -> list[tuple[int, int]]:
+    """The formula cells of a sheet part. A cell's position is its ``r=`` when present, else
+    the cell after the previous one (rows likewise), as Excel reads a sheet written without them."""
+    found: list[tuple[int, int]] = []
+    at = {"row": 0, "col": 0}
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        local = name.rpartition("}")[2]
+        if local == "row":
+            at["row"] = int(attrs["r"]) if attrs.get("r", "").isdigit() else at["row"] + 1
+            at["col"] = 0
+        elif local == "c":
+            ref = re.fullmatch(r"([A-Z]{1,3})([0-9]{1,7})", attrs.get("r", ""))
+            if ref:
+                at["col"], at["row"] = column_index(ref.group(1)), int(ref.group(2))
+            else:
+                at["col"] += 1
+        elif local == "f" and len(found) < MAX_FORMULA_CELLS and (not found or found[-1] != (at["row"], at["col"])):
+            found.append((at["row"], at["col"]))
+
+    _parse_xml(body, start)
+    return found
+
+
+TABLE_NS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+
+
+def _ods_formulas(body: bytes, sheet: str) -> list[tuple[int, int]]:
+    """The formula cells (``table:formula``) of one table of an OpenDocument spreadsheet,
+    counting repeated rows and columns as LibreOffice writes them."""
+    found: list[tuple[int, int]] = []
+    at = {"table": "", "row": 0, "col": 0, "repeat": 0}  # row: 0-based, of the row being read
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        local = name.rpartition("}")[2]
+        if local == "table":
+            at["table"], at["row"], at["repeat"] = attrs.get(TABLE_NS + "name", ""), 0, 0
+        elif at["table"] != sheet:
+            return
+        elif local == "table-row":
+            at["row"] += at["repeat"]
+            at["repeat"] = _repeat(attrs.get(TABLE_NS + "number-rows-repeated"))
+            at["col"] = 0
+        elif local in ("table-cell", "covered-table-cell"):
+            repeat = _repeat(attrs.get(TABLE_NS + "number-columns-repeated"))
+            if TABLE_NS + "formula" in attrs and len(found) < MAX_FORMULA_CELLS:
+                found.append((at["row"] + 1, at["col"] + 1))
+            at["col"] += repeat
+
+    _parse_xml(body, start)
+    return found
+
+
+def _repeat(text: str | None) -> int:
+    return int(text) if text and text.isdigit() else 1
+
+
+# BIFF record types of an .xls workbook stream
+BIFF_BOF, BIFF_BOUNDSHEET = 0x0809, 0x0085
+BIFF_FORMULAS = {0x0006, 0x0206, 0x0406}  # FORMULA records of BIFF5–8, BIFF3, BIFF4
+
+
+def _xls_formulas(data: bytes) -> dict[str, list[tuple[int, int]]]:
+    """Sheet name → ``(row, col)``, 1-based, of every FORMULA record of an .xls workbook.
+
+    The workbook stream is a list of records (type, length, data); each sheet's records follow
+    a BOF at the offset its BOUNDSHEET record names, and a FORMULA record begins with its
+    cell's 0-based row and column."""
+    import struct
+
+    import olefile
+
+    try:
+        with olefile.OleFileIO(data) as ole:
+            stream = next((s for s in ("Workbook", "Book") if ole.exists(s)), None)
+            if stream is None:
+                raise UnreadableFile("文件已损坏或不是有效的 .xls 文件（没有工作簿数据）")
+            book = ole.openstream(stream).read(MAX_UNPACKED + 1)
+    except UnreadableFile:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any damage to the container makes the file unreadable
+        raise UnreadableFile(f"文件已损坏或不是有效的 .xls 文件（{type(exc).__name__}）") from exc
+    sheets_at: dict[int, str] = {}
+    found: dict[str, list[tuple[int, int]]] = {}
+    current = ""
+    pos = 0
+    while pos + 4 <= len(book):
+        kind, size = struct.unpack_from("<HH", book, pos)
+        body = book[pos + 4:pos + 4 + size]
+        if kind == BIFF_BOUNDSHEET and len(body) >= 8:
+            sheets_at[struct.unpack_from("<I", body)[0]] = _biff_name(body[6:])
+        elif kind == BIFF_BOF:
+            current = sheets_at.get(pos, current if pos else "")
+        elif kind in BIFF_FORMULAS and len(body) >= 4:
+            row, col = struct.unpack_from("<HH", body)
+            found.setdefault(current, []).append((row + 1, col + 1))
+        pos += 4 + size
+    return found
+
+
+def _biff_name(body: bytes) -> str:
+    """A BOUNDSHEET's sheet name: a length, then (BIFF8) a flag for 16-bit characters."""
+    count = body[0] if body else 0
+    if len(body) >= 2 and body[1] in (0, 1) and len(body) >= 2 + count * (body[1] + 1):
+        raw = body[2:2 + count * (body[1] + 1)]
+        return raw.decode("utf-16-le" if body[1] else "latin-1", "replace")
+    return body[1:1 + count].decode("gbk", "replace")
 
 
 def inspect_package(data: bytes) -> Inspection:
@@ -118,12 +253,12 @@ def inspect_package(data: bytes) -> Inspection:
     if data.startswith(OLE_MAGIC):
         if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
             raise UnreadableFile("文件设置了打开密码或已加密，无法读取")
-        return Inspection()
+        return Inspection(ole=data)
     if not data.startswith(b"PK"):
         return Inspection()
     try:
         package = Package(data)
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+    except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError, RuntimeError) as exc:
         raise UnreadableFile(f"文件已损坏或不是有效的 Excel 文件（{type(exc).__name__}）") from exc
     members = package.members
     if len(members) > MAX_MEMBERS:
@@ -136,7 +271,7 @@ def inspect_package(data: bytes) -> Inspection:
             raise UnreadableFile(f"文件部件“{m.filename}”压缩比异常（{m.file_size // max(m.compress_size, 1)} 倍），疑似压缩炸弹")
     with _unzipping():
         for m in members:
-            if m.filename.endswith((".xml", ".rels", ".vml")) and _declares_doctype(package, m):
+            if _declares_doctype(package, m):  # every part, whatever its name: a parser may be pointed at any
                 raise UnreadableFile(f"文件部件“{m.filename}”含有 XML 实体声明（DOCTYPE），正常的 Excel 文件不会包含，已拒收")
     return Inspection(package)
 
@@ -146,7 +281,8 @@ def _unzipping() -> Iterator[None]:
     """A member that cannot be inflated (bad data, a lying header) makes the file damaged."""
     try:
         yield
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, zlib.error) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, zlib.error,
+            NotImplementedError, RuntimeError) as exc:  # Deflate64, a bad version field, an encrypted member
         raise UnreadableFile(f"文件已损坏，无法解压（{type(exc).__name__}）") from exc
 
 

@@ -74,6 +74,8 @@ def smtp_password() -> str | None:
 def send_smtp(msg: EmailMessage, settings: SmtpSettings, *, attempts: int = 3,
               sleep: Callable[[float], None] = time.sleep, timeout: float = 30) -> None:
     """Deliver with retries and exponential backoff (1 s, 2 s …) on temporary failures."""
+    if settings.password and not (settings.sender + settings.password).isascii():
+        raise MailError(f"发件人或密码含有中文等非 ASCII 字符，SMTP 登录无法传送；请改用邮箱的客户端授权码（环境变量 {PASSWORD_ENV}）")
     last: Exception | None = None
     for attempt in range(attempts):
         try:

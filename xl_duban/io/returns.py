@@ -15,12 +15,16 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email import policy
-from email.utils import parseaddr
+from email.header import decode_header, make_header
+from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
 from ..domain.cells import cell_text, column_letter
 from ..domain.collecting import META_SHEET, Checked, ReturnedFile, ReturnedRow, examine
+from ..domain.findings import error
+from ..domain.mail import normalize_address, valid_address
 
+from .failures import log_failure
 from .guard import inspect_package
 from .readers import UnreadableFile
 
@@ -34,49 +38,125 @@ HEADER_SCAN_ROWS = 30
 class Incoming:
     """One candidate return: its bytes, where it came from and when it was received."""
 
-    name: str  # shown in findings; "邮件.eml › 附件.xlsx" for an attachment
+    name: str  # shown in findings; "邮件.eml › 附件.xlsx" for an attachment (one line, bounded)
     file_name: str  # the workbook's own file name (archive and quarantine use it)
     data: bytes
-    received_at: datetime  # naive, Beijing time
-    sender: str = ""
+    received_at: datetime  # naive, Beijing time: when the office received it (never the sender's word)
+    sender: str = ""  # the From address, normalised (empty for a file dropped in the inbox folder)
+    sender_problem: str = ""  # why the From header names no single address (the return is then held)
+    claimed_at: datetime | None = None  # the sender's Date header, naive Beijing time
 
 
-def beijing(moment: datetime) -> datetime:
-    """A naive Beijing-time datetime (the ledger's convention) from an aware or naive one."""
-    return moment.astimezone(CHINA).replace(tzinfo=None) if moment.tzinfo else moment
+@dataclass(frozen=True)
+class Limits:
+    """How much one message and one run may bring (设置 每封邮件附件上限, 每次收集文件上限)."""
+
+    attachments: int = 20
+    files: int = 500
 
 
-def gather(paths: list[Path]) -> tuple[list[Incoming], list[tuple[str, str]]]:
+MAX_FILE_BYTES = 64 * 2**20  # a message with a few unit forms is well under this; a bigger file is not read
+MAX_DEPTH = 8  # messages forwarded inside messages, multiparts inside multiparts
+NAME_CHARS = 120  # file names as kept and shown: Chinese names of real forms are far shorter
+
+
+def beijing(moment: datetime) -> datetime | None:
+    """A naive Beijing-time datetime (the ledger's convention) from an aware or naive one;
+    None for a moment that cannot be shown in Beijing time (year 9999 and +14:00)."""
+    try:
+        return moment.astimezone(CHINA).replace(tzinfo=None) if moment.tzinfo else moment
+    except (OverflowError, ValueError):
+        return None
+
+
+def gather(paths: list[Path], limits: Limits = Limits()) -> tuple[list[Incoming], list[tuple[str, str]]]:
     """Every workbook under the given files and folders, and every workbook attached to an
-    .eml among them. Returns the candidates and (name, reason) of what could not be read."""
+    .eml among them. Returns the candidates and (name, reason) of what could not be read.
+
+    Whatever one file or message holds costs that file alone: any failure while opening or
+    taking it apart becomes its (name, reason). The walk never leaves the given folders (a
+    link leading out of them is reported, not followed) and takes at most ``limits.files`` files, the
+    oldest first; the rest are reported and left for the next run."""
     files: list[Path] = []
     problems: list[tuple[str, str]] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if _wanted(p.name) and p.is_file()))
+            found, links = _walk(path)
+            files.extend(found)
+            problems.extend((clean_name(p.name), "是指向收件文件夹以外的链接，未读取") for p in links)
         elif path.is_file():
             files.append(path)
         else:
-            problems.append((str(path), f"找不到文件或文件夹“{path}”"))
+            problems.append((clean_name(str(path)), f"找不到文件或文件夹“{clean_name(str(path))}”"))
+    if len(files) > limits.files:
+        first = set(sorted(files, key=_arrival)[:limits.files])
+        problems.append((f"另有{len(files) - limits.files}个文件", f"超过每次收集 {limits.files} 个文件的上限，留待下次收集"))
+        files = [f for f in files if f in first]
     out: list[Incoming] = []
     for path in files:
+        name = clean_name(path.name)
         try:
-            with open(path, "rb") as fh:  # the time of the very bytes read
-                data, modified = fh.read(), os.fstat(fh.fileno()).st_mtime
-            mtime = beijing(datetime.fromtimestamp(modified, CHINA))
-        except OSError as exc:
-            problems.append((path.name, f"文件无法读取（{exc.strerror or type(exc).__name__}）"))
-            continue
-        if path.suffix.lower() == ".eml":
-            attachments = list(_attachments(path.name, data, mtime))
-            if not attachments:
-                problems.append((path.name, NO_ATTACHMENT))
-            out.extend(attachments)
-        elif path.suffix.lower() in WORKBOOK_SUFFIXES:
-            out.append(Incoming(path.name, path.name, data, mtime))
-        else:
-            problems.append((path.name, f"不支持的文件类型“{path.suffix}”，请提供 .xlsx、.xls 或邮件 .eml"))
+            out.extend(_take(path, name, problems, limits))
+        except Exception as exc:  # noqa: BLE001 - one file's failure costs that file only
+            log_failure(f"collect {name}")
+            problems.append((name, f"文件无法处理（{type(exc).__name__}），已跳过，其他文件不受影响"))
     return out, problems
+
+
+def _walk(folder: Path) -> tuple[list[Path], list[Path]]:
+    """(files wanted, links leading out of ``folder``), in path order. A link to a folder is
+    never entered; a link to a file is read only when the file is inside ``folder`` — a
+    sender who can drop files in the inbox must not make collect copy /etc/passwd."""
+    files, outside = [], []
+    root_dir = folder.resolve()
+    for root, dirs, names in os.walk(folder, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not os.path.islink(os.path.join(root, d)))
+        for n in sorted(names):
+            p = Path(root, n)
+            if not _wanted(n):
+                continue
+            if p.is_symlink():
+                target = p.resolve()
+                if not target.is_relative_to(root_dir) or not target.is_file():
+                    outside.append(p)
+                    continue
+                files.append(p)
+            elif p.is_file():
+                files.append(p)
+    return files, outside
+
+
+def _arrival(path: Path) -> tuple[float, str]:
+    try:
+        return path.lstat().st_mtime, str(path)
+    except OSError:
+        return 0.0, str(path)
+
+
+def _take(path: Path, name: str, problems: list[tuple[str, str]], limits: Limits) -> list[Incoming]:
+    """The candidates one file brings (itself, or a message's attachments); its problems go to ``problems``."""
+    suffix = path.suffix.lower()
+    if suffix not in (*WORKBOOK_SUFFIXES, ".eml"):
+        problems.append((name, f"不支持的文件类型“{clean_name(path.suffix)}”，请提供 .xlsx、.xls 或邮件 .eml"))
+        return []
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        with open(fd, "rb") as fh:  # the time of the very bytes read
+            size, modified = os.fstat(fh.fileno()).st_size, os.fstat(fh.fileno()).st_mtime
+            if size > MAX_FILE_BYTES:
+                problems.append((name, f"文件大小 {size / 2**20:.0f} MB，超过 {MAX_FILE_BYTES // 2**20} MB 的上限，未读取"))
+                return []
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        problems.append((name, f"文件无法读取（{exc.strerror or type(exc).__name__}）"))
+        return []
+    arrived = beijing(datetime.fromtimestamp(modified, CHINA))
+    if suffix != ".eml":
+        return [Incoming(name, name, data, arrived)]
+    attachments = _attachments(name, data, arrived, problems, limits)
+    if not attachments and not any(n == name for n, _ in problems):
+        problems.append((name, NO_ATTACHMENT))
+    return attachments
 
 
 def _wanted(name: str) -> bool:
@@ -84,17 +164,115 @@ def _wanted(name: str) -> bool:
     return not name.startswith(("~$", ".")) and os.path.splitext(name)[1].lower() in (*WORKBOOK_SUFFIXES, ".eml")
 
 
-def _attachments(eml_name: str, data: bytes, fallback: datetime):
-    msg = email.message_from_bytes(data, policy=policy.default)
-    sender = parseaddr(str(msg.get("From", "")))[1]
+_LINE_BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
+
+
+def clean_name(text: str, limit: int = NAME_CHARS) -> str:
+    """One line of at most ``limit`` characters: control characters, line breaks and bidi
+    overrides become a space, so a name can never write a line of its own into a note,
+    report or log, nor show itself reversed."""
+    text = _LINE_BREAKS.sub(" ", text).strip()
+    if len(text) <= limit:
+        return text
+    stem, suffix = os.path.splitext(text)
+    suffix = suffix if len(suffix) <= 8 else ""
+    return text[:limit - 1 - len(suffix)] + "…" + suffix  # the type of a file stays in its name
+
+
+def _attachment_name(part) -> str:
+    """An attachment's own file name, without any folder a sender put in front of it."""
     try:
-        received = beijing(msg["Date"].datetime) if msg["Date"] else fallback
-    except (TypeError, ValueError, AttributeError):
-        received = fallback
-    for part in msg.iter_attachments():
-        name = part.get_filename() or ""
-        if Path(name).suffix.lower() in WORKBOOK_SUFFIXES:
-            yield Incoming(f"{eml_name} › {name}", name, part.get_payload(decode=True) or b"", received, sender)
+        raw = part.get_filename() or ""
+    except Exception:  # noqa: BLE001 - a header that cannot be decoded names nothing
+        raw = ""
+    return clean_name(re.split(r"[\\/]", str(raw))[-1])
+
+
+def _parts(msg, problems: list[tuple[str, str]], name: str):
+    """The leaf parts of a message, messages forwarded as attachments (message/rfc822)
+    opened too, never deeper than :data:`MAX_DEPTH`."""
+    stack = [(msg, 0)]
+    deep = False
+    while stack:
+        part, depth = stack.pop()
+        payload = part.get_payload() if part.is_multipart() or part.get_content_maintype() == "message" else None
+        if isinstance(payload, list):
+            if depth >= MAX_DEPTH:
+                deep = True
+                continue
+            stack.extend((p, depth + 1) for p in reversed(payload))
+        else:
+            yield part
+    if deep:
+        problems.append((name, f"邮件嵌套超过 {MAX_DEPTH} 层，更深处的附件未读取"))
+
+
+def _attachments(eml_name: str, data: bytes, arrived: datetime, problems: list[tuple[str, str]],
+                 limits: Limits) -> list[Incoming]:
+    """The workbooks attached to one message, each received when the office's server took the
+    message (:func:`receipt_time`), with the sender's address and claimed date beside it."""
+    msg = email.message_from_bytes(data, policy=policy.default)
+    raw = {k.lower(): v for k, v in reversed(list(msg.raw_items()))}  # the first of each header
+    sender, sender_problem = sender_address([v for k, v in msg.raw_items() if k.lower() == "from"])
+    received = receipt_time(msg, arrived)
+    claimed = _header_time(raw.get("date", ""))
+    out: list[Incoming] = []
+    extra = 0
+    for part in _parts(msg, problems, eml_name):
+        name = _attachment_name(part)
+        if Path(name).suffix.lower() not in WORKBOOK_SUFFIXES:
+            continue
+        if len(out) >= limits.attachments:
+            extra += 1
+            continue
+        body = part.get_payload(decode=True) or b""
+        out.append(Incoming(clean_name(f"{eml_name} › {name}"), name, body, received, sender, sender_problem, claimed))
+    if extra:
+        problems.append((eml_name, f"邮件附有 {limits.attachments + extra} 个表格，超过每封 {limits.attachments} 个的上限，"
+                                   f"其余 {extra} 个未读取"))
+    return out
+
+
+def receipt_time(msg, arrived: datetime) -> datetime:
+    """When the office received a message: the date of its top ``Received:`` header (the one
+    the office's own server — or the IMAP fetch, from INTERNALDATE — put there), else when the
+    file arrived in the inbox. Never the sender's ``Date:``."""
+    for key, value in msg.raw_items():
+        if key.lower() == "received":
+            when = _header_time(str(value).rpartition(";")[2])
+            return when if when is not None else arrived
+    return arrived
+
+
+def _header_time(text: str) -> datetime | None:
+    """A header's RFC 5322 date as naive Beijing time, or None (absent, malformed, unshowable)."""
+    try:
+        moment = parsedate_to_datetime(str(text).strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return beijing(moment) if moment is not None else None
+
+
+def sender_address(values: list[str]) -> tuple[str, str]:
+    """(the normalised address of a message's one ``From:``, "") or ("", why there is none):
+    encoded words decoded, display names and comments dropped, case and a trailing dot ignored."""
+    if not values:
+        return "", "邮件没有发件人（From）"
+    if len(values) > 1:
+        return "", "邮件有多个发件人（From）头"
+    try:
+        text = str(make_header(decode_header(str(values[0]))))
+    except Exception:  # noqa: BLE001 - an undecodable header is read as it stands
+        text = str(values[0])
+    addresses = [a for _n, a in getaddresses([text]) if a]
+    if not addresses:
+        return "", f"发件人（From）“{clean_name(text, 60)}”不是邮箱地址"
+    if len(addresses) > 1:
+        return "", f"发件人（From）“{clean_name(text, 60)}”含有多个地址"
+    address = normalize_address(addresses[0])
+    if not valid_address(address):
+        return "", f"发件人（From）“{clean_name(text, 60)}”不是有效的邮箱地址"
+    return address, ""
 
 
 def read_returned(incoming: Incoming, file_hash: str, sheet_names: tuple[str, ...]) -> ReturnedFile:
@@ -112,14 +290,22 @@ def read_returned(incoming: Incoming, file_hash: str, sheet_names: tuple[str, ..
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(incoming.data))
         sheets = {name: wb.get_sheet_by_name(name) for name in wb.sheet_names}
-        grids = {name: sheet.to_python(skip_empty_area=False) for name, sheet in sheets.items()}
+        grids = {META_SHEET: sheets[META_SHEET].to_python(skip_empty_area=False)} if META_SHEET in sheets else {}
+        limit = HEADER_SCAN_ROWS + max(len(grids.get(META_SHEET, [])), 1) + ROW_SLACK
+        for name, sheet in sheets.items():
+            if name != META_SHEET and sheet.height > limit:
+                raise TooManyRows(name, sheet.height, limit)
+        grids.update((name, sheet.to_python(skip_empty_area=False)) for name, sheet in sheets.items() if name != META_SHEET)
+    except (UnreadableFile, TooManyRows):
+        raise
     except PasswordError as exc:
         raise UnreadableFile("文件设置了打开密码或已加密，无法读取") from exc
     except Exception as exc:
         raise UnreadableFile(f"文件已损坏或不是有效的 Excel 文件（{type(exc).__name__}）") from exc
     meta, meta_rows = _meta(_texts(grids.get(META_SHEET, [])))
     identity = {"name": incoming.name, "file_hash": file_hash, "received_at": incoming.received_at,
-                "sender": incoming.sender, "meta": meta, "meta_rows": meta_rows}
+                "sender": incoming.sender, "sender_problem": incoming.sender_problem, "claimed_at": incoming.claimed_at,
+                "meta": meta, "meta_rows": meta_rows}
     # the locked texts stand in _duban and again in the table: one string object for both, so
     # the file's text crosses from the reading process once (pickle sends a repeated object once)
     same = {text: text for row in meta_rows for text in row}
@@ -145,14 +331,48 @@ def read_returned(incoming: Incoming, file_hash: str, sheet_names: tuple[str, ..
     return ReturnedFile(**identity, sheet=next(iter(ordered), ""))
 
 
+ROW_SLACK = 200  # rows a unit may add below the table (notes, a signature) before a return is refused as padded
+
+
+class TooManyRows(Exception):
+    """A sheet far longer than the table issued: refused before its cells are read."""
+
+    def __init__(self, sheet: str, rows: int, limit: int) -> None:
+        super().__init__(sheet, rows, limit)
+        self.sheet, self.rows, self.limit = sheet, rows, limit
+
+
 def read_and_examine(incoming: Incoming, file_hash: str, sheet_names: tuple[str, ...], key: bytes) -> Checked:
     """:func:`read_returned`, then the part of the verdict the file alone decides
     (:func:`~xl_duban.domain.collecting.examine`). Collect runs it in the reading processes:
     the checks are about as much work as the reading, and there they run on every core
     instead of one after another in the command's process. The signing key travels with the
     request over the reader's private pipe; the reader runs as the same user, who can read
-    the key anyway. Raises UnreadableFile."""
-    return examine(read_returned(incoming, file_hash, sheet_names), key)
+    the key anyway.
+
+    Whatever goes wrong with this one file — a reader's own failure included — is its
+    verdict (UnreadableFile), never an exception that would stop the run; a sheet padded far
+    beyond the rows issued is refused with one finding instead of one per row."""
+    try:
+        return examine(read_returned(incoming, file_hash, sheet_names), key)
+    except UnreadableFile:
+        raise
+    except TooManyRows as exc:
+        return padded(incoming, file_hash, exc)
+    except RecursionError as exc:
+        raise UnreadableFile("文件结构嵌套过深，无法读取") from exc
+    except Exception as exc:  # noqa: BLE001 - a reader's failure on this file is this file's verdict
+        raise UnreadableFile(f"文件无法读取（{type(exc).__name__}），可能已损坏或是特制的文件") from exc
+
+
+def padded(incoming: Incoming, file_hash: str, exc: TooManyRows) -> Checked:
+    """The verdict on a return padded with rows: one finding, whatever the number of rows."""
+    file = ReturnedFile(name=incoming.name, file_hash=file_hash, received_at=incoming.received_at, sender=incoming.sender,
+                        sheet=exc.sheet)
+    return Checked(file=file, findings=[error(
+        "too-many-rows", f"工作表“{clean_name(exc.sheet, 40)}”有 {exc.rows} 行，远多于下发的表格（上限 {exc.limit} 行），未读取其内容。",
+        file=incoming.name, sheet=clean_name(exc.sheet, 40),
+        hint="请单位在督查室下发的原文件上填写，删除多余的行后重新报送。")])
 
 
 def _merged_ranges(sheet) -> list:

@@ -9,27 +9,32 @@ from pathlib import Path
 
 from ..domain.cells import parse_cell_date
 from ..domain.changes import COLLECTED, accepted_hashes
-from ..domain.collecting import Checked, CollectContext, ReturnedFile, confirm, merge_returns, missing_returns
+from ..domain.collecting import (MAX_FINDINGS_PER_FILE, Checked, CollectContext, ReturnedFile, bounded, confirm,
+                                 merge_returns, missing_returns, prefer_registered)
 from ..domain.findings import Finding, error, has_errors, info
 from ..domain.models import ChangeLogEntry, Ledger, TargetStatus
 from ..domain.settings import Settings
-from ..io.archive import keep_return, quarantined_hashes
+from ..io.archive import QUARANTINE, keep_return, quarantined_hashes
 from ..io.guard import ReadPool
 from ..io.keys import signing_key
 from ..io.mailbox import ImapSettings, MailboxError, fetch_unseen, imap_password
 from ..io.readers import UnreadableFile
-from ..io.returns import NO_ATTACHMENT, Incoming, gather, read_and_examine
+from ..io.failures import log_failure
+from ..io.returns import CHINA, NO_ATTACHMENT, WORKBOOK_SUFFIXES, Incoming, Limits, gather, read_and_examine
 from ..io.views import write_collection_report
 from ..timing import stage
 from .outcome import BadInput, Outcome, Progress, period_argument, reports_bad_input
 from .session import Session, Store, session
 
 COLLECT_SHEETS = ("反馈表", "目标安排表")
+MAX_VALIDATION_ROWS = 2000  # 校验结果 of one collect: a province's worth of real findings, never a flood's
+NOTE_CHARS = 8000  # a 退回原因 note: the first findings of a file are what the unit needs
 
 
 @reports_bad_input
 def collect_returns(ledger_path: Path | Store, inboxes: list[Path], *, now: datetime, period_text: str | None = None,
-                    imap: bool = False, progress: Progress | None = None) -> Outcome:
+                    imap: bool = False, progress: Progress | None = None, accept: Path | None = None,
+                    reason: str = "") -> Outcome:
     """``duban collect``: check every returned workbook under the inbox folders (and attached
     to .eml files) and merge the accepted ones into 反馈记录 / 节点目标.
 
@@ -41,6 +46,8 @@ def collect_returns(ledger_path: Path | Store, inboxes: list[Path], *, now: date
     on the same inbox changes nothing.
     """
     only = str(period_argument(period_text)) if period_text else None
+    if accept is not None:
+        return _accept(ledger_path, accept, reason, now, progress)
     if not inboxes and not imap:
         raise BadInput(error("usage-error", "请指定收件文件夹（或 .eml / .xlsx 文件），或使用 --imap 从邮箱收取。"))
     with session(ledger_path, "collect", now, load=False) as s, ReadPool() as pool:
@@ -48,8 +55,28 @@ def collect_returns(ledger_path: Path | Store, inboxes: list[Path], *, now: date
         return _collect(s, inboxes, only, imap, progress, pool)
 
 
+def _accept(ledger_path: Path | Store, path: Path, reason: str, now: datetime, progress: Progress | None) -> Outcome:
+    """``duban collect LEDGER --accept FILE --reason 说明``: the clerk takes a held or
+    quarantined workbook as the office's own file. Every check of the file itself still runs
+    (signature, issue in force, locked cells, formulas …); what the clerk vouches for is where
+    it came from — the sender checks do not apply to a file the clerk hands in — and the reason
+    is kept in 变更日志. The copy in quarantine/ and its note are removed once it is accepted."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise BadInput(error("usage-error", "用 --accept 接收文件时须用 --reason 写明理由（记入变更日志），如 --reason \"已电话核实\"。"))
+    if not path.is_file() or path.suffix.lower() not in WORKBOOK_SUFFIXES:
+        raise BadInput(error("usage-error", f"“{path}”不是表格文件：--accept 接收 quarantine/ 中的 .xlsx、.xls 或 .ods 文件。"))
+    with session(ledger_path, "collect", now, load=False) as s, ReadPool(1) as pool:
+        outcome = _collect(s, [path], None, False, progress, pool, accepted_by=reason)
+    if outcome.summary.get("accepted"):
+        for kept in (path, path.with_name(path.name + ".退回原因.txt")):
+            if kept.parent.name == QUARANTINE:
+                kept.unlink(missing_ok=True)
+    return outcome
+
+
 def _collect(s: Session, inboxes: list[Path], only: str | None, imap: bool, progress: Progress | None,
-             pool: ReadPool) -> Outcome:
+             pool: ReadPool, accepted_by: str = "") -> Outcome:
     now = s.now
     ledger = s.load()
     findings = s.findings
@@ -60,7 +87,11 @@ def _collect(s: Session, inboxes: list[Path], only: str | None, imap: bool, prog
         if has_errors(mailbox_findings):
             return Outcome(findings=[*findings, *mailbox_findings], unreadable=True)
         inboxes = [*inboxes, inbox]
-    candidates, problems, skipped, verdicts = _read(inboxes, s.path, ledger, pool, progress)
+    limits = Limits(attachments=s.settings.attachments_per_mail, files=s.settings.files_per_collect)
+    findings += s.settings.findings("仅接收登记邮箱", "每封邮件附件上限", "每次收集文件上限")
+    ctx = CollectContext(ledger=ledger, key=signing_key(), now=now, registered_only=s.settings.registered_only == "是")
+    candidates, problems, skipped, verdicts = _read(inboxes, s.path, ctx, pool, progress, limits,
+                                                    again=bool(accepted_by))
     for name, reason in problems:
         level = info if reason == NO_ATTACHMENT else error
         findings.append(level("unreadable-file" if level is error else "no-attachment", reason, file=name))
@@ -70,16 +101,17 @@ def _collect(s: Session, inboxes: list[Path], only: str | None, imap: bool, prog
             skipped += 1  # left for the collect of its own period
             continue
         checked.append((item, result))
+    prefer_registered([c for _i, c in checked])
     if progress:
         progress("保存台账", len(candidates), len(candidates))
     summary = {"ledger": str(s.path), "files": [], "accepted": 0, "late": 0, "rejected": 0, "skipped": skipped,
                "fetched": fetched, "added": 0, "replaced": 0, "targets_filled": 0, "targets_proposed": 0}
     report = []
     for item, result in checked:
-        findings.extend(result.findings)
         entry = _file_away(s.path, item, result)
+        findings.extend(result.findings)
         summary["files"].append(entry)
-        summary["accepted" if result.accepted else "rejected"] += 1
+        summary["accepted" if result.accepted else "skipped" if result.repeat else "rejected"] += 1
         summary["late"] += int(result.accepted and result.late)
         report.append(entry.pop("report"))
     accepted = [c for _i, c in checked if c.accepted]
@@ -99,16 +131,21 @@ def _collect(s: Session, inboxes: list[Path], only: str | None, imap: bool, prog
             ledger.changelog.append(ChangeLogEntry(
                 time=now, action=COLLECTED, object=item.file_name, field=f"{result.issue.period} {result.issue.unit}",
                 new=result.outcome, source=f"duban collect {result.file.name}#{result.file.file_hash}"))
+            if accepted_by:
+                ledger.changelog.append(ChangeLogEntry(
+                    time=now, action="人工接收", object=item.file_name, field=f"{result.issue.period} {result.issue.unit}",
+                    new=accepted_by, source=f"duban collect --accept {result.file.name}#{result.file.file_hash}"))
     for f in missing:
         period, unit = f.subject.split(" ", 1)
         report.append({"单位": unit, "周期": period, "结果": "未报送", "说明": f.message, "处理建议": f.hint})
     title = (f"收集报告（{now:%Y-%m-%d %H:%M}）：接收{summary['accepted']}份（其中逾期{summary['late']}份），"
-             f"退回{summary['rejected']}份，跳过已处理{skipped}份，未报送{len(missing)}家")
-    s.save(validation=findings, views=[lambda wb: write_collection_report(wb, title, report)])
+             f"退回{summary['rejected']}份，跳过已处理{summary['skipped']}份，未报送{len(missing)}家")
+    s.save(validation=bounded(findings, MAX_VALIDATION_ROWS, {"sheet": "收集报告"}), views=[lambda wb: write_collection_report(wb, title, report)])
     return Outcome(summary=summary, findings=findings)
 
 
-def _read(inboxes: list[Path], ledger_path: Path, ledger: Ledger, pool: ReadPool, progress: Progress | None = None):
+def _read(inboxes: list[Path], ledger_path: Path, ctx: CollectContext, pool: ReadPool, progress: Progress | None = None,
+          limits: Limits = Limits(), again: bool = False):
     """The returned files under ``inboxes`` in arrival order, each new one read and examined by
     the readers (:func:`~xl_duban.io.returns.read_and_examine`: all the checks but the ledger's)
     and confirmed against the ledger here as its answer arrives. Returns (file and hash of each
@@ -116,24 +153,25 @@ def _read(inboxes: list[Path], ledger_path: Path, ledger: Ledger, pool: ReadPool
     file's :class:`Checked`).
 
     Skipped: a second copy of the same bytes (of identical copies the first to arrive counts),
-    a file waiting in quarantine/ and a file accepted in an earlier run."""
+    a file waiting in quarantine/ (unless ``again``: the clerk accepts it) and a file accepted
+    in an earlier run."""
     with stage("扫描收件箱 gather"):
-        incoming, problems = gather(inboxes)
+        incoming, problems = gather(inboxes, limits)
     incoming.sort(key=lambda i: (i.received_at, i.name))  # arrival order: of identical copies the first counts
     with stage("已处理指纹 accepted_hashes"):
-        accepted_before = accepted_hashes(ledger)
+        accepted_before = accepted_hashes(ctx.ledger)
     rejected_before = quarantined_hashes(ledger_path)
     candidates: list[tuple[Incoming, str]] = []
     skipped, seen = 0, set()
     for item in incoming:
         digest = hashlib.sha256(item.data).hexdigest()
-        if digest[:12] in rejected_before or digest in accepted_before or digest in seen:
+        if (digest[:12] in rejected_before and not again) or digest in accepted_before or digest in seen:
             skipped += 1
             continue
         seen.add(digest)
         candidates.append((item, digest))
     with stage("读取并检查 read_and_check"):
-        verdicts = _read_and_check(candidates, CollectContext(ledger=ledger, key=signing_key()), pool, progress)
+        verdicts = _read_and_check(candidates, ctx, pool, progress)
     return candidates, problems, skipped, verdicts
 
 
@@ -147,7 +185,7 @@ def _read_and_check(fresh: list[tuple[Incoming, str]], ctx: CollectContext, pool
     with closing(pool.completed(read_and_examine, calls)) as read:
         for done, (index, (ok, value)) in enumerate(read, 1):
             item, digest = fresh[index]
-            results[index] = confirm(value, ctx) if ok else _unreadable(item, digest, value)
+            results[index] = _verdict(item, digest, ok, value, ctx)
             if progress:
                 progress("读取并检查反馈表", done, len(fresh))
     return results
@@ -156,10 +194,23 @@ def _read_and_check(fresh: list[tuple[Incoming, str]], ctx: CollectContext, pool
 def read_and_check(inboxes: list[Path], ledger_path: Path, ledger: Ledger, pool: ReadPool) -> list[Checked]:
     """Collect's reading and checking of the files under ``inboxes`` against ``ledger``, and
     nothing else (no merge, no file work): the benchmark times it on its own."""
-    return _read(inboxes, ledger_path, ledger, pool)[3]
+    return _read(inboxes, ledger_path, CollectContext(ledger=ledger, key=signing_key()), pool)[3]
 
 
-def _unreadable(item: Incoming, digest: str, exc: UnreadableFile) -> Checked:
+def _verdict(item: Incoming, digest: str, ok: bool, value, ctx: CollectContext) -> Checked:
+    """The verdict on one file: the reader's, confirmed against the ledger, its findings
+    bounded (:func:`~xl_duban.domain.collecting.bounded`). Whatever goes wrong here costs
+    this file only: it is refused with the cause, and the run goes on."""
+    try:
+        checked = confirm(value, ctx) if ok else _unreadable(item, digest, value)
+    except Exception as exc:  # noqa: BLE001 - one file's failure never stops the others
+        log_failure(f"collect {item.name}")
+        checked = _unreadable(item, digest, f"检查时出错（{type(exc).__name__}），已暂不接收")
+    checked.findings = bounded(checked.findings, MAX_FINDINGS_PER_FILE, {"file": item.name})
+    return checked
+
+
+def _unreadable(item: Incoming, digest: str, exc: UnreadableFile | str) -> Checked:
     """The verdict on a file the reader refused (damaged, encrypted, a zip bomb, too slow)."""
     returned = ReturnedFile(name=item.name, file_hash=digest, received_at=item.received_at, sender=item.sender)
     return Checked(file=returned, findings=[error("unreadable-file", str(exc), file=item.name,
@@ -187,11 +238,20 @@ def _file_away(ledger_path: Path, item: Incoming, result: Checked) -> dict:
     issue = result.issue
     errors = [f for f in result.findings if f.level.value == "错误"]
     refusal = None
-    if not result.accepted:
-        note = "\n".join(f"{f.location()}：{f.message}" + (f"\n    处理建议：{f.hint}" if f.hint else "") for f in errors)
-        refusal = f"{item.name}\n\n{note}\n"
-    stored = keep_return(ledger_path, item.file_name, item.data, result.file.file_hash,
-                         issue.period if issue else None, issue.unit if issue else None, refusal)
+    if not result.accepted and not result.repeat:
+        told = [*errors, *(f for f in result.findings if f.code == "more-findings")]
+        note = "\n".join(f"{f.location()}：{f.message}" + (f"\n    处理建议：{f.hint}" if f.hint else "") for f in told)
+        refusal = f"{item.name}\n\n{note}\n"[:NOTE_CHARS]
+    try:
+        stored = keep_return(ledger_path, item.file_name, item.data, result.file.file_hash,
+                             issue.period if issue else None, issue.unit if issue else None, refusal,
+                             item.received_at.replace(tzinfo=CHINA).timestamp())
+    except Exception as exc:  # noqa: BLE001 - a file that cannot be kept is reported, and the run goes on
+        log_failure(f"collect {item.name}")
+        stored = None
+        result.findings.append(error("file-not-kept", f"文件无法存入归档或隔离区（{type(exc).__name__}），本次不接收。",
+                                     file=item.name, hint="检查台账所在文件夹的磁盘空间和写入权限后重新收集。"))
+        errors = [f for f in result.findings if f.level.value == "错误"]
     outcome = result.outcome
     reasons = errors or [f for f in result.findings if f.code == "late-return"]
     received = result.file.received_at.isoformat(sep=" ", timespec="minutes")
