@@ -30,14 +30,12 @@ from ..domain.cells import date_text
 from ..domain.bulletin import Bulletin, Item, leaders_of, task_short
 from ..domain.models import LightColor
 from ..timing import stage
+from .fonts import BODY_FONT, HEADING_FONT, KAI_FONT, TITLE_FONT, find_cjk_font
 from .ledger_store import HEADER_FILL, Stamps, print_setup, write_cell
 from .views import LIGHT_FILLS, _fresh_sheet, fit_row_height
 
 RED = RGBColor(0xC0, 0x00, 0x00)
-TITLE_FONT, BODY_FONT, HEADING_FONT, KAI_FONT = "方正小标宋简体", "仿宋_GB2312", "黑体", "楷体_GB2312"
 CHART_COLORS = {"绿灯": "#5CB85C", "黄灯": "#F0C419", "红灯": "#D9534F"}
-CJK_FONTS = ("Microsoft YaHei", "SimHei", "SimSun", "Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC",
-             "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "AR PL UMing CN")
 
 
 # --- chart --------------------------------------------------------------------------------
@@ -63,11 +61,10 @@ def chart_png(bulletin: Bulletin) -> tuple[bytes, bool]:
     import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib import font_manager
     from matplotlib.figure import Figure
 
-    available = {f.name for f in font_manager.fontManager.ttflist}
-    family = next((name for name in CJK_FONTS if name in available), None)
+    found = find_cjk_font()
+    family = found.name if found else None
     rows = list(reversed(bulletin.by_unit[:CHART_UNITS]))
     names = [r.name for r in rows]
     fig = Figure(figsize=(6.3, max(2.0, 0.24 * len(rows) + 1.0)), dpi=150)
