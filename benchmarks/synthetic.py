@@ -291,7 +291,7 @@ def _targets_round(ledger: Ledger, kind: TaskKind) -> int:
                                                  received_at=received_at), issue=issue, targets=targets))
     merge_returns(ledger, checked, collect_at)
     _log_collected(ledger, checked, collect_at)
-    return confirm_targets(ledger, confirm_at, "duban demo（督查室核对）")
+    return len(confirm_targets(ledger, confirm_at, "duban demo（督查室核对）").confirmed)
 
 
 def schedule() -> list[tuple[Period, datetime]]:

@@ -79,7 +79,8 @@ def test_district_benchmark_runs_every_stage(tmp_path, monkeypatch, capsys):
 
     assert marked("issue") == {bench.LOAD: 1, bench.SAVE: 1, WRITE: 1, "写工作簿 write_unit_workbook": issued["workbooks"]}
     assert marked("collect") == {bench.LOAD: 1, bench.SAVE: 1, WRITE: 1, **dict.fromkeys(bench.READ_CHECK_PARTS, 1)}
-    assert marked("light") == {bench.LOAD: 2, bench.SAVE: 2, WRITE: 2}
+    light = marked("light")  # two services; one whose lights are already on record writes nothing (issue 23)
+    assert light[bench.LOAD] == 2 and light.get(bench.SAVE) == light.get(WRITE) and 1 <= light[bench.SAVE] <= 2
     assert marked("bulletin") == {bench.LOAD: 1, bench.SAVE: 1, WRITE: 1, bench.SHEET_VIEW: 1}
     assert marked("load_save") == {bench.LOAD: 1, bench.SAVE: 1, WRITE: 1}
     assert marked("read_check_alone") == dict.fromkeys(bench.READ_CHECK_PARTS, 1)
