@@ -15,11 +15,11 @@ from ..domain.findings import Finding, error, has_errors, info
 from ..domain.models import ChangeLogEntry, Ledger, TargetStatus
 from ..domain.settings import Settings
 from ..io.archive import QUARANTINE, keep_return, quarantined_hashes
+from ..io.failures import log_failure
 from ..io.guard import ReadPool
 from ..io.keys import signing_key
 from ..io.mailbox import ImapSettings, MailboxError, fetch_unseen, imap_password
 from ..io.readers import UnreadableFile
-from ..io.failures import log_failure
 from ..io.returns import CHINA, NO_ATTACHMENT, WORKBOOK_SUFFIXES, Incoming, Limits, gather, read_and_examine
 from ..io.views import write_collection_report
 from ..timing import stage
