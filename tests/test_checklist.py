@@ -16,18 +16,24 @@ from pathlib import Path
 
 import pytest
 
-import macros
 import udfs
 from tests.test_doctor import office
 from tests.xlwings_remote import run_macro
+from xl_duban import ribbon
 from xl_duban.buttons import BUTTONS
 from xl_duban.demo import write_unit_directory
+from xl_duban.domain.models import TaskKind
 from xl_duban.io.ledger_store import LedgerStore
-from xl_duban.samples import seed_2022_tables, write_tables_docx
-from xl_duban.services import check_environment, init_ledger
+from xl_duban.reports import summary_lines
+from xl_duban.samples import fill_return, seed_2022_tables, write_tables_docx
+from xl_duban.services import check_environment, init_ledger, issue_workbooks
+from xl_duban.simulation import issued_rows, target_answers
 
 CHECKLIST = Path(__file__).resolve().parents[1] / "docs" / "首次核对清单.md"
-NOW = datetime(2022, 3, 20, 9, 0)
+# the tester's day: after every 2022 deadline, as on the office PC (numbers are the same on any
+# such day; dates counted from today, such as a 整改期限, differ)
+NOW = datetime(2026, 12, 14, 9, 0)
+SHOWN_CHARS = 120  # a longer line is cut: the tester compares its start
 FOLDER = r"D:\督查\核对"
 LEDGER = "2022年督查台账.xlsm"
 
@@ -95,27 +101,53 @@ def _office(folder: Path) -> Path:
     return ledger
 
 
-def button_rows(folder: Path) -> list[str]:
-    """Press every button in ribbon order (xlwings' remote engine, as tests/test_macros.py)
-    and keep the first lines of each message box."""
+TARGETS_DIR = "下发\\目标"
+FILLED = 2  # units whose 目标安排表 the tester fills: the first in Excel, the second in WPS
+
+
+def _lines(lines: list[str], folder: Path) -> str:
+    """The first lines of a message box (and its first finding), as the tester's machine shows them."""
+    kept = [line for line in lines if not line.startswith("·")][:4] + [line for line in lines if line.startswith("·")][:1]
+    kept = [line if len(line) <= SHOWN_CHARS else line[:SHOWN_CHARS] + "……" for line in kept]
+    return "<br>".join(kept).replace(str(folder), FOLDER).replace("/", "\\")
+
+
+def scenario(folder: Path) -> tuple[list[str], dict[str, str]]:
+    """The checklist's path through the program, run for real: a fresh .xlsm ledger, the
+    buttons pressed on xlwings' remote engine (as tests/test_macros.py), the 目标安排表 issued
+    from the command line and two of them filled in (openpyxl standing in for Excel and WPS).
+    Returns the button table's rows and the other expected answers."""
     ledger = _office(folder)
-    rows = []
+    rows: list[str] = []
+    facts: dict[str, str] = {}
     here = os.getcwd()
     os.chdir(folder)
+
+    def press(key: str) -> None:
+        button = next(b for b in BUTTONS if b.key == key)
+        pressed = run_macro(ledger, lambda book: ribbon.press(key, book, now=NOW)).return_value
+        expected = ("逐项列出 ✔ / ⚠ / ✘，最后一行“共 N 项：……”；应没有 ✘（有则照 → 后的提示处理后再按）"
+                    if key == "doctor" else _lines(pressed.lines, folder))
+        rows.append(f"| {len(rows) + 1} | {button.group.label} | **{button.label}** | {button.doc} | {expected} | |")
+
     try:
-        # 导入任务 first: the other buttons work on what it imports
-        for button in sorted(BUTTONS, key=lambda b: b.key != "import_tasks"):
-            pressed = run_macro(ledger, getattr(macros, button.key)).return_value
-            if button.key == "doctor":
-                expected = "逐项列出 ✔ / ⚠ / ✘，最后一行“共 N 项：……”；应没有 ✘（有则照 → 后的提示处理后再按）"
-            else:
-                lines = [line for line in pressed.lines if not line.startswith("·")][:2]
-                expected = "<br>".join(lines)
-            expected = expected.replace(str(folder), FOLDER).replace("/", "\\") if button.key != "doctor" else expected
-            rows.append(f"| {len(rows) + 1} | {button.group.label} | **{button.label}** | {button.doc} | {expected} | |")
+        press("import_tasks")
+        press("validate")
+        issued = issue_workbooks(ledger, "2022", folder / "下发" / "目标", now=NOW, targets=True)
+        facts["targets_issued"] = _lines(summary_lines("issue", issued), folder)
+        files = sorted((w["unit"], Path(w["file"])) for w in issued.summary["workbooks"])[:FILLED]
+        facts["filled_units"] = "、".join(unit for unit, _ in files)
+        facts["filled_files"] = "、".join(f"`{path.name}`" for _, path in files)
+        for unit, path in files:
+            out = fill_return(path, folder / "inbox" / path.name, target_answers(issued_rows(path), TaskKind.key, 2022))
+            os.utime(out, (NOW.timestamp() + 3600,) * 2)
+        for key in ("collect", "confirm_targets", "issue", "send", "remind", "light", "quarterly_bulletin",
+                    "monthly_bulletin", "score", "rollover", "doctor"):
+            press(key)
     finally:
         os.chdir(here)
-    return rows
+    assert len(rows) == len(BUTTONS)
+    return rows, facts
 
 
 def doctor_rows(folder: Path) -> list[str]:
@@ -145,7 +177,7 @@ def render() -> str:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "核对"
         folder.mkdir()
-        buttons = button_rows(folder)
+        buttons, facts = scenario(folder)
         checks = doctor_rows(folder)
     seen, unique = set(), []
     for row in checks:  # calendar rows of this year and next share a title
@@ -153,7 +185,7 @@ def render() -> str:
             seen.add(row.split("|")[2])
             unique.append(row)
     return TEMPLATE.format(buttons="\n".join(buttons), functions="\n".join(function_rows()), checks="\n".join(unique),
-                           folder=FOLDER, ledger=LEDGER)
+                           folder=FOLDER, ledger=LEDGER, **facts)
 
 
 TEMPLATE = """\
@@ -196,13 +228,24 @@ D:\\督办\\xl_duban-offline\\venv\\Scripts\\duban doctor --json > doctor.json
 3. 功能区应出现“督办”选项卡，分组和按钮与下表一致。 结果：____
 4. 在【设置】中把“当前季度”填 `2022Q1`、“当前月份”填 `2022-03`，保存。
 
-## 4. 按钮（按顺序逐个按，每个按完看提示框，再 Ctrl+S 保存）
+## 4. 按钮和单位表格（按下表顺序，每个按钮按完看提示框，再 Ctrl+S 保存）
 
-“应看到”是提示框的前两行（路径、日期可以不同，数字应相同）。
+“应看到”是提示框的前几行和第一条问题（数字应相同；路径、从今天算起的日期可以不同）。第 2 个按钮之后先做下面的“单位表格”，再按第 3 个。
+
+**单位表格（Excel 一次，WPS 一次）**
+
+1. 命令提示符中执行 `duban issue {folder}\\{ledger} --targets --period 2022 --out {folder}\\下发\\目标`
+   （年初目标安排表只在命令行下发），应显示：{targets_issued}　结果：____
+2. 打开 `{folder}\\下发\\目标\\` 中{filled_files}（{filled_units}）。灰色单元格（任务编号、工作任务）应不能修改，
+   “节点目标”各列可以填写。第一份用 **Excel**、第二份用 **WPS 表格**：每行每个季度填一句节点目标，
+   **另存到** `{folder}\\inbox\\`（文件名不变，.xlsx 格式），关闭。　结果：Excel ____　WPS ____
+3. 回到台账，接着按下表第 3 个按钮“收集反馈”：两份都应接收；若有退回，把 `quarantine\\` 中的文件和“退回原因.txt”一并发回。
 
 | # | 分组 | 按钮 | 做什么 | 应看到 | 结果 |
 |---|---|---|---|---|---|
 {buttons}
+
+WPS：用 WPS 表格打开台账 `.xlsm`，各工作表和下拉列表应正常；WPS 不运行“督办”选项卡的按钮（属预期），不要在 WPS 中保存台账。　结果：____
 
 ## 5. 工作表函数
 
@@ -211,15 +254,6 @@ D:\\督办\\xl_duban-offline\\venv\\Scripts\\duban doctor --json > doctor.json
 | 公式 | 含义 | 应显示 | 结果 |
 |---|---|---|---|
 {functions}
-
-## 6. 单位反馈表（Excel 一次，WPS 一次）
-
-1. 执行 `duban issue {folder}\\{ledger} --targets --period 2022 --out {folder}\\下发\\目标` 生成各单位的年初目标安排表，打开其中任意一份。灰色单元格（任务编号、工作任务）应不能修改；
-   “节点目标”一列可以填写。 结果：____
-2. 填写每行的节点目标，保存并关闭（Excel 一次；另拷一份用 WPS 表格填写、保存）。 结果：____
-3. 把两份填好的表放入 `{folder}\\inbox\\`，在台账中按“收集反馈”：两份都应“接收”，不进 quarantine；
-   若被退回，把 `quarantine\\退回原因.txt` 一并发回。 结果：____
-4. WPS：用 WPS 表格打开台账 `.xlsm`，各工作表和下拉列表应正常；WPS 不运行督办选项卡的按钮（属预期），不要在 WPS 中保存台账。 结果：____
 
 ## 7. 发回
 
