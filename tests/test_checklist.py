@@ -208,6 +208,7 @@ TEMPLATE = """\
 ## 2. `duban doctor`
 
 ```
+mkdir {folder}
 cd /d {folder}
 D:\\督办\\xl_duban-offline\\venv\\Scripts\\duban doctor
 D:\\督办\\xl_duban-offline\\venv\\Scripts\\duban doctor --json > doctor.json

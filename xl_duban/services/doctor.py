@@ -17,6 +17,7 @@ from importlib import metadata
 from pathlib import Path
 
 from ..domain.doctor import Check, Status, calendar_checks, failed, mail_checks, unit_email_check, validation_check
+from ..domain.models import Ledger
 from ..domain.settings import read_settings
 from ..errors import LedgerError
 from ..io import fonts, windows
@@ -272,7 +273,7 @@ def folder_writable(folder: Path) -> bool:
         return False
 
 
-def _ledger_checks(ledger: Path | Store, path: Path) -> tuple[list[Check], object]:
+def _ledger_checks(ledger: Path | Store, path: Path) -> tuple[list[Check], Ledger | None]:
     """The ledger file, its folder, and what its content says (mail, units, last validation).
     A path is checked for Excel's ``~$`` owner file first; the ribbon's live book is open by
     definition and read through its store."""
