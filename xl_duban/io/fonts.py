@@ -69,7 +69,9 @@ def substitute(name: str) -> str | None:
     if fc_match is None:
         return None
     try:
-        out = subprocess.run([fc_match, "-f", "%{family}", name], capture_output=True, text=True, timeout=20)
+        # for Chinese text: without the language fontconfig names a Latin face that has no 汉字
+        out = subprocess.run([fc_match, "-f", "%{family}", f"{name}:lang=zh-cn"], capture_output=True, text=True,
+                             timeout=20)
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.split(",")[0].strip() or None
