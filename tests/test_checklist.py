@@ -14,10 +14,8 @@ import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
-import pytest
-
 import udfs
-from tests.test_doctor import office
+from tests.fake_registry import office
 from tests.xlwings_remote import run_macro
 from xl_duban import ribbon
 from xl_duban.buttons import BUTTONS
@@ -101,7 +99,6 @@ def _office(folder: Path) -> Path:
     return ledger
 
 
-TARGETS_DIR = "下发\\目标"
 FILLED = 2  # units whose 目标安排表 the tester fills: the first in Excel, the second in WPS
 
 

@@ -17,6 +17,7 @@ import openpyxl
 import pytest
 
 from tests.conftest import run_cli
+from tests.fake_registry import SECURITY, FakeRegistry, office
 from xl_duban.domain.models import Holiday
 from xl_duban.io import fonts, windows
 from xl_duban.io.failures import log_failure
@@ -237,33 +238,6 @@ def test_last_validation_error_count(ledger, config_dir):
 
 
 # -- Windows, through the registry boundary -----------------------------------------------------------------------------
-class FakeRegistry:
-    """The registry as a dict: {(root, key): {name: value}}; subkeys derived from the key paths."""
-
-    def __init__(self, values: dict[tuple[str, str], dict[str, object]]) -> None:
-        self.values = {(root, key.lower()): v for (root, key), v in values.items()}
-        self.keys = [(root, key) for root, key in values]
-
-    def value(self, root, key, name):
-        return self.values.get((root, key.lower()), {}).get(name)
-
-    def subkeys(self, root, key):
-        prefix = key.lower() + "\\"
-        return sorted({k[len(prefix):].split("\\")[0] for r, k in self.keys if r == root and k.lower().startswith(prefix)})
-
-
-SECURITY = r"Software\Microsoft\Office\16.0\Excel\Security"
-
-
-def office(security: dict | None = None, trusted: str | None = None) -> FakeRegistry:
-    values = {("HKLM", windows.EXCEL_APP_PATH): {"": r"C:\Program Files\Microsoft Office\root\Office16\EXCEL.EXE"},
-              ("HKCU", r"Software\Microsoft\Office\16.0\Excel\Options"): {},
-              ("HKCU", SECURITY): dict(security or {})}
-    if trusted:
-        values[("HKCU", SECURITY + r"\Trusted Locations\Location9")] = {"Path": trusted, "AllowSubfolders": 1}
-    return FakeRegistry(values)
-
-
 @pytest.fixture
 def windows_user(tmp_path, monkeypatch, config_dir) -> Path:
     """%APPDATA% and %USERPROFILE% of a Windows user, as folders."""
