@@ -270,3 +270,20 @@ def test_the_confirm_button_confirms_the_years_pending_targets(tmp_path, monkeyp
     # only the filled-in pending target; an approval needs the 分管领导 (duban confirm --approve --by)
     assert after == {("2022-ZD-001", "2022Q2"): "已确认", ("2022-ZD-001", "2022Q3"): "待报送",
                      ("2022-ZD-002", "2022Q2"): "调整待批"}
+
+
+def test_the_doctor_button_checks_without_changing_the_book(tmp_path, monkeypatch):
+    monkeypatch.setenv("XL_DUBAN_CONFIG_DIR", str(tmp_path / "config"))
+    ledger = tmp_path / "台账.xlsm"
+    init_ledger(ledger, 2022, now=NOW)
+    before = reread(ledger).model_dump()
+    ledger.with_name("~$" + ledger.name).write_bytes(b"clerk")  # Excel holds the book while its button runs
+    pressed = press(ledger, macros.doctor, monkeypatch)
+    checks = pressed.outcomes[0].summary["checks"]
+    names = {c["name"] for c in checks}
+    assert {"python", "signing_key", "cjk_font", "ledger", "smtp", "unit_email", "validation"} <= names
+    assert "ledger_open" not in names  # the book is open in Excel by definition
+    shown = [line for line in pressed.lines if line[:1] in "✔⚠✘"]
+    assert [line[0] for line in shown] == [{"ok": "✔", "warn": "⚠", "fail": "✘"}[c["status"]] for c in checks]
+    ledger.with_name("~$" + ledger.name).unlink()
+    assert reread(ledger).model_dump() == before and not (tmp_path / "config" / "signing.key").exists()

@@ -76,6 +76,7 @@ LEDGER = Group("DubanGroupLedger", "台账")
 ISSUE = Group("DubanGroupIssue", "下发与收集")
 LIGHTS = Group("DubanGroupLights", "亮灯与通报")
 YEAR = Group("DubanGroupYear", "年度")
+HELP = Group("DubanGroupHelp", "帮助")
 
 # in ribbon order; a group's buttons are next to each other
 BUTTONS: tuple[Button, ...] = (
@@ -128,6 +129,11 @@ BUTTONS: tuple[Button, ...] = (
            "新建下年度台账",
            "按已保存的台账文件新建下一年度台账：沿用单位名录、设置和节假日，结转未办结的任务。本台账不作修改。",
            "在台账所在文件夹新建下一年度台账（沿用单位名录和设置，结转未办结任务）。"),
+    Button("doctor", "环境检查", "DubanDoctor", "DubanBtnDoctor", HELP, "Help",
+           "环境检查",
+           "检查本机能否正常使用督办（与 duban doctor 相同）：Python 和依赖库、xlwings、宏设置、字体、签名密钥、节假日、"
+           "本台账的邮箱设置和单位邮箱。只检查，不修改。",
+           "检查本机和本台账的运行环境（同 duban doctor），结果在提示框中逐项列出。"),
 )
 
 

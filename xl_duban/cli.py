@@ -107,7 +107,8 @@ def _failure(code: str, message: str) -> services.Outcome:
     return services.Outcome(findings=[Finding(code=code, level="错误", message=message)], unreadable=True)
 
 
-def _run(as_json: bool, action: Callable[[], services.Outcome], render: Callable[[services.Outcome], None]) -> None:
+def _run(as_json: bool, action: Callable[[], services.Outcome], render: Callable[[services.Outcome], None], *,
+         findings_table: bool = True) -> None:
     from .errors import LedgerError
 
     try:
@@ -124,7 +125,8 @@ def _run(as_json: bool, action: Callable[[], services.Outcome], render: Callable
     else:
         if outcome.summary:
             render(outcome)
-        _print_findings(outcome.findings)
+        if findings_table or outcome.findings:
+            _print_findings(outcome.findings)
     raise typer.Exit(outcome.exit_code)
 
 
@@ -277,6 +279,22 @@ def rollover_cmd(old: Path = typer.Argument(..., help="本年度台账（只读�
     """新建下年度台账：沿用单位名录（含别名、类型、联系人、邮箱）、设置（年度改为新年度，期号重新起算）和新年度的节假日；
     加 --carry 结转未办结任务。节点目标、反馈、亮灯不结转。"""
     _run(as_json, lambda: services.rollover_ledger(old, new, year, carry=carry, now=_now()), _summary("rollover"))
+
+
+@app.command("doctor")
+def doctor_cmd(ledger: Optional[Path] = typer.Argument(None, help="台账文件（可选）：一并检查台账、邮箱设置、单位邮箱和节假日"),
+               fix: bool = typer.Option(False, "--fix", help="签名密钥不存在时生成它（其余各项只检查，从不修改）"),
+               as_json: bool = JsonOpt) -> None:
+    """环境检查：Python 和各依赖库版本、（Windows）Excel、xlwings 加载项及其 Python、宏和信任设置、中文字体和公文字体、
+    LibreOffice、签名密钥、错误记录、今明两年节假日；指定台账时检查台账本身、是否被打开、文件夹能否写入、邮箱设置、
+    没有邮箱的单位和上次校验的错误数。只读。有 ✘ 项时退出码为 1。"""
+    from .reports import summary_lines
+
+    def render(outcome: services.Outcome) -> None:  # long Chinese lines: the terminal wraps them
+        for line in summary_lines("doctor", outcome):
+            console.print(line, soft_wrap=True)
+
+    _run(as_json, lambda: services.check_environment(ledger, now=_now(), fix=fix), render, findings_table=False)
 
 
 template_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,

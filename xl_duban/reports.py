@@ -103,13 +103,25 @@ def _rollover(s: dict) -> list[str]:
             f"结转未办结任务 {len(carried)} 项）；原台账 {s['old']} 未改动。"] + ([s["note"]] if s.get("note") else [])
 
 
+def _doctor(s: dict) -> list[str]:
+    from .domain.doctor import Status
+
+    checks = s["checks"]
+    lines = [f"{Status(c['status']).mark} {c['title']}：{c['detail']}" + ("" if c["status"] == "ok" else f"\n    → {c['fix']}")
+             for c in checks]
+    counts = {status: sum(c["status"] == status.value for c in checks) for status in Status}
+    lines.append(f"共 {len(checks)} 项：✔ {counts[Status.ok]} 项，⚠ {counts[Status.warn]} 项，✘ {counts[Status.fail]} 项。"
+                 + ("有 ✘ 项须先处理。" if counts[Status.fail] else ""))
+    return lines
+
+
 def _skipped(s: dict) -> list[str]:
     return [s["line"]]
 
 
 SUMMARIES = {"skipped": _skipped, "template": _template, "init": _init, "import": _import, "validate": _validate, "issue": _issue, "send": _send,
              "remind": _remind, "collect": _collect, "confirm": _confirm, "light": _light, "bulletin": _bulletin,
-             "score": _score, "rollover": _rollover}
+             "score": _score, "rollover": _rollover, "doctor": _doctor}
 
 
 def summary_lines(command: str, outcome: Outcome) -> list[str]:

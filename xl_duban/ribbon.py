@@ -216,6 +216,11 @@ def _rollover(store, ledger, book, now):
     yield "rollover", outcome
 
 
+def _doctor(store, ledger, book, now):
+    """``duban doctor`` over this book: open in Excel by definition, so no ``~$`` check."""
+    yield "doctor", services.check_environment(store, now=now)
+
+
 # what each button of xl_duban.buttons.BUTTONS runs, by key (tests/test_buttons.py: the same keys)
 RUNS: dict[str, Callable] = {
     "validate": _validate,
@@ -230,6 +235,7 @@ RUNS: dict[str, Callable] = {
     "monthly_bulletin": _bulletin(Cadence.monthly),
     "score": _score,
     "rollover": _rollover,
+    "doctor": _doctor,
 }
 
 # key -> (title, run), in ribbon order; keys and titles come from the button table

@@ -56,3 +56,7 @@ End Sub
 Public Sub DubanRollover(control As IRibbonControl)
     RunPython "import macros; macros.rollover()"
 End Sub
+
+Public Sub DubanDoctor(control As IRibbonControl)
+    RunPython "import macros; macros.doctor()"
+End Sub

@@ -31,24 +31,18 @@ from ..domain.bulletin import Bulletin, Item
 from ..domain.documents import Block, behind_units, bulletin_blocks, copy_to, notice_paragraphs
 from ..domain.models import LightColor
 from ..timing import stage
+from .fonts import BODY_FONT, CJK_FONTS, HEADING_FONT, KAI_FONT, TITLE_FONT, cjk_font_file  # noqa: F401 (CJK_FONTS: tests)
 from .ledger_store import HEADER_FILL, Stamps, print_setup, write_cell
 from .views import LIGHT_FILLS, _fresh_sheet, fit_row_height
 
 RED = RGBColor(0xC0, 0x00, 0x00)
-TITLE_FONT, BODY_FONT, HEADING_FONT, KAI_FONT = "方正小标宋简体", "仿宋_GB2312", "黑体", "楷体_GB2312"
 CHART_COLORS = {"绿灯": "#5CB85C", "黄灯": "#F0C419", "红灯": "#D9534F"}
-CJK_FONTS = ("Microsoft YaHei", "SimHei", "SimSun", "Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC",
-             "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "AR PL UMing CN")
 
 
 # --- chart --------------------------------------------------------------------------------
 
 
 CHART_UNITS = 30  # bars that fit the picture's page; the table beside it lists every unit behind
-CJK_FILES = ("NotoSansCJK", "NotoSerifCJK", "SourceHanSans", "SourceHanSerif", "msyh", "simhei", "simsun", "simfang",
-             "wqy-zenhei", "wqy-microhei", "uming", "ukai", "DroidSansFallback")
-FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts", "C:/Windows/Fonts",
-             "~/AppData/Local/Microsoft/Windows/Fonts", "/Library/Fonts", "/System/Library/Fonts")
 FONT_PACKAGE = "fonts-noto-cjk"  # Debian/Ubuntu; on Windows 微软雅黑 is always installed
 
 
@@ -63,43 +57,6 @@ def chart_title(bulletin: Bulletin) -> str:
     behind = len(behind_units(bulletin))
     shown = f"有黄灯、红灯的{behind}个牵头单位" if behind <= CHART_UNITS else f"黄灯、红灯最多的{CHART_UNITS}个牵头单位（共{behind}个）"
     return f"{bulletin.period.label}{shown}亮灯情况"
-
-
-@functools.lru_cache(maxsize=1)
-def cjk_font_file() -> str | None:
-    """A CJK font file on this machine, found without trusting matplotlib's font cache.
-
-    The cache is built once, the first time matplotlib runs; fonts installed after that (a new
-    office PC, a CI image) are not in it, and re-installing fonts does not rebuild it. So the
-    installed files are looked up directly: the cache first, then fontconfig's list, then the
-    usual font folders of Linux, Windows and macOS."""
-    import glob
-    import os
-    import shutil
-    import subprocess
-
-    from matplotlib import font_manager
-
-    cached = {f.name: f.fname for f in font_manager.fontManager.ttflist}
-    for name in CJK_FONTS:
-        if name in cached and os.path.exists(cached[name]):
-            return cached[name]
-    listed: list[str] = []  # fontconfig's files that cover Chinese
-    if shutil.which("fc-list"):
-        try:
-            out = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=20).stdout
-            listed = sorted(line.split(":")[0].strip() for line in out.splitlines() if line.strip())
-        except (OSError, subprocess.SubprocessError):
-            pass
-    found: list[str] = []
-    for folder in FONT_DIRS:
-        root = os.path.expanduser(folder)
-        if os.path.isdir(root):
-            found += sorted(glob.glob(os.path.join(root, "**", "*.[to]t[fc]"), recursive=True))
-    plain_first = lambda path: ("bold" in path.lower() or "light" in path.lower() or "black" in path.lower(), path)  # noqa: E731
-    known = [path for key in CJK_FILES for path in sorted([*listed, *found], key=plain_first)
-             if key.lower() in os.path.basename(path).lower()]
-    return next(iter(known + [p for p in listed if p.lower().endswith((".ttc", ".ttf", ".otf"))]), None)
 
 
 def chart_png(bulletin: Bulletin) -> bytes | None:

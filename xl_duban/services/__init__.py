@@ -28,6 +28,7 @@ _HOMES = {
     "publish_bulletin": "bulletin",
     "score_units": "scoring", "rollover_ledger": "rollover",
     "confirm_node_targets": "confirming",
+    "check_environment": "doctor",
 }
 
 __all__ = sorted([*_HOMES, "LedgerError"])
@@ -37,6 +38,7 @@ if TYPE_CHECKING:  # what the names are, for readers and type checkers
     from .bulletin import publish_bulletin
     from .collecting import COLLECT_SHEETS, collect_returns, read_and_check
     from .confirming import confirm_node_targets
+    from .doctor import check_environment
     from .importing import build_template, import_files, init_ledger
     from .issuing import TARGETS_DAYS, issue_workbooks
     from .lighting import light_up

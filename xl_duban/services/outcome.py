@@ -22,13 +22,14 @@ class Outcome:
     summary: dict = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     unreadable: bool = False  # some input could not be read at all → exit code 2
+    failed: bool = False  # a check failed that is no finding about a ledger (duban doctor's ✘) → exit code 1
 
     @property
     def exit_code(self) -> int:
-        """DESIGN §9: 2 unreadable input, 1 findings at error level, else 0."""
+        """DESIGN §9: 2 unreadable input, 1 findings at error level (or a failed check), else 0."""
         if self.unreadable:
             return 2
-        return 1 if has_errors(self.findings) else 0
+        return 1 if self.failed or has_errors(self.findings) else 0
 
     def as_dict(self) -> dict:
         return {"ok": self.exit_code == 0, "exit_code": self.exit_code, **self.summary,
