@@ -31,7 +31,7 @@ ARTIFACTS = REPO / "test-artifacts"
 TIMEOUT = 120  # seconds per external call; a hung soffice fails the test instead of the run
 
 SHEETS = ["任务台账", "节点目标", "反馈记录", "亮灯记录", "亮灯总览", "单位名录", "报送情况", "校验结果",
-          "变更日志", "设置", "节假日"]
+          "变更日志", "设置", "节假日", "考核调整"]
 TASK_HEADERS = ["任务编号", "类别", "大类", "序号", "工作任务", "责任领导", "牵头单位", "配合单位", "完成时限",
                 "报送周期", "状态", "备注"]
 
