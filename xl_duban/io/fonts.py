@@ -65,7 +65,9 @@ def cjk_font_file() -> str | None:
 
     from matplotlib import font_manager
 
-    cached = {f.name: f.fname for f in font_manager.fontManager.ttflist}
+    cached: dict[str, str] = {}  # a family's regular face before its bold or light ones
+    for f in sorted(font_manager.fontManager.ttflist, key=lambda f: (f.weight not in ("normal", "regular", 400), f.fname)):
+        cached.setdefault(f.name, f.fname)
     for name in CJK_FONTS:
         if name in cached and os.path.exists(cached[name]):
             return cached[name]
