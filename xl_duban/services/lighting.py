@@ -9,6 +9,8 @@ from ..domain.changes import relight
 from ..domain.findings import warning
 from ..domain.lights import LightRules
 from ..domain.models import LightColor
+from ..domain.dashboard import build_dashboard
+from ..io.dashboard_sheet import write_dashboard
 from ..io.views import write_overview
 from .outcome import Outcome, period_argument, reports_bad_input
 from .session import Store, session
@@ -21,7 +23,7 @@ def light_up(ledger_path: Path | Store, period_text: str, *, now: datetime) -> O
     """``duban light``: lights of every task of P's cadence over the whole history.
 
     Recomputes all streaks, keeps the office's overrides, logs every changed light in
-    变更日志, regenerates 亮灯总览, and writes the ledger once.
+    变更日志, regenerates 亮灯总览 and 督查看板, and writes the ledger once.
     """
     period = period_argument(period_text)
     with session(ledger_path, "light", now) as s:
@@ -37,7 +39,8 @@ def light_up(ledger_path: Path | Store, period_text: str, *, now: datetime) -> O
         year = ledger.year or period.year
         overview = lambda wb: write_overview(wb, year, ledger.tasks, ledger.lights, str(period))  # noqa: E731
         all_findings = [*findings, *s.settings.findings(*RULE_SETTINGS), *due.findings, *run.findings]
-        s.save(validation=all_findings, highlights=all_findings, views=[overview])
+        dashboard = lambda wb: write_dashboard(wb, build_dashboard(ledger, year))  # noqa: E731
+        s.save(validation=all_findings, highlights=all_findings, views=[overview, dashboard])
         lit = [v for v in run.verdicts if v.period == period]
         counts = {c.value: sum(v.light is c for v in lit) for c in LightColor}
         return Outcome(summary={"ledger": str(s.path), "period": str(period), "counts": counts,
