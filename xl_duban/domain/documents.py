@@ -223,9 +223,8 @@ def bulletin_blocks(bulletin: Bulletin, *, office: str, issued_on: date, chart: 
                 for (own, light), tasks in sorted(pairs.items())]
     if bulletin.copied:
         out.append(h1("进展情况与上期雷同"))
-        out += [Block("p", f"{c.unit}：{c.count}项任务的进展情况与上期相似，最高相似度{c.top:.0%}。")
-                for c in copied_by_unit(bulletin.copied)]  # one line per unit (issue 25); the tasks are in the run summary
-        out.append(Block("p", "请以上单位如实报告本期新进展。"))
+        out += [Block("p", f"{c.unit}：{c.count}项任务的进展情况与上期相似，最高相似度{c.top:.0%}（{'、'.join(c.tasks)}）。"
+                            "请如实报告本期新进展。") for c in copied_by_unit(bulletin.copied)]
     out.append(h1("各单位亮灯情况"))
     behind = behind_units(bulletin)
     out.append(Block("h2", f"（一）有黄灯、红灯的{len(behind)}个牵头单位"))
