@@ -9,7 +9,6 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-import docx
 import openpyxl
 import pytest
 
@@ -17,6 +16,7 @@ from xl_duban.io.ledger_store import LedgerStore
 from xl_duban.samples import SeedTable, fill_return, write_tables_docx
 from xl_duban.services import collect_returns, import_files, issue_workbooks, light_up, publish_bulletin
 
+from .test_bulletin import docx_text
 from .test_collect import CHINA
 
 pytestmark = pytest.mark.usefixtures("config_dir")
@@ -80,12 +80,6 @@ def light_rows(ledger: Path) -> dict[tuple[str, str], tuple]:
             for r in rows[1:] if r[0]}
 
 
-def docx_text(path: Path) -> str:
-    document = docx.Document(str(path))
-    return "\n".join([p.text for p in document.paragraphs]
-                     + ["|".join(c.text for c in row.cells) for t in document.tables for row in t.rows])
-
-
 def test_co_led_task_is_judged_by_every_lead_unit(co_led, tmp_path):
     # every lead unit gets the co-led task in its own form
     forms = issue(co_led, "2022Q1", tmp_path / "下发Q1")
@@ -117,15 +111,15 @@ def test_co_led_task_is_judged_by_every_lead_unit(co_led, tmp_path):
     assert published.exit_code == 0
     text = docx_text(Path(published.summary["document"]))
     assert f"{HOUSING}|1|0|1|0" in text and f"{TRANSPORT}|1|1|0|0" in text and f"{FINANCE}|1|1|0|0" in text
-    assert f"牵头单位：{HOUSING}（共同牵头的{TRANSPORT}本期已完成）" in text
-    assert f"{HOUSING}未报送反馈表。亮黄灯。" in text  # the unit behind, in its own state (it sent nothing)
+    # the unit behind, in its own state (it sent nothing), then the co-lead that met its target
+    assert f"{HOUSING}未报送反馈表。亮黄灯。共同牵头的{TRANSPORT}本期已完成。" in text
     assert [Path(p).name for p in published.summary["notices"]] == [f"2022Q1_{HOUSING}_督查整改通知书.docx"]
     assert TRANSPORT in published.summary["praised"] and HOUSING not in published.summary["praised"]
     sheet = openpyxl.load_workbook(co_led, read_only=True)["通报-2022Q1"]
     cells = ["|".join(str(c) for c in r if c is not None) for r in sheet.iter_rows(values_only=True) if any(r)]
     assert f"{HOUSING}|1|0|1|0" in cells and f"{TRANSPORT}|1|1|0|0" in cells
-    assert any(f"{CO_LED}\n" in c and f"牵头单位：{HOUSING}（共同牵头的{TRANSPORT}本期已完成）" in c
-               and f"{HOUSING}未报送反馈表。亮黄灯。" in c for c in cells)
+    assert any(c.startswith(f"1|{CO_LED} ") and f"|{HOUSING}未报送反馈表。亮黄灯。共同牵头的{TRANSPORT}本期已完成。" in c
+               for c in cells)
 
     # Q2: 区住房和城乡建设局 reports 未完成, 区交通运输局 已完成 → the task's second yellow → red,
     # naming 区住房和城乡建设局; 2022-ZD-002 has no Q2 target → no light, and a warning lists it

@@ -108,7 +108,7 @@ def test_notices_say_only_what_the_ledger_holds(office, poppler, year, tmp_path)
     assert kinds == {"mixed", "red", "yellow", "refused"}  # the demo has units of each kind
 
 
-@pytest.mark.parametrize("period, most_pages", [("2022Q2", 14), ("2022-06", 6)])
+@pytest.mark.parametrize("period, most_pages", [("2022Q2", 11), ("2022-06", 6)])
 def test_bulletin_leads_with_the_red_items(office, poppler, year, tmp_path, period, most_pages):
     outcome = publish_bulletin(year, period, tmp_path / "out", now=LATER)
     lights = lights_sheet(year, period)
@@ -209,6 +209,21 @@ def test_interview_list_names_time_place_and_the_unit_head(office, poppler, year
     assert all(t in text for t in outcome.summary["red"]) and "主要负责人" in text
     last = flat(pdf_text(poppler, pdf, page_count(pdf), page_count(pdf)))
     assert "2022-ZD-" in last  # the signature never stands alone on a page
+
+
+@pytest.mark.parametrize("period", ["2022-02", "2022-06"])
+def test_interview_list_never_ends_with_the_signature_alone(office, poppler, year, tmp_path, period):
+    """The demo's monthly lists: one long 民生实事 item whose row ends near the foot of page 1
+    (LibreOffice left 区府办公室督查室 and the date alone on the last page before): the last
+    page holds the last red item's row above the signature."""
+    outcome = publish_bulletin(year, period, tmp_path / "out", now=LATER)
+    [pdf] = to_pdfs(office, [Path(outcome.summary["interviews"])], tmp_path / "pdf")
+    pages = page_count(pdf)
+    last = flat(pdf_text(poppler, pdf, pages, pages, layout=False))  # each cell's lines together
+    assert "区府办公室督查室" in last
+    assert "主要负责人" in last, last  # the last item's row is there too (its id may wrap in the cell)
+    _run([poppler["pdftoppm"], "-png", "-r", "50", "-f", str(pages), "-l", str(pages), "-singlefile", str(pdf),
+          str(ARTIFACTS / f"interviews-{period}-last-page")], what="pdftoppm")
 
 
 def test_without_a_chinese_font_the_bulletin_is_made_without_the_chart(year, tmp_path, monkeypatch):

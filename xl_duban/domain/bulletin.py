@@ -111,11 +111,17 @@ class Item:
     def units_text(self) -> str:
         """The 牵头单位 as the bulletin prints them: on a co-led task where only some units fell
         short, those units, then the others that met their target (they are not criticised)."""
+        met = self.met_text
+        return "、".join(self.answerable) + (f"（{met}）" if met else "")
+
+    @property
+    def met_text(self) -> str:
+        """共同牵头的…本期已完成 on a co-led task where only some units fell short, else ""."""
         others = [u for u in self.units if u not in self.answerable]
         if not others:
-            return "、".join(self.units)
+            return ""
         met = "、".join(others) if len(others) <= 3 else f"其余{len(others)}个牵头单位"
-        return f"{'、'.join(self.answerable)}（共同牵头的{met}本期已完成）"
+        return f"共同牵头的{met}本期已完成"
 
 
 @dataclass(frozen=True)

@@ -64,19 +64,21 @@ def own_words(report: UnitReport) -> list[str]:
     return out
 
 
-def _reason(item: Item, reports: list[UnitReport], you: bool) -> str:
+def _reason(item: Item, reports: list[UnitReport], you: bool, brief: bool = False) -> str:
     """Why an item has its light: the node target, each answering unit's own state and words,
-    and the light (连续N期 for a red that has lasted)."""
-    parts = [f"节点目标：{sentences(item.target, QUOTE)}" if item.target else "本期节点目标未填写"]
+    and the light (连续N期 for a red that has lasted). ``brief`` (a yellow item in the bulletin,
+    whose notice carries the rest): each unit's state and its own 存在问题, and the light."""
+    parts = [] if brief else [f"节点目标：{sentences(item.target, QUOTE)}" if item.target else "本期节点目标未填写"]
+    words = (lambda r: [w for w in own_words(r) if w.startswith("存在问题")]) if brief else own_words
     groups: dict[tuple, list[UnitReport]] = {}  # co-leads that said the same thing are named together
     for report in reports:
-        groups.setdefault((report.state, report.late, report.returned_reason, *own_words(report)), []).append(report)
+        groups.setdefault((report.state, report.late, report.returned_reason, *words(report)), []).append(report)
     for group in groups.values():
         first = group[0]
         named = UnitReport("、".join(r.unit for r in group), first.light, first.state, first.late,
                            returned_reason=first.returned_reason)
         parts.append(state_words(named, you=you))
-        parts += own_words(first)
+        parts += words(first)
     states = {r.state for r in reports}
     return "。".join(p.rstrip("。；;") for p in parts) + f"。{item.light_words(states <= {UnitState.not_done})}。"
 
@@ -89,13 +91,38 @@ def item_paragraphs(n: int, item: Item, unit: str) -> list[str]:
 
 
 def item_table(items: list[Item]) -> Block:
-    """The red or yellow items of a bulletin as a table (五号 in the document: 30 items with
-    their reasons fit a few pages, where 三号 paragraphs took twenty)."""
-    rows = tuple((n, f"{item.task_id}\n{item.content}\n牵头单位：{item.units_text}\n责任领导：{'、'.join(item.leaders) or '未填写'}",
-                  _reason(item, [r for r in item.reports if r.unit in item.answerable], you=False))
+    """The red items of a bulletin as a table, each with its node target and the answering
+    units' own words (五号 in the document: 30 items with their reasons fit a few pages, where
+    三号 paragraphs took twenty; the columns as wide as their texts are long, so a row is as
+    short as it can be)."""
+    rows = tuple((n, _task_cell(item), _with_met(item, _reason(item, _answering(item), you=False)))
                  for n, item in enumerate(items, 1))
-    return Block("table", headers=("序号", "任务编号、任务、牵头单位、责任领导", "节点目标和未完成情况"), rows=rows,
-                 widths=(1.2, 6.9, 7.5))
+    return Block("table", headers=("序号", "任务编号、任务（责任领导）", "节点目标和未完成情况"), rows=rows,
+                 widths=(0.9, 6.8, 7.9))
+
+
+def brief_table(items: list[Item]) -> Block:
+    """The yellow items of a bulletin, one row each: the whole task with its leaders, and each
+    answering unit's state with its own 存在问题 — the node target and progress are in the
+    unit's 整改通知书. A leader reads the reds in full and the yellows at a glance (the demo's
+    quarter has 15 of each; in full they took as many pages as the rest of the bulletin)."""
+    rows = tuple((n, _task_cell(item), _with_met(item, _reason(item, _answering(item), you=False, brief=True)))
+                 for n, item in enumerate(items, 1))
+    return Block("table", headers=("序号", "任务编号、任务（责任领导）", "牵头单位和未完成情况"), rows=rows,
+                 widths=(0.9, 8.4, 6.3))
+
+
+def _task_cell(item: Item) -> str:
+    return f"{item.task_id} {item.content}（责任领导：{'、'.join(item.leaders) or '未填写'}）"
+
+
+def _with_met(item: Item, reason: str) -> str:
+    """The reason, then the co-lead units that met their target (they are named, not criticised)."""
+    return reason + (f"{item.met_text}。" if item.met_text else "")
+
+
+def _answering(item: Item) -> list[UnitReport]:
+    return [r for r in item.reports if r.unit in item.answerable]
 
 
 def _table(headers: tuple[str, ...], rows: list[Row], note: str, fold: bool = False) -> Block:
@@ -103,7 +130,7 @@ def _table(headers: tuple[str, ...], rows: list[Row], note: str, fold: bool = Fa
     t = total(rows)
     body = tuple((r.name, r.counts.total, r.counts.green, r.counts.yellow, r.counts.red) for r in rows)
     return Block("table", headers=headers, rows=(*body, ("合计", t.total, t.green, t.yellow, t.red)),
-                 widths=(7.0, 2.2, 2.0, 2.0, 2.0), note=note, color_columns=(2, 3, 4), fold=fold)
+                 widths=(5.6, 1.7, 1.2, 1.2, 1.2), note=note, color_columns=(2, 3, 4), fold=fold)
 
 
 def behind_units(bulletin: Bulletin) -> list[Row]:
@@ -118,7 +145,8 @@ def unit_table(bulletin: Bulletin, rows: list[Row]) -> Block:
     """牵头单位 table: all units (appendix) or those behind (body), with 合计 and what it counts."""
     summed = total(rows).total
     if rows is bulletin.by_unit:
-        note = f"注：{CO_LED}，故合计{summed}项多于亮灯任务数{bulletin.counts.total}项。" if summed != bulletin.counts.total else ""
+        note = (f"注：共同牵头的任务计入每个牵头单位，故合计{summed}项多于亮灯任务数{bulletin.counts.total}项。"
+                if summed != bulletin.counts.total else "")  # how each unit counts: the body table's note
     else:
         note = f"注：表中只列有黄灯或红灯的单位；{CO_LED}。"
     return _table(("牵头单位", "亮灯任务", "绿灯", "黄灯", "红灯"), rows, note, fold=rows is bulletin.by_unit)
@@ -165,7 +193,7 @@ def bulletin_blocks(bulletin: Bulletin, *, office: str, issued_on: date, chart: 
             ("亮黄灯事项（整改）", bulletin.yellow, "本期无亮黄灯事项。", "以上事项由督查室向牵头单位发出督查整改通知书，抄送分管区领导。")):
         out.append(h1(f"{heading}{len(items)}项" if items else heading))
         if items:
-            out.append(item_table(items))
+            out.append(item_table(items) if items is bulletin.red else brief_table(items))
         out.append(Block("p", closing if items else empty))
     if bulletin.as_of is not None:
         out.append(h1("超期未办结事项"))
@@ -187,11 +215,12 @@ def bulletin_blocks(bulletin: Bulletin, *, office: str, issued_on: date, chart: 
         out.append(Block("p", "各单位均按时报送。"))
     if bulletin.disagreements:
         out.append(h1("自评与核定不一致"))
-        pairs: dict[tuple[str, str], list[str]] = {}
+        pairs: dict[tuple[str, str], dict[str, list[str]]] = {}  # a co-led task named once with its units
         for d in bulletin.disagreements:
-            pairs.setdefault((d.self_light, d.light), []).append(f"{d.task_id}（{d.unit}）")
-        out += [Block("p", f"自评{own}、核定{light}的{len(items)}项：{'、'.join(items)}。")
-                for (own, light), items in sorted(pairs.items())]
+            pairs.setdefault((d.self_light, d.light), {}).setdefault(d.task_id, []).append(d.unit)
+        out += [Block("p", f"自评{own}、核定{light}的{sum(map(len, tasks.values()))}项：" +
+                      "、".join(f"{task}（{'、'.join(units)}）" for task, units in tasks.items()) + "。")
+                for (own, light), tasks in sorted(pairs.items())]
     if bulletin.copied:
         out.append(h1("进展情况与上期雷同"))
         out += [Block("p", f"{c.unit}：{c.count}项任务的进展情况与上期相似，最高相似度{c.top:.0%}（{'、'.join(c.tasks)}）。"

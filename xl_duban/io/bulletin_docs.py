@@ -88,7 +88,7 @@ def chart_figure(bulletin: Bulletin, font_file: str):
     font = FontProperties(fname=font_file)
     rows = list(reversed(chart_units(bulletin)))  # barh draws the first row at the bottom
     names = [r.name for r in rows]
-    fig = Figure(figsize=(6.3, max(2.0, 0.24 * len(rows) + 1.0)), dpi=150)
+    fig = Figure(figsize=(5.2, max(1.6, 0.14 * len(rows) + 0.9)), dpi=150)  # 4 mm a bar on the page
     ax = fig.add_subplot()
     left = [0] * len(rows)
     for color in (LightColor.green, LightColor.yellow, LightColor.red):
@@ -361,16 +361,33 @@ def add_table(doc, headers: list[str], rows: list[list[str]], widths: list[float
     _repeat_header(table.rows[0])
 
 
+def _narrow_margins(table) -> None:
+    """Cells 0.05 cm in from their borders instead of 0.19: a folded table's two-digit counts
+    and ten-character unit names each keep one line."""
+    tblpr = table._tbl.tblPr
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:w"), "28")
+        el.set(qn("w:type"), "dxa")
+        margins.append(el)
+    look = tblpr.find(qn("w:tblLook"))  # the schema's order: tblCellMar before tblLook
+    look.addprevious(margins) if look is not None else tblpr.append(margins)
+
+
 def _plain(text: str) -> bool:
     """Text a ``<w:t>`` holds as it is: no line break or tab, no space at either end."""
     return text == text.strip() and not any(ch in text for ch in "\n\r\t")
+
+
+TABLE_LINE = 12.5  # 五号 (10.5 pt) set nearly solid: the demo's 18 red items in three pages
 
 
 def _cell_text(cell, text: str, bold: bool = False) -> None:
     p = cell.paragraphs[0]
     p.paragraph_format.first_line_indent = Pt(0)
     p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-    p.paragraph_format.line_spacing = Pt(13.5)  # 五号 set solid: a long table stays a few pages
+    p.paragraph_format.line_spacing = Pt(TABLE_LINE)
     p.alignment = WD_ALIGN_PARAGRAPH.LEFT
     run = p.add_run(text)
     _font_run(run, HEADING_FONT if bold else BODY_FONT, 10.5, bold)
@@ -497,14 +514,16 @@ def _render(doc, blocks: list[Block], chart: bytes | None) -> None:
             if block.fold:  # two rows side by side: a 42-unit appendix on one page
                 half = (len(block.rows) + 1) // 2
                 rows = [[*a, *b] for a, b in zip(block.rows[:half], [*block.rows[half:], ("",) * len(block.headers)])]
-                widths = [w * 15.6 / (2 * sum(block.widths)) for w in block.widths] * 2
+                numbers = [min(w, 1.0 if n == 1 else 0.85) for n, w in enumerate(block.widths[1:], 1)]
+                widths = [7.8 - sum(numbers), *numbers] * 2  # a unit's name on one line, the counts narrow
                 add_table(doc, [*block.headers, *block.headers], rows, widths)
+                _narrow_margins(doc.tables[-1])
             else:
                 add_table(doc, list(block.headers), [list(r) for r in block.rows], list(block.widths))
             if block.note:
                 _para(doc, block.note)
         elif block.kind == "chart" and chart is not None:
-            doc.add_picture(io.BytesIO(chart), width=Mm(130))
+            doc.add_picture(io.BytesIO(chart), width=Mm(132))  # the figure's own size: its 7 pt labels print at 7 pt
             picture = doc.paragraphs[-1]
             picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
             picture.paragraph_format.first_line_indent = Pt(0)
@@ -515,7 +534,6 @@ def _render(doc, blocks: list[Block], chart: bytes | None) -> None:
             _para(doc, block.text, font=HEADING_FONT, indent=False)
         elif block.kind == "title2":
             _title(doc, (block.text,))
-            _para(doc, "", indent=False)
 
 
 # --- the bulletin -------------------------------------------------------------------------
@@ -581,18 +599,54 @@ def write_interview_list_docx(path: Path, bulletin: Bulletin, *, office: str, is
                 "、".join(f"分管区领导{name}" for name in i.leaders) or "分管区领导", i.light_words()]
                for n, i in enumerate(bulletin.red, 1)] or [["", "", "本期无亮红灯事项", "", "", ""]],
               [1.2, 2.7, 4.8, 2.9, 2.0, 2.0])
-    _keep_last_row_with_next(doc.tables[-1])
     _signature(doc, office, issued_on)
+    _sign_in_last_row(doc, doc.tables[-1])
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(path)
     return path
 
 
-def _keep_last_row_with_next(table) -> None:
-    """The signature never stands alone on a page: the table's last row goes with it."""
-    for cell in table.rows[-1].cells:
-        for p in cell.paragraphs:
-            p.paragraph_format.keep_with_next = True
+def _sign_in_last_row(doc, table) -> None:
+    """The signature never stands alone on a page. LibreOffice ignores keep-with-next on a
+    table's rows, but never splits a row marked cantSplit: the last item's row becomes one
+    borderless row holding that item (as a table of the same columns) and the signature
+    paragraphs after it, so the signature always has the last item above it on its page."""
+    last = table.rows[-1]._tr
+    body = doc.element.body
+    signature = [el for el in body if el.tag == qn("w:p")][-4:]  # 2 blank lines, office, date
+    inner = copy.deepcopy(table._tbl)
+    for tr in inner.findall(qn("w:tr")):
+        inner.remove(tr)
+    inner.append(copy.deepcopy(last))
+    row = OxmlElement("w:tr")
+    trpr = OxmlElement("w:trPr")
+    trpr.append(OxmlElement("w:cantSplit"))
+    row.append(trpr)
+    cell = OxmlElement("w:tc")
+    tcpr = OxmlElement("w:tcPr")
+    span = OxmlElement("w:gridSpan")
+    span.set(qn("w:val"), str(len(table.columns)))
+    tcpr.append(span)
+    borders = OxmlElement("w:tcBorders")
+    for side in ("top", "left", "bottom", "right"):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:val"), "nil")
+        borders.append(el)
+    tcpr.append(borders)
+    margins = OxmlElement("w:tcMar")
+    for side in ("left", "right"):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:w"), "0")
+        el.set(qn("w:type"), "dxa")
+        margins.append(el)
+    tcpr.append(margins)
+    cell.append(tcpr)
+    cell.append(inner)
+    for p in signature:
+        cell.append(p)  # moved out of the body into the cell
+    row.append(cell)
+    last.addprevious(row)
+    table._tbl.remove(last)
 
 
 # --- the ledger sheet ---------------------------------------------------------------------
@@ -656,7 +710,7 @@ def write_bulletin_sheet(wb, bulletin: Bulletin, *, masthead: str, office: str, 
             line(block.text)
         elif block.kind == "table":
             first, last = table(list(block.headers), [list(r) for r in block.rows], fills=bool(block.color_columns))
-            if chart_rows is None:
+            if chart_rows is None and block.color_columns:
                 chart_rows = (first, last - 1)  # the body's table of units behind, without its 合计 row
             if block.note:
                 row -= 1
