@@ -140,6 +140,9 @@ SUBMISSIONS = SheetSpec("报送情况", "tblSubmissions", "submissions", Submiss
     Column("回收时间", "received_at", "any", width=18),
     Column("状态", "status", width=10, choices=_choices(SubmissionState)),
     Column("问题", "problem", width=40),
+    Column("填报人", "filler", width=10),
+    Column("联系电话", "phone", width=14),
+    Column("审核人", "reviewer", width=10),
 ))
 
 VALIDATION = SheetSpec("校验结果", "tblValidation", "validation", ValidationRow, (

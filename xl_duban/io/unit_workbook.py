@@ -18,7 +18,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.dimensions import RowDimension
 
 from ..domain.cells import date_text
-from ..domain.issuing import COMPLETION_HEADER, SELF_LIGHT_HEADER, Form, IssuedWorkbook
+from ..domain.issuing import COMPLETION_HEADER, SELF_LIGHT_HEADER, SIGNERS, Form, IssuedWorkbook
 from ..domain.models import Completion, LightColor, TaskKind
 from ..domain.periods import Period
 from .ledger_store import print_setup, write_cell
@@ -34,8 +34,7 @@ FIRST_ROW = HEADER_ROW + 1
 WIDTHS = {"任务编号": 12, "工作任务": 26, "节点目标": 20, "上期进展": 16, "完成时限": 10, "完成情况": 8,
           "进展情况": 26, "存在问题及原因分析": 18, "下一步工作计划和意见建议": 18, "自评灯色": 7}
 PERIOD_WIDTHS = {TaskKind.key: 18, TaskKind.livelihood: 8.5}  # a 目标安排表's quarter / month columns
-SIGNERS = ("填报人", "联系电话", "审核人")  # who answers for the return: unlocked cells in row SIGNER_ROW
-SIGNER_ROW = HEADER_ROW - 1
+SIGNER_ROW = HEADER_ROW - 1  # 填报人：[ ] 联系电话：[ ] 审核人：[ ]
 LOCKED_FILL = PatternFill("solid", fgColor="FFF2F2F2")
 HEADER_FILL = PatternFill("solid", fgColor="FFD9E1F2")
 _THIN = Side(style="thin", color="FF808080")
