@@ -77,6 +77,7 @@ def test_submissions_mark_missing_late_and_refused_rows_and_filter(demo_book):
     assert sorted(rules) == sorted((f"A2:{last}1048576", f'${status}2="{state}"', color)
                                    for state, color in STATE_FILLS.items())
     assert table.autoFilter is not None and table.autoFilter.ref == table.ref
+    assert print_scale(ws) >= MIN_PRINT_SCALE  # its three signer columns did not push it below 85 %
 
 
 def test_overview_renders_whole_with_repeated_header_and_page_numbers(office: Office, poppler, demo_book, tmp_path):
