@@ -543,3 +543,28 @@ def test_the_inbox_is_listed_with_its_subfolders_and_without_lock_hidden_or_odd_
     assert problems == ([("e.xlsx", "是指向收件文件夹以外的链接，未读取")] if links else [])
     assert [i.data for i in found] == [b"A", *([b"B"] if links else []), b"B", b"C"]
     assert [i.name for i in found] == ["a.xlsx", *(["g.xlsx"] if links else []), "b.XLSM", "c.xls"]
+
+
+def test_the_signer_cells_are_the_units_to_fill(issued, tmp_path):
+    """填报人 / 联系电话 / 审核人 are unlocked cells above the table: typing them is not an
+    edit of a locked cell, the return is accepted as usual, and 报送情况 records who answers for it."""
+    from xl_duban.io.unit_workbook import SIGNER_ROW
+
+    ledger, workbook, ids = issued
+    back = fill_return(workbook, tmp_path / "填" / workbook.name, answers_for(ids))
+    wb = openpyxl.load_workbook(back)
+    ws = wb.worksheets[0]
+    inputs = [c for c in range(1, ws.max_column + 1) if not ws.cell(SIGNER_ROW, c).protection.locked
+              and ws.cell(SIGNER_ROW, c).coordinate not in ws.merged_cells]
+    assert len(inputs) == 3
+    for col, value in zip(inputs, ("张三", "0762-3333333", "李四")):
+        ws.cell(SIGNER_ROW, col).value = value
+    wb.save(back)
+    outcome = collect_returns(ledger, [received(back, ON_TIME)], now=COLLECT_AT)
+    assert outcome.exit_code == 0, [f.text() for f in outcome.findings if f.level.value == "错误"]
+    assert (outcome.summary["accepted"], outcome.summary["rejected"]) == (1, 0)
+    led, _ = LedgerStore(ledger).load()
+    row = next(s for s in led.submissions if s.period == "2022Q2" and s.unit == UNIT)
+    assert (row.status, row.filler, row.phone, row.reviewer) == ("已报送", "张三", "0762-3333333", "李四")
+    others = [s for s in led.submissions if s.unit != UNIT]
+    assert others and not any((s.filler, s.phone, s.reviewer) != ("", "", "") for s in others)

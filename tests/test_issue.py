@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -15,7 +16,8 @@ from hypothesis import given, strategies as st
 from xl_duban.domain.issuing import Form, IssueRow, IssuedWorkbook, verify
 from xl_duban.domain.models import NodeTarget, TaskKind
 from xl_duban.io.ledger_store import LedgerStore
-from xl_duban.io.unit_workbook import FIRST_ROW, HEADER_ROW, META_FIELDS, META_SHEET, SHEET
+from xl_duban.io.ledger_store import MIN_PRINT_SCALE, print_scale
+from xl_duban.io.unit_workbook import FIRST_ROW, HEADER_ROW, META_FIELDS, META_SHEET, SHEET, SIGNER_ROW, SIGNERS
 from xl_duban.services import issue_workbooks
 
 from .conftest import ISSUED_AT, add_targets, run_json
@@ -81,6 +83,38 @@ def test_workbook_layout_protection_and_dropdowns(planned_ledger, tmp_path):
     assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == f"${HEADER_ROW}:${HEADER_ROW}"
     assert meta.sheet_state == "veryHidden"
     assert wb.sheetnames == [SHEET, META_SHEET]
+
+
+@pytest.mark.parametrize("folder", ["2022Q2", "2022-06", "2022年度季度目标", "2022年度月度目标"])
+def test_form_prints_one_page_wide_grows_with_text_and_explains_the_lights(demo_year, folder):
+    """Issue 25: the old form fixed its rows at 60 pt (text beyond ~70 characters hidden, in
+    print too), printed at 68 % and never said what 绿/黄/红 or 已完成/已办结 mean. Every form
+    the demo issued (real task texts, quarterly and monthly, feedback and targets)."""
+    targets = "目标" in folder
+    paths = sorted((demo_year / "下发" / folder).glob("*.xlsx"))
+    assert paths
+    for path in paths:
+        ws = openpyxl.load_workbook(path).worksheets[0]
+        assert ws.page_setup.orientation == "landscape" and str(ws.page_setup.paperSize) == ws.PAPERSIZE_A4
+        assert print_scale(ws) >= MIN_PRINT_SCALE, (path.name, print_scale(ws))
+        text = ws["A3"].value
+        words = ("绿灯", "黄灯", "红灯") if targets else ("绿灯", "黄灯", "红灯", "已完成", "未完成", "已办结", "约谈")
+        assert all(w in text for w in words), text
+        # 填报人 / 联系电话 / 审核人: locked labels, each followed by an unlocked cell
+        labels = {ws.cell(SIGNER_ROW, c).value: c for c in range(1, ws.max_column + 1) if ws.cell(SIGNER_ROW, c).value}
+        assert list(labels) == [f"{s}：" for s in SIGNERS]
+        for col in labels.values():
+            assert ws.cell(SIGNER_ROW, col).protection.locked and not ws.cell(SIGNER_ROW, col + 1).protection.locked
+        # task rows: a height for the issued text, but not a fixed one (no customHeight), so the
+        # row grows when the unit types; the merged instructions get a fixed height for theirs
+        with zipfile.ZipFile(path) as z:
+            sheet = z.read("xl/worksheets/sheet1.xml").decode()
+        rows = {int(m.group(1)): m.group(0) for m in re.finditer(r'<row r="(\d+)"[^>]*>', sheet)}
+        task_rows = [r for r in rows if r >= FIRST_ROW and ws.cell(r, 1).value]
+        assert task_rows
+        for r in task_rows:
+            assert "customHeight" not in rows[r] and 'ht="' in rows[r], rows[r]
+        assert ws.row_dimensions[3].height >= 15 * 3
 
 
 def test_signature_verifies_and_key_never_leaves_the_config_dir(planned_ledger, tmp_path, config_dir):

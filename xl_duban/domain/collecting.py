@@ -22,7 +22,7 @@ from pydantic import TypeAdapter
 from .changes import proposal_note
 from .cells import CELL_TEXT_LIMIT, parse_cell_datetime, row_text
 from .findings import Finding, Level, error, has_errors, info, warning
-from .issuing import (COMPLETION_HEADER, FEEDBACK_INPUTS, SELF_LIGHT_HEADER, Form, IssueIdentity, IssuedWorkbook,
+from .issuing import (COMPLETION_HEADER, FEEDBACK_INPUTS, SELF_LIGHT_HEADER, SIGNERS, Form, IssueIdentity, IssuedWorkbook,
                       target_columns, verify)
 from .lights import normalize_completion, normalize_light
 from .mail import normalize_address, split_addresses
@@ -69,13 +69,14 @@ class ReturnedFile:
     headers: list[str] = field(default_factory=list)  # header texts found on the header row
     formula_cells: list[tuple[int, str]] = field(default_factory=list)  # (Excel row, header) of cells holding a formula
     merged_cells: list[tuple[int, int, tuple[str, ...]]] = field(default_factory=list)  # first row, last row, headers covered
+    signers: dict[str, str] = field(default_factory=dict)  # 填报人 / 联系电话 / 审核人 as typed above the table
 
     def summary(self) -> "ReturnedFile":
         """The file as a verdict names it — where it came from, which sheet — without its cell
         texts, which the checks have read and nothing needs again."""
         return ReturnedFile(name=self.name, file_hash=self.file_hash, received_at=self.received_at, sender=self.sender,
                             sender_problem=self.sender_problem, claimed_at=self.claimed_at, sheet=self.sheet,
-                            header_row=self.header_row)
+                            header_row=self.header_row, signers=self.signers)
 
 
 @dataclass
@@ -671,6 +672,7 @@ def _record_submission(ledger: Ledger, submissions: SubmissionIndex, item: Check
                                                old=row.status, new=state,
                                                source=f"{command} {item.file.name}#{item.file.file_hash}"))
     row.received_at, row.status, row.problem = item.file.received_at, state, ""
+    row.filler, row.phone, row.reviewer = (item.file.signers.get(label, "") for label in SIGNERS)
 
 
 def _record_refusal(ledger: Ledger, submissions: SubmissionIndex, item: Checked, now: datetime, command: str) -> bool:

@@ -48,6 +48,9 @@ class Form(str, Enum):
 # the unit's input columns of a feedback form (DESIGN §6); 完成情况 and 自评灯色 are drop-downs
 FEEDBACK_INPUTS = ("完成情况", "进展情况", "存在问题及原因分析", "下一步工作计划和意见建议", "自评灯色")
 COMPLETION_HEADER, SELF_LIGHT_HEADER = FEEDBACK_INPUTS[0], FEEDBACK_INPUTS[-1]
+# who answers for a return (the unit's clerk, a phone to call back, who checked it): unlocked
+# cells above the table, outside the signature, carried into 报送情况 when the return is accepted
+SIGNERS = ("填报人", "联系电话", "审核人")
 
 
 def target_columns(kind: TaskKind, year: int) -> list[tuple[str, Period]]:

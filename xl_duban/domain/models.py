@@ -197,6 +197,9 @@ class Submission(Record):
     received_at: CellValue = None
     status: str = ""
     problem: str = ""
+    filler: str = ""  # 填报人, 联系电话, 审核人 of the accepted return
+    phone: str = ""
+    reviewer: str = ""
 
 
 class ValidationRow(Record):

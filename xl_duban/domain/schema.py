@@ -133,13 +133,16 @@ UNITS = SheetSpec("单位名录", "tblUnits", "units", Unit, (
 
 SUBMISSIONS = SheetSpec("报送情况", "tblSubmissions", "submissions", Submission, (
     Column("周期", "period", width=10, required=True),
-    Column("单位", "unit", width=24, required=True),
-    Column("下发时间", "issued_at", "any", width=18),
+    Column("单位", "unit", width=20, required=True),
+    Column("下发时间", "issued_at", "any", width=16),
     Column("截止时间", "due_at", "any", width=12),
     Column("发送状态", "send_status", width=12),
-    Column("回收时间", "received_at", "any", width=18),
+    Column("回收时间", "received_at", "any", width=16),
     Column("状态", "status", width=10, choices=_choices(SubmissionState)),
-    Column("问题", "problem", width=40),
+    Column("问题", "problem", width=30),
+    Column("填报人", "filler", width=10),
+    Column("联系电话", "phone", width=14),
+    Column("审核人", "reviewer", width=10),
 ))
 
 VALIDATION = SheetSpec("校验结果", "tblValidation", "validation", ValidationRow, (

@@ -29,6 +29,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.formatting.formatting import ConditionalFormattingList
+from openpyxl.formatting.rule import FormulaRule
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
@@ -41,7 +43,7 @@ from ..errors import LedgerError
 from ..timing import stage
 from ..domain.grid import Formula, Layout, extra_keys, from_cell, grid_headers, grid_layout, records_from_grid
 from ..domain.units import split_list
-from ..domain.schema import DATA_SHEETS, OVERVIEW_SHEET, SETTINGS, SHEET_ORDER, TASKS, SheetSpec
+from ..domain.schema import DATA_SHEETS, OVERVIEW_SHEET, SETTINGS, SHEET_ORDER, SUBMISSIONS, TASKS, SheetSpec
 from .sheet_rows import (END, SheetRows, UnusualSheet, cell_style, error_cells, formula_cells, formula_groups, restyle,
                          safe_tail, set_styles, splice, style_pattern)
 
@@ -151,17 +153,67 @@ def _style_header(ws, spec: SheetSpec, headers: list[str], layout: Layout) -> No
     print_setup(ws, title_row=layout.header_row)
 
 
+PRINT_MARGIN = 0.4  # inches left and right: the most of an A4 width an office printer still prints
+MIN_PRINT_SCALE = 85  # below this a printed view's 10.5 pt text is too small to read on paper
+_A4_INCHES = (8.27, 11.69)
+
+
 def print_setup(ws, *, title_row: int | None = None) -> None:
     """A4 landscape, one page wide, header row repeated on every page, page numbers in the
-    footer (a printed ledger view is read and filed on paper: its pages must be countable)."""
+    footer (a printed ledger view is read and filed on paper: its pages must be countable).
+    Each view chooses its column widths so that :func:`print_scale` stays at or above
+    MIN_PRINT_SCALE — fitting a wide sheet to one page width otherwise shrinks it unreadably."""
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins.left = ws.page_margins.right = PRINT_MARGIN
     if title_row:
         ws.print_title_rows = f"{title_row}:{title_row}"
+
+
+def column_pixels(width: float) -> int:
+    """Screen pixels of a column ``width`` characters wide (Excel's default font: 7 px a
+    character plus 5 px of padding)."""
+    return int(width * 7 + 5)
+
+
+def print_scale(ws) -> int:
+    """The percentage at which the sheet's used columns fit one landscape (or portrait) A4
+    width between its margins — what "fit to one page wide" will print at (96 px an inch)."""
+    default = ws.sheet_format.defaultColWidth or 8.43
+    letters = [get_column_letter(c) for c in range(1, ws.max_column + 1)]
+    pixels = sum(column_pixels(ws.column_dimensions[x].width if x in ws.column_dimensions and ws.column_dimensions[x].width
+                               else default) for x in letters)
+    paper = _A4_INCHES[1] if ws.page_setup.orientation == "landscape" else _A4_INCHES[0]
+    printable = (paper - (ws.page_margins.left or 0) - (ws.page_margins.right or 0)) * 96
+    return min(100, int(printable * 100 / max(pixels, 1)))
+
+
+# 报送情况 rows the office must act on stand out; conditional formatting (not cell fills) so a
+# 状态 the clerk changes by hand, or a row added in Excel, recolours by itself
+STATE_FILLS = {"未报送": "FFFFC7CE", "逾期报送": "FFFFEB9C", "退回": "FFF8CBAD"}
+
+
+def _state_fills(ws, spec: SheetSpec, headers: list[str], layout: Layout) -> None:
+    if spec.name != SUBMISSIONS.name or "状态" not in headers:
+        return
+    ours = {f'"{state}"' for state in STATE_FILLS}
+    kept = ConditionalFormattingList()
+    for cf in ws.conditional_formatting:
+        for rule in cf.rules:
+            if not (rule.type == "expression" and rule.formula and any(rule.formula[0].endswith("=" + s) for s in ours)):
+                kept.add(str(cf.sqref), rule)
+    ws.conditional_formatting = kept
+    status = get_column_letter(layout.first_col + headers.index("状态"))
+    last = get_column_letter(layout.first_col + table_width(headers) - 1)
+    first = layout.first_data_row
+    for state, color in STATE_FILLS.items():
+        fill = PatternFill(start_color=color, end_color=color, fill_type="solid")
+        ws.conditional_formatting.add(f"{get_column_letter(layout.first_col)}{first}:{last}1048576",
+                                      FormulaRule(formula=[f'${status}{first}="{state}"'], fill=fill))
 
 
 def _apply_dropdowns(ws, spec: SheetSpec, headers: list[str], layout: Layout) -> None:
@@ -249,6 +301,7 @@ def write_records(ws, spec: SheetSpec, records: Iterable[Record], *, unchanged: 
     _drop_rows(ws, layout.first_data_row + len(records), old_max, layout.first_col, layout.first_col + len(headers) - 1)
     _style_header(ws, spec, headers, layout)
     _apply_dropdowns(ws, spec, headers, layout)
+    _state_fills(ws, spec, headers, layout)
     _ensure_table(ws, spec, headers, len(records), layout)
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from ..domain.cells import cell_text, column_letter
 from ..domain.collecting import META_SHEET, Checked, ReturnedFile, ReturnedRow, examine
 from ..domain.findings import error
+from ..domain.issuing import SIGNERS
 from ..domain.mail import normalize_address, valid_address
 
 from .failures import log_failure
@@ -327,8 +328,19 @@ def read_returned(incoming: Incoming, file_hash: str, sheet_names: tuple[str, ..
         merged = [(r0 + 1, r1 + 1, tuple(label(c) for c in range(c0, c1 + 1)))
                   for (r0, c0), (r1, c1) in _merged_ranges(sheets[name]) if r1 > header]
         return ReturnedFile(**identity, sheet=name, header_row=header + 1, rows=rows, headers=[h for h in headers if h],
-                            formula_cells=formulas, merged_cells=merged)
+                            formula_cells=formulas, merged_cells=merged, signers=_signers(texts[:header]))
     return ReturnedFile(**identity, sheet=next(iter(ordered), ""))
+
+
+def _signers(rows: list[list[str]]) -> dict[str, str]:
+    """填报人 / 联系电话 / 审核人 above the table: the cell right of each label (``填报人：``)."""
+    found = {}
+    for row in rows:
+        for c, text in enumerate(row[:-1]):
+            label = text.strip().rstrip("：:")
+            if label in SIGNERS and label not in found:
+                found[label] = row[c + 1].strip()
+    return found
 
 
 ROW_SLACK = 200  # rows a unit may add below the table (notes, a signature) before a return is refused as padded

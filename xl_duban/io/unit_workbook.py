@@ -15,9 +15,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.dimensions import RowDimension
 
 from ..domain.cells import date_text
-from ..domain.issuing import COMPLETION_HEADER, SELF_LIGHT_HEADER, Form, IssuedWorkbook
+from ..domain.issuing import COMPLETION_HEADER, SELF_LIGHT_HEADER, SIGNERS, Form, IssuedWorkbook
 from ..domain.models import Completion, LightColor, TaskKind
 from ..domain.periods import Period
 from .ledger_store import print_setup, write_cell
@@ -28,8 +29,12 @@ TARGETS_SHEET = "目标安排表"
 META_SHEET = "_duban"
 HEADER_ROW = 5
 FIRST_ROW = HEADER_ROW + 1
-WIDTHS = {"任务编号": 14, "工作任务": 40, "节点目标": 28, "上期进展": 24, "完成时限": 14, "完成情况": 10,
-          "进展情况": 36, "存在问题及原因分析": 26, "下一步工作计划和意见建议": 26, "自评灯色": 10}
+# chosen so that a form prints one A4 landscape page wide at ≥ MIN_PRINT_SCALE (see print_scale):
+# a unit's clerk reads and signs the printed form
+WIDTHS = {"任务编号": 12, "工作任务": 26, "节点目标": 20, "上期进展": 16, "完成时限": 10, "完成情况": 8,
+          "进展情况": 26, "存在问题及原因分析": 18, "下一步工作计划和意见建议": 18, "自评灯色": 7}
+PERIOD_WIDTHS = {TaskKind.key: 18, TaskKind.livelihood: 8.5}  # a 目标安排表's quarter / month columns
+SIGNER_ROW = HEADER_ROW - 1  # 填报人：[ ] 联系电话：[ ] 审核人：[ ]
 LOCKED_FILL = PatternFill("solid", fgColor="FFF2F2F2")
 HEADER_FILL = PatternFill("solid", fgColor="FFD9E1F2")
 _THIN = Side(style="thin", color="FF808080")
@@ -51,12 +56,23 @@ def _title(issue: IssuedWorkbook) -> str:
 
 
 def _instructions(issue: IssuedWorkbook) -> str:
+    """What the unit must know to fill the form in truly: which cells are its own, and what
+    its answers lead to (the light rules of DESIGN §5, as domain.lights applies them)."""
+    signers = "、".join(SIGNERS)
     if issue.form is Form.targets:
         return ("填写说明：1. 灰色单元格由督查室填写，请勿改动；2. 请在各周期列中填写该周期末应达到的节点目标（可量化、可检验），"
                 "已填写的为已登记目标，如需调整请直接修改并在邮件中说明理由（调整须经分管领导同意）；"
-                "3. 不要增删行列或改动工作表名称；4. 填好后直接保存（.xlsx），作为邮件附件回复督查室。")
-    return ("填写说明：1. 灰色单元格由督查室填写，请勿改动；2.“完成情况”“自评灯色”请从下拉列表选择；"
-            "3. 请逐项填写白色单元格，不要增删行列或改动工作表名称；4. 填好后直接保存（.xlsx），作为邮件附件回复督查室。")
+                "每期将按这里的节点目标检查完成情况、亮绿灯/黄灯/红灯；"
+                f"3. 不要增删行列或改动工作表名称，在第{SIGNER_ROW}行填写{signers}；"
+                "4. 填好后直接保存（.xlsx），作为邮件附件回复督查室。")
+    return ("填写说明：1. 灰色单元格由督查室填写，请勿改动；请逐项填写白色单元格（行高随内容增加），不要增删行列或改动工作表名称，"
+            f"并在第{SIGNER_ROW}行填写{signers}。\n"
+            "2.“完成情况”从下拉列表选择：已完成——本期节点目标已经完成；未完成——本期节点目标没有完成；"
+            "已办结——整项任务已全部完成，以后各期不再报送、不再亮灯。\n"
+            "3. 灯色：绿灯——按时完成本期节点目标（已完成或已办结）；黄灯——未完成本期节点目标，未报送的也按黄灯计"
+            "（以督查室设置为准），将发督查整改通知；红灯——连续黄灯达到规定次数（默认连续两次），"
+            "将约谈单位主要负责人。“自评灯色”请如实自评，最终灯色以督查室核定为准。\n"
+            "4. 填好后直接保存（.xlsx），作为邮件附件回复督查室。")
 
 
 def write_unit_workbook(path: Path, issue: IssuedWorkbook, signature: str) -> Path:
@@ -84,7 +100,6 @@ def write_unit_workbook(path: Path, issue: IssuedWorkbook, signature: str) -> Pa
     ws.merge_cells(f"A3:{last_col}3")
     write_cell(ws["A3"], _instructions(issue))
     ws["A3"].alignment = Alignment(wrap_text=True, vertical="top")
-    ws.row_dimensions[3].height = 34 if issue.form is Form.feedback else 48
     widths = {}
     for col, header in enumerate(headers, 1):
         cell = ws.cell(HEADER_ROW, col, header)
@@ -92,9 +107,11 @@ def write_unit_workbook(path: Path, issue: IssuedWorkbook, signature: str) -> Pa
         cell.fill = HEADER_FILL
         cell.border = _BORDER
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        widths[col] = WIDTHS.get(header, 12 if issue.kind is TaskKind.livelihood else 22)
+        widths[col] = WIDTHS.get(header, PERIOD_WIDTHS[issue.kind])
         ws.column_dimensions[get_column_letter(col)].width = widths[col]
     ws.row_dimensions[HEADER_ROW].height = 32
+    fit_row_height(ws, 3, {1: sum(widths.values())})  # a merged cell never grows by itself
+    _signer_cells(ws, widths)
     for r, row in enumerate(issue.rows, FIRST_ROW):
         values = [*row.locked, *(row.inputs or ("",) * len(issue.inputs))]
         for col, text in enumerate(values, 1):
@@ -106,9 +123,10 @@ def write_unit_workbook(path: Path, issue: IssuedWorkbook, signature: str) -> Pa
             cell.protection = Protection(locked=locked)
             if locked:
                 cell.fill = LOCKED_FILL
+        # the issued texts' height, stored as an automatic height: the row still grows with
+        # what the unit types (a fixed height hid text beyond the second line, in print too)
         fit_row_height(ws, r, widths)
-        if ws.row_dimensions[r].height < 60:
-            ws.row_dimensions[r].height = 60  # room to type
+        ws.row_dimensions[r] = AutoHeight(ws, index=r, ht=max(ws.row_dimensions[r].height, 30))
     last_row = FIRST_ROW + len(issue.rows) - 1
     if issue.form is Form.feedback:
         _dropdown(ws, headers.index(COMPLETION_HEADER) + 1, [c.value for c in Completion], COMPLETION_HEADER, last_row)
@@ -121,13 +139,44 @@ def write_unit_workbook(path: Path, issue: IssuedWorkbook, signature: str) -> Pa
     ws.protection.selectUnlockedCells = False
     print_setup(ws, title_row=HEADER_ROW)
     ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
     _write_meta(wb, issue, signature)
     wb.active = 0
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
+
+
+class AutoHeight(RowDimension):
+    """A row height written without ``customHeight``: Excel and LibreOffice show it until the
+    row's content changes, then fit the row to its text again (openpyxl marks every height
+    it writes as custom, i.e. fixed)."""
+
+    @property
+    def customHeight(self):  # noqa: N802 (openpyxl's attribute)
+        return False
+
+
+def _signer_cells(ws, widths: dict[int, float]) -> None:
+    """Row SIGNER_ROW: 填报人：[ ] 联系电话：[ ] 审核人：[ ] — labels locked, inputs unlocked
+    (each input spans enough columns to hold a phone number)."""
+    col = 1
+    for label in SIGNERS:
+        cell = ws.cell(SIGNER_ROW, col, f"{label}：")
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="right", vertical="center")
+        first = last = col + 1
+        while widths.get(last, 0) and sum(widths.get(c, 0) for c in range(first, last + 1)) < 14:
+            last += 1
+        box = ws.cell(SIGNER_ROW, first)
+        box.number_format = "@"  # a phone number stays as typed, not 1.38E+10
+        box.protection = Protection(locked=False)
+        box.alignment = Alignment(vertical="center", wrap_text=True)
+        for c in range(first, last + 1):
+            ws.cell(SIGNER_ROW, c).border = _BORDER
+        if last > first:
+            ws.merge_cells(start_row=SIGNER_ROW, start_column=first, end_row=SIGNER_ROW, end_column=last)
+        col = last + 1
+    ws.row_dimensions[SIGNER_ROW].height = 22
 
 
 def _dropdown(ws, col: int, choices: list[str], header: str, last_row: int) -> None:

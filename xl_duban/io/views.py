@@ -21,12 +21,16 @@ _THIN = Side(style="thin", color="FFBFBFBF")
 _BORDER = Border(top=_THIN, bottom=_THIN, left=_THIN, right=_THIN)
 _WRAP = Alignment(vertical="center", wrap_text=True)
 _CENTERED = Alignment(horizontal="center", vertical="center")
-_WIDTHS = {"A": 15, "B": 48, "C": 26}
+_WIDTHS = {"A": 12, "B": 38, "C": 16}
+_PERIOD_WIDTH = 8  # 12 months of 绿灯/黄灯/红灯 beside the task text still print at ≥ 85 % (print_scale)
 
 
 def text_lines(text: str, width: float) -> int:
-    """Lines a wrapped cell needs: CJK characters take two width units, others one."""
-    per_line = max(int(width * 1.1), 1)
+    """Lines a wrapped cell needs: CJK characters take two width units, others one; a column
+    ``width`` characters wide holds about 0.95 × width units once its padding is taken off
+    (measured in LibreOffice with the CJK fonts of an office PC — too few lines cut text);
+    a line of 11 pt CJK text takes about 15.5 pt there."""
+    per_line = max(int(width * 0.95), 1)
     return sum(max(1, -(-_display_width(part) // per_line)) for part in text.split("\n"))
 
 
@@ -34,7 +38,7 @@ def _display_width(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
-def fit_row_height(ws, row: int, widths: dict[int, float], line_height: float = 14.5) -> None:
+def fit_row_height(ws, row: int, widths: dict[int, float], line_height: float = 15.5) -> None:
     """Set a row's height to fit its wrapped cells (office suites do not re-measure on open)."""
     lines = max((text_lines(str(ws.cell(row, col).value or ""), width) for col, width in widths.items()), default=1)
     ws.row_dimensions[row].height = line_height * max(lines, 1) + 2
@@ -77,7 +81,8 @@ def write_overview(wb: Workbook, year: int, tasks: list[Task], lights: list[Ligh
         for col, header in enumerate(headers, 1):
             cell = ws.cell(row, col, header)
             cell.fill, cell.font, cell.border = HEADER_FILL, HEADER_FONT, _BORDER
-            cell.alignment = Alignment(horizontal="center", vertical="center")
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        ws.row_dimensions[row].height = 30  # 2026-01 wraps in a narrow period column
         row += 1
         for task in kind_tasks:
             write_cell(ws.cell(row, 1), task.id)
@@ -103,15 +108,15 @@ def write_overview(wb: Workbook, year: int, tasks: list[Task], lights: list[Ligh
     for letter, width in _WIDTHS.items():
         ws.column_dimensions[letter].width = width
     for col in range(4, 4 + 12):
-        ws.column_dimensions[get_column_letter(col)].width = 9
+        ws.column_dimensions[get_column_letter(col)].width = _PERIOD_WIDTH
     ws.freeze_panes = f"D{(first_header or 3) + 1}"  # below the header, not on the title
     print_setup(ws, title_row=first_header)
 
 
 
 COLLECTION_SHEET = "收集报告"
-COLLECTION_HEADERS = (("文件", 36), ("单位", 18), ("周期", 14), ("结果", 10), ("接收时间", 16), ("任务数", 8),
-                      ("说明", 50), ("处理建议", 36))
+COLLECTION_HEADERS = (("文件", 28), ("单位", 16), ("周期", 10), ("结果", 9), ("接收时间", 16), ("任务数", 7),
+                      ("说明", 36), ("处理建议", 28))
 RESULT_FILLS = {"已接收": LIGHT_FILLS["绿灯"], "逾期接收": LIGHT_FILLS["黄灯"], "退回": LIGHT_FILLS["红灯"],
                 "未报送": LIGHT_FILLS["黄灯"]}
 
@@ -125,7 +130,7 @@ def write_collection_report(wb: Workbook, title: str, rows: list[dict]) -> None:
     for col, (header, width) in enumerate(COLLECTION_HEADERS, 1):
         cell = ws.cell(3, col, header)
         cell.fill, cell.font, cell.border = HEADER_FILL, HEADER_FONT, _BORDER
-        cell.alignment = Alignment(horizontal="center", vertical="center")
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.column_dimensions[get_column_letter(col)].width = width
     widths = {col: width for col, (_h, width) in enumerate(COLLECTION_HEADERS, 1)}
     stamps = Stamps()
