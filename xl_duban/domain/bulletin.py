@@ -45,6 +45,10 @@ class Counts:
     def rate(self, color: LightColor) -> float:
         return self.of(color) / self.total if self.total else 0.0
 
+    def row(self) -> list[int]:
+        """A table's row: 绿灯, 黄灯, 红灯, 合计."""
+        return [self.green, self.yellow, self.red, self.total]
+
 
 class UnitState(str, Enum):
     """What one lead unit's return for a period was — the words a notice or bulletin uses.
@@ -213,7 +217,8 @@ def _delta(n: int) -> str:
     return f"增加{n}项" if n > 0 else f"减少{-n}项" if n < 0 else "持平"
 
 
-def _counts(lights: list[str]) -> Counts:
+def counts_of(lights: list[str]) -> Counts:
+    """The counts of a list of lights (their Chinese names; anything else is not counted)."""
     return Counts(green=lights.count(LightColor.green.value), yellow=lights.count(LightColor.yellow.value),
                   red=lights.count(LightColor.red.value))
 
@@ -241,8 +246,8 @@ def build_bulletin(ledger: Ledger, period: Period, number: int, similarity: floa
     for fb in ledger.feedback:
         if fb.period == str(period) and fb.task_id in records:
             feedback.setdefault(fb.task_id, []).append(fb)
-    bulletin = Bulletin(period=period, kind=kind, number=number, counts=_counts([r.light for r in records.values()]),
-                        previous=_counts(previous_records) if previous_records else None)
+    bulletin = Bulletin(period=period, kind=kind, number=number, counts=counts_of([r.light for r in records.values()]),
+                        previous=counts_of(previous_records) if previous_records else None)
     key = unit_key_of(directory)
     # A group name (相关镇街道) is never named in a bulletin, even if an old 报送情况 row holds one.
     submissions = [s for s in ledger.submissions if s.period == str(period) and s.issued_at and collective(s.unit) is None]
@@ -313,7 +318,7 @@ def _rows(lights_of: dict[str, list[tuple[str, str]]]) -> list[Row]:
     for pairs in lights_of.values():
         for name, light in pairs:
             lights.setdefault(name, []).append(light)
-    rows = [Row(name, _counts(values)) for name, values in lights.items()]
+    rows = [Row(name, counts_of(values)) for name, values in lights.items()]
     return sorted(rows, key=lambda r: (-r.counts.red, -r.counts.yellow, -r.counts.total, r.name))
 
 

@@ -10,32 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .lights import normalize_light
+from .bulletin import COLORS, Counts, counts_of
+from .issuing import lead_units_of
+from .lights import final_light
 from .models import Ledger, LightColor, TaskKind, parse_period_or_none
 from .periods import Period, periods_of_year
-from .issuing import lead_units_of
 from .units import UnitDirectory
 
-COLORS = (LightColor.green, LightColor.yellow, LightColor.red)
 TOP_UNITS = 10
-
-
-@dataclass
-class Counts:
-    green: int = 0
-    yellow: int = 0
-    red: int = 0
-
-    def add(self, light: LightColor) -> None:
-        name = {LightColor.green: "green", LightColor.yellow: "yellow", LightColor.red: "red"}[light]
-        setattr(self, name, getattr(self, name) + 1)
-
-    @property
-    def total(self) -> int:
-        return self.green + self.yellow + self.red
-
-    def row(self) -> list[int]:
-        return [self.green, self.yellow, self.red, self.total]
 
 
 @dataclass
@@ -54,7 +36,7 @@ def build_dashboard(ledger: Ledger, year: int) -> Dashboard:
     final: dict[tuple[str, Period], LightColor] = {}
     for record in ledger.lights:
         period = parse_period_or_none(record.period)
-        light = normalize_light(record.override) or normalize_light(record.light)
+        light = final_light(record)
         if period is not None and period.year == year and light in COLORS and record.task_id in tasks:
             final[(record.task_id, period)] = light
     board = Dashboard(year)
@@ -62,21 +44,20 @@ def build_dashboard(ledger: Ledger, year: int) -> Dashboard:
     for kind in TaskKind:
         rows = []
         for period in periods_of_year(year, kind.cadence):
-            counts = Counts()
-            for (task_id, p), light in final.items():
-                if p == period and tasks[task_id].kind == kind.value:
-                    counts.add(light)
+            counts = counts_of([light.value for (task_id, p), light in final.items()
+                                if p == period and tasks[task_id].kind == kind.value])
             if counts.total:
                 rows.append((period, counts))
         board.by_period[kind] = rows
         latest = rows[-1][0] if rows else None
         board.latest[kind] = latest
-        leaders: dict[str, Counts] = {}
+        lights: dict[str, list[str]] = {}
         for (task_id, p), light in final.items():
             if p == latest and tasks[task_id].kind == kind.value:
                 for leader in tasks[task_id].leaders or ["（未填责任领导）"]:
-                    leaders.setdefault(leader, Counts()).add(light)
-        board.by_leader[kind] = sorted(leaders.items(), key=lambda kv: (-kv[1].red, -kv[1].yellow, kv[0]))
+                    lights.setdefault(leader, []).append(light.value)
+        leaders = [(leader, counts_of(values)) for leader, values in lights.items()]
+        board.by_leader[kind] = sorted(leaders, key=lambda kv: (-kv[1].red, -kv[1].yellow, kv[0]))
     for (task_id, _p), light in final.items():
         if light is LightColor.green:
             continue

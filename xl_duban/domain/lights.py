@@ -73,6 +73,12 @@ def normalize_light(text: object) -> LightColor | None:
     return _lookup(text, _LIGHTS)
 
 
+def final_light(record: LightRecord) -> LightColor | None:
+    """A 亮灯记录 row's final light: the office's 核定灯色 where it set one (even before the
+    next light-up writes it into 灯色), else 灯色 — what the 考核 and the 督查看板 count."""
+    return normalize_light(record.override) or normalize_light(record.light)
+
+
 def normalize_completion(text: object) -> Completion | None:
     """A 完成情况 from what people type (已完成/完成/是/✓ …); None if blank or unknown."""
     return _lookup(text, _COMPLETIONS)

@@ -28,7 +28,7 @@ from typing import Callable
 from .cells import parse_cell_date
 from .findings import Finding, error
 from .issuing import lead_units_of
-from .lights import normalize_light
+from .lights import final_light, normalize_light, unit_key_of
 from .models import Adjustment, LightColor, Ledger, SubmissionState, parse_period_or_none
 from .periods import Period
 from .settings import Settings
@@ -133,13 +133,7 @@ def assess(ledger: Ledger, year: int, rules: ScoreRules, today: date, due: Calla
     ``today``; a 报送情况 row without its 截止时间 takes ``due`` of its period."""
     out = Assessment(year, through, today)
     directory = UnitDirectory(ledger.units)
-
-    def canonical(name: str) -> str:
-        unit = directory.unit(name)
-        if unit is not None:
-            return unit.name
-        resolved = directory.resolve(name)
-        return resolved.name if resolved.certain and resolved.name else normalize_name(name)
+    canonical = unit_key_of(directory)  # 单位名录's name, as the light-up matches returns
 
     tasks = {t.id: t for t in ledger.tasks if t.id}
     leads: dict[str, list[str]] = {tid: lead_units_of(t, directory) for tid, t in tasks.items()}
@@ -150,7 +144,7 @@ def assess(ledger: Ledger, year: int, rules: ScoreRules, today: date, due: Calla
         period = parse_period_or_none(record.period)
         if period is None or not _in_scope(period, year, through) or record.task_id not in tasks:
             continue
-        final = normalize_light(record.override) or normalize_light(record.light)
+        final = final_light(record)
         if final not in (LightColor.yellow, LightColor.red):
             continue
         kind, cost = (YELLOW, rules.yellow) if final is LightColor.yellow else (RED, rules.red)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Border, Font, Side
 
-from ..domain.dashboard import Counts, Dashboard
+from ..domain.bulletin import Counts
+from ..domain.dashboard import Dashboard
 from ..domain.models import TaskKind
 from .ledger_store import HEADER_FILL, print_setup, write_cell
 from .views import LIGHT_FILLS, _fresh_sheet
