@@ -297,11 +297,7 @@ def _para(doc, text: str = "", *, font: str = BODY_FONT, size: float = 16, bold:
 
 def _red_rule(paragraph) -> None:
     """The red separator line under the masthead (a bottom border of the paragraph)."""
-    borders = OxmlElement("w:pBdr")
-    bottom = OxmlElement("w:bottom")
-    for key, value in (("w:val", "single"), ("w:sz", "18"), ("w:space", "4"), ("w:color", "C00000")):
-        bottom.set(qn(key), value)
-    borders.append(bottom)
+    borders = _sides("w:pBdr", ("bottom",), {"w:val": "single", "w:sz": "18", "w:space": "4", "w:color": "C00000"})
     _insert_ordered(paragraph._p.get_or_add_pPr(), borders, PPR_ORDER)
 
 
@@ -365,12 +361,7 @@ def _narrow_margins(table) -> None:
     """Cells 0.05 cm in from their borders instead of 0.19: a folded table's two-digit counts
     and ten-character unit names each keep one line."""
     tblpr = table._tbl.tblPr
-    margins = OxmlElement("w:tblCellMar")
-    for side in ("left", "right"):
-        el = OxmlElement(f"w:{side}")
-        el.set(qn("w:w"), "28")
-        el.set(qn("w:type"), "dxa")
-        margins.append(el)
+    margins = _sides("w:tblCellMar", ("left", "right"), {"w:w": "28", "w:type": "dxa"})
     look = tblpr.find(qn("w:tblLook"))  # the schema's order: tblCellMar before tblLook
     look.addprevious(margins) if look is not None else tblpr.append(margins)
 
@@ -490,14 +481,20 @@ def _colophon(doc, lines: list[str], office: str, issued_on: date) -> None:
         _rule(p, "top" if n == 0 else None, "bottom")
 
 
-def _rule(paragraph, *sides: str | None) -> None:
-    borders = OxmlElement("w:pBdr")
+def _sides(tag: str, sides, attrs: dict[str, str]):
+    """``<tag>`` holding one ``<w:side …attrs/>`` per side: borders and cell margins alike."""
+    outer = OxmlElement(tag)
     for side in sides:
-        if side:
-            el = OxmlElement(f"w:{side}")
-            for key, value in (("w:val", "single"), ("w:sz", "6"), ("w:space", "1"), ("w:color", "000000")):
-                el.set(qn(key), value)
-            borders.append(el)
+        el = OxmlElement(f"w:{side}")
+        for key, value in attrs.items():
+            el.set(qn(key), value)
+        outer.append(el)
+    return outer
+
+
+def _rule(paragraph, *sides: str | None) -> None:
+    borders = _sides("w:pBdr", [side for side in sides if side],
+                     {"w:val": "single", "w:sz": "6", "w:space": "1", "w:color": "000000"})
     _insert_ordered(paragraph._p.get_or_add_pPr(), borders, PPR_ORDER)
 
 
@@ -627,19 +624,8 @@ def _sign_in_last_row(doc, table) -> None:
     span = OxmlElement("w:gridSpan")
     span.set(qn("w:val"), str(len(table.columns)))
     tcpr.append(span)
-    borders = OxmlElement("w:tcBorders")
-    for side in ("top", "left", "bottom", "right"):
-        el = OxmlElement(f"w:{side}")
-        el.set(qn("w:val"), "nil")
-        borders.append(el)
-    tcpr.append(borders)
-    margins = OxmlElement("w:tcMar")
-    for side in ("left", "right"):
-        el = OxmlElement(f"w:{side}")
-        el.set(qn("w:w"), "0")
-        el.set(qn("w:type"), "dxa")
-        margins.append(el)
-    tcpr.append(margins)
+    tcpr.append(_sides("w:tcBorders", ("top", "left", "bottom", "right"), {"w:val": "nil"}))
+    tcpr.append(_sides("w:tcMar", ("left", "right"), {"w:w": "0", "w:type": "dxa"}))
     cell.append(tcpr)
     cell.append(inner)
     for p in signature:
