@@ -32,7 +32,7 @@ DESIGN_SHEETS = ["任务台账", "节点目标", "反馈记录", "亮灯记录",
 
 DESIGN_HEADERS = {
     "任务台账": ["任务编号", "类别", "大类", "序号", "工作任务", "责任领导", "牵头单位", "配合单位", "完成时限",
-             "报送周期", "状态", "备注"],
+             "报送周期", "状态", "备注", "任务简称"],
     "节点目标": ["任务编号", "周期", "节点目标", "确认状态", "确认日期", "变更说明"],
     "反馈记录": ["任务编号", "周期", "报送单位", "完成情况", "进展情况", "存在问题", "下一步计划", "自评灯色",
              "报送时间", "是否逾期", "来源文件", "文件指纹"],
@@ -222,7 +222,7 @@ def test_round_trip_records_lists_and_dates(ledger_path: Path):
 
     led.tasks = [
         Task(id="2024-ZD-001", kind="重点任务", category="经济发展", seq="1",
-             content="推动制造业高质量发展，新增规上工业企业30家", leaders=["张副区长", "李副区长"],
+             content="推动制造业高质量发展，新增规上工业企业30家", short_name="", leaders=["张副区长", "李副区长"],
              lead_units=["区工业和信息化局"], co_units=["各镇人民政府、街道办事处", "区财政局"],
              deadline=date(2024, 12, 31), cadence="季度", status="进行中", note="年度重点"),
         Task(id="2024-MS-03-2", kind="民生实事", category="教育", seq="3.2", content="新建公办幼儿园2所",
@@ -244,10 +244,10 @@ def test_round_trip_records_lists_and_dates(ledger_path: Path):
     assert findings == []
     assert [t.model_dump() for t in again.tasks] == [
         dict(id="2024-ZD-001", kind="重点任务", category="经济发展", seq="1",
-             content="推动制造业高质量发展，新增规上工业企业30家", leaders=["张副区长", "李副区长"],
+             content="推动制造业高质量发展，新增规上工业企业30家", short_name="", leaders=["张副区长", "李副区长"],
              lead_units=["区工业和信息化局"], co_units=["各镇人民政府、街道办事处", "区财政局"],
              deadline=date(2024, 12, 31), cadence="季度", status="进行中", note="年度重点"),
-        dict(id="2024-MS-03-2", kind="民生实事", category="教育", seq="3.2", content="新建公办幼儿园2所",
+        dict(id="2024-MS-03-2", kind="民生实事", category="教育", seq="3.2", content="新建公办幼儿园2所", short_name="",
              leaders=["王副区长"], lead_units=["区教育局", "区住房和城乡建设局"], co_units=["区直各单位"],
              deadline="2024年9月底前", cadence="月度", status="进行中", note=""),
     ]
@@ -319,10 +319,10 @@ def test_user_column_and_user_sheet_survive_load_and_save(ledger_path: Path):
     # the clerk, in Excel: a column to the right of the table and a private sheet
     wb = reopen(ledger_path)
     ws = wb["任务台账"]
-    assert ws["M1"].value is None
-    ws["M1"] = "督办员"
-    ws["M2"] = "刘干事"
-    ws["M3"] = "黄干事"
+    assert ws["N1"].value is None
+    ws["N1"] = "督办员"
+    ws["N2"] = "刘干事"
+    ws["N3"] = "黄干事"
     notes = wb.create_sheet("我的备注")
     notes["B3"] = "一季度通报前核对第5项"
     notes["B3"].fill = PatternFill("solid", fgColor="FFFFFF00")
@@ -342,7 +342,7 @@ def test_user_column_and_user_sheet_survive_load_and_save(ledger_path: Path):
         "2024-ZD-000": None, "2024-ZD-001": "刘干事", "2024-ZD-002": "黄干事", "2024-ZD-003": None}
     table = ws.tables["tblTasks"]
     assert [c.name for c in table.tableColumns] == DESIGN_HEADERS["任务台账"] + ["督办员"]
-    assert range_boundaries(table.ref) == (1, 1, 13, 5)
+    assert range_boundaries(table.ref) == (1, 1, len(DESIGN_HEADERS["任务台账"]) + 1, 5)
 
     assert "我的备注" in wb.sheetnames
     assert wb["我的备注"]["B3"].value == "一季度通报前核对第5项"
@@ -361,15 +361,15 @@ def test_user_column_text_that_looks_like_a_formula_stays_text(ledger_path: Path
     store.save(led, now=datetime(2024, 1, 3))
     wb = reopen(ledger_path)
     ws = wb["任务台账"]
-    ws["M1"] = "批注"
-    ws["M2"] = "=1+1"
-    ws["M2"].data_type = "s"  # typed as text in Excel ('=1+1)
+    ws["N1"] = "批注"
+    ws["N2"] = "=1+1"
+    ws["N2"].data_type = "s"  # typed as text in Excel ('=1+1)
     wb.save(ledger_path)
-    assert reopen(ledger_path)["任务台账"]["M2"].data_type == "s"
+    assert reopen(ledger_path)["任务台账"]["N2"].data_type == "s"
 
     led, _ = store.load()
     store.save(led, now=datetime(2024, 1, 4))
-    cell = reopen(ledger_path)["任务台账"]["M2"]
+    cell = reopen(ledger_path)["任务台账"]["N2"]
     assert (cell.value, cell.data_type) == ("=1+1", "s")
 
 

@@ -121,12 +121,30 @@ def schedule() -> list[tuple[str, datetime]]:
     return sorted(months + quarters, key=lambda r: (r[1], "Q" in r[0]))
 
 
+LONG_TASK = 80  # characters: a task the clerk gives a 任务简称
+
+
+def clerk_short_name(content: str) -> str:
+    """The 任务简称 the demo's clerk types for a long task: its heading (the words before the
+    first ：), else its first clause, when that is short enough to be a name; nothing otherwise."""
+    text = "".join(content.split())
+    if len(text) <= LONG_TASK:
+        return ""
+    for mark in "：:，。；":
+        head = text.split(mark, 1)[0]
+        if 4 <= len(head) <= 30 and head != text:
+            return head
+    return ""
+
+
 def play_year(out_dir: Path, ledger_path: Path, progress: Progress | None = None) -> list[dict]:
     """The targets rounds, then every feedback round of :func:`schedule`: issue → send →
     simulated returns → collect → light → bulletin."""
     store = LedgerStore(ledger_path)
     ledger, _ = store.load()
     ledger.set_setting("发件人", OFFICE_MAIL)
+    for task in ledger.tasks:  # the clerk names the long tasks, as the bulletin's tables print them
+        task.short_name = task.short_name or clerk_short_name(task.content)
     store.save(ledger, now=TARGETS_AT[0])
     emails = {u.name: (split_addresses(u.email) or ("",))[0] for u in ledger.units}
     rounds = [_targets_round(out_dir, ledger_path, kind, emails) for kind in (TaskKind.key, TaskKind.livelihood)]

@@ -92,6 +92,7 @@ class Item:
     target: str = ""  # this period's node target (节点目标)
     reports: tuple[UnitReport, ...] = ()  # each lead unit's own result, lead units in order
     override: str = ""  # 核定说明 when the office set the light by hand
+    short_name: str = ""  # the office's 任务简称, when it filled one
 
     def report_of(self, unit: str) -> UnitReport | None:
         return next((r for r in self.reports if r.unit == unit), None)
@@ -263,7 +264,8 @@ def build_bulletin(ledger: Ledger, period: Period, number: int, similarity: floa
         item = Item(task_id, task_text(task), units_of[task_id], tuple(task.leaders), record.light, record.streak or 0,
                     record.basis, responsible if responsible != units_of[task_id] else (),
                     target=targets.get(task_id, ""), reports=reports[task_id],
-                    override=record.override_note.strip() if normalize_light(record.override) else "")
+                    override=record.override_note.strip() if normalize_light(record.override) else "",
+                    short_name=" ".join(task.short_name.split()))
         if record.light == LightColor.red.value:
             bulletin.red.append(item)
         elif record.light == LightColor.yellow.value:
@@ -390,6 +392,13 @@ def leaders_of(items: list[Item]) -> list[str]:
             if leader not in seen:
                 seen.append(leader)
     return seen
+
+
+def task_title(item: "Item") -> str:
+    """How a bulletin's table names a task: the office's 任务简称 where it filled one, else the
+    whole task (a document never cuts a task with “…”; a 600-character 民生实事 sub-item printed
+    whole takes half a page of a leader's bulletin)."""
+    return item.short_name or item.content
 
 
 def task_text(task: Task) -> str:

@@ -124,6 +124,7 @@ class Task(Record):
     category: str = ""
     seq: str = ""
     content: str = ""
+    short_name: str = ""  # 任务简称: what a bulletin's table prints instead of a long 工作任务
     leaders: list[str] = Field(default_factory=list)
     lead_units: list[str] = Field(default_factory=list)
     co_units: list[str] = Field(default_factory=list)

@@ -85,6 +85,7 @@ TASKS = SheetSpec("任务台账", "tblTasks", "tasks", Task, (
     Column("报送周期", "cadence", width=10, choices=_choices(Cadence), required=True),
     Column("状态", "status", width=10, choices=_choices(TaskStatus), required=True),
     Column("备注", "note", width=20),
+    Column("任务简称", "short_name", width=18),  # filled by the office for long tasks: the bulletin's tables print it
 ))
 
 TARGETS = SheetSpec("节点目标", "tblTargets", "targets", NodeTarget, (

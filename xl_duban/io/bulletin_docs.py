@@ -27,8 +27,8 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Border, Font, Side
 
 from ..domain.cells import date_text
-from ..domain.bulletin import Bulletin, Item
-from ..domain.documents import Block, behind_units, bulletin_blocks, copy_to, notice_paragraphs
+from ..domain.bulletin import Bulletin, Item, task_title
+from ..domain.documents import Block, behind_units, bulletin_blocks, copy_to, notice_paragraphs, width
 from ..domain.models import LightColor
 from ..timing import stage
 from .fonts import BODY_FONT, CJK_FONTS, HEADING_FONT, KAI_FONT, TITLE_FONT, cjk_font_file  # noqa: F401 (CJK_FONTS: tests)
@@ -88,14 +88,14 @@ def chart_figure(bulletin: Bulletin, font_file: str):
     font = FontProperties(fname=font_file)
     rows = list(reversed(chart_units(bulletin)))  # barh draws the first row at the bottom
     names = [r.name for r in rows]
-    fig = Figure(figsize=(5.2, max(1.6, 0.14 * len(rows) + 0.9)), dpi=150)  # 4 mm a bar on the page
+    fig = Figure(figsize=(5.2, max(1.3, 0.11 * len(rows) + 0.7)), dpi=150)  # under 3 mm a bar on the page
     ax = fig.add_subplot()
     left = [0] * len(rows)
     for color in (LightColor.green, LightColor.yellow, LightColor.red):
         values = [r.counts.of(color) for r in rows]
         ax.barh(range(len(rows)), values, left=left, color=CHART_COLORS[color.value], label=color.value, height=0.7)
         left = [a + b for a, b in zip(left, values)]
-    ax.set_yticks(range(len(names)), names, fontproperties=font, fontsize=7)
+    ax.set_yticks(range(len(names)), names, fontproperties=font, fontsize=6.5)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.tick_params(axis="x", labelsize=7)
     ax.set_xlabel("任务数（项）", fontproperties=font, fontsize=8)
@@ -371,7 +371,7 @@ def _plain(text: str) -> bool:
     return text == text.strip() and not any(ch in text for ch in "\n\r\t")
 
 
-TABLE_LINE = 12.5  # 五号 (10.5 pt) set nearly solid: the demo's 18 red items in three pages
+TABLE_LINE = 12  # 五号 (10.5 pt) set nearly solid: the demo's 18 red items in under three pages
 
 
 def _cell_text(cell, text: str, bold: bool = False) -> None:
@@ -397,11 +397,6 @@ def _off_grid(paragraph) -> None:
     snap = OxmlElement("w:snapToGrid")
     snap.set(qn("w:val"), "0")
     _insert_ordered(paragraph._p.get_or_add_pPr(), snap, PPR_ORDER)
-
-
-def width(text: str) -> float:
-    """Width of a text in characters: a half-width letter or digit is half a character."""
-    return sum(0.5 if ord(ch) < 0x2E80 else 1 for ch in text)
 
 
 def title_lines(words: tuple[str, ...], limit: float = 19) -> list[str]:
@@ -592,10 +587,10 @@ def write_interview_list_docx(path: Path, bulletin: Bulletin, *, office: str, is
     for label, value in (("约谈时间", when), ("约谈地点", where), ("约谈形式", form)):
         _para(doc, f"{label}：{value or blank}")
     add_table(doc, ["序号", "任务编号", "任务", "约谈对象", "约谈人", "原因"],
-              [[n, i.task_id, i.content, "、".join(f"{u}主要负责人" for u in i.answerable),
+              [[n, i.task_id, task_title(i), "、".join(f"{u}主要负责人" for u in i.answerable),
                 "、".join(f"分管区领导{name}" for name in i.leaders) or "分管区领导", i.light_words()]
                for n, i in enumerate(bulletin.red, 1)] or [["", "", "本期无亮红灯事项", "", "", ""]],
-              [1.2, 2.7, 4.8, 2.9, 2.0, 2.0])
+              [1.0, 3.0, 4.7, 2.9, 2.0, 2.0])  # 2022-MS-08-2 on one line
     _signature(doc, office, issued_on)
     _sign_in_last_row(doc, doc.tables[-1])
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -689,7 +684,7 @@ def write_bulletin_sheet(wb, bulletin: Bulletin, *, masthead: str, office: str, 
     line(f"{office}　　{date_text(issued_on)}")
     line(bulletin.title, bold=True, size=16, height=30)
     chart_rows: tuple[int, int] | None = None
-    for block in bulletin_blocks(bulletin, office=office, issued_on=issued_on, chart=True):
+    for block in bulletin_blocks(bulletin, office=office, issued_on=issued_on, chart=True, full_table=True):
         if block.kind in ("h1", "h2", "appendix", "title2"):
             line(block.text, bold=True)
         elif block.kind in ("p", "signature", "date"):
