@@ -46,7 +46,7 @@ _CONTACT = re.compile("|".join((
 # (12345678元, 1234567人次) or it is a date (20220630)
 _LOCAL = re.compile(r"(?<![\d.])(\d(?:[ \-]?\d){6,7})(?![\d.]|\s*[元万亿千百十个人户家项件次套台间所座条处公米平亩吨辆份张%‰年月日号])")
 _DATE8 = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
-_BRACKETS = re.compile(r"[（(【\[][^（()）【】\[\]]*[）)】\]]")
+_BRACKETS = re.compile(r"[（(【\[](?:[^（()）【】\[\]]|[（(][^（()）]*[）)])*[）)】\]]")  # one level nested: （电话：(0755)…）
 _CLAUSE_END = re.compile(r"(?<=[，,、])(?!\d)")
 _CLOSE = "。！？；;!?"
 SEE_ITEMS = "见各分项"
