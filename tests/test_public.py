@@ -287,3 +287,13 @@ def test_the_cli_and_the_settings_wording(made, tmp_path, config_dir):
     bad = run_cli("publish", str(made["ledger"]), "-p", "2022Q4", "-o", str(tmp_path / "x"))
     assert bad.returncode == 1 and "尚未亮灯" in bad.stdout and "Traceback" not in bad.stdout + bad.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_the_demo_writes_the_public_page_of_2022q2(demo_year):
+    folder = demo_year / "公开版"
+    assert sorted(p.name for p in folder.iterdir()) == ["2022年第二季度重点任务落实情况（公开版）.html",
+                                                         "2022年第二季度重点任务落实情况（公开版）.pdf"]
+    table = Table()
+    table.feed((folder / "2022年第二季度重点任务落实情况（公开版）.html").read_text(encoding="utf-8"))
+    tasks = [t for t in _sheet(demo_year / "2022年督查台账.xlsx", "任务台账") if t["类别"] == "重点任务"]
+    assert len(table.rows) == len(tasks)
