@@ -2,10 +2,11 @@
 # Set up a fresh machine for the whole test suite and run it.
 # Installs the system packages the real-client tests need (headless LibreOffice with
 # Python-UNO, CJK fonts, poppler for PDF→PNG, dovecot as a real IMAP server) when they
-# are missing, then the venv.
+# are missing, then the venv; chromium for the public page's browser test (driven by playwright,
+# which downloads no browser of its own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-APT_PACKAGES="libreoffice-calc-nogui libreoffice-writer-nogui libreoffice-script-provider-python python3-uno fonts-noto-cjk poppler-utils dovecot-imapd"
+APT_PACKAGES="libreoffice-calc-nogui libreoffice-writer-nogui libreoffice-script-provider-python python3-uno fonts-noto-cjk poppler-utils dovecot-imapd chromium"
 missing=""
 for pkg in $APT_PACKAGES; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"

@@ -259,6 +259,18 @@ def bulletin_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
          _summary("bulletin"))
 
 
+@app.command("publish")
+def publish_cmd(ledger: Path = typer.Argument(..., help="台账文件（只读取，不修改）"),
+                period: str = typer.Option(..., "--period", "-p", help="季度如 2024Q1（重点任务），月份如 2024-03（民生实事）"),
+                out: Path = typer.Option(..., "--out", "-o", help="公开版网页和 PDF 的输出目录"),
+                on: str = typer.Option("", "--date", help="发布日期，如 2024-04-20；默认为生成当天"),
+                as_json: bool = JsonOpt) -> None:
+    """公开版：生成向社会公开的落实情况网页（单个 .html，不引用任何外部资源）和同样版式的 PDF：
+    每项任务的牵头单位、推进状态（按最终灯色）和牵头单位报送的进展情况，不含约谈、整改、联系人和电话等内部信息。"""
+    _run(as_json, lambda: services.publish_public(ledger, period, out, now=_now(), issued_on=on or None),
+         _summary("publish"))
+
+
 @app.command("score")
 def score_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
               year: Optional[int] = typer.Option(None, "--year", "-y", help="考核年度（默认台账年度）"),

@@ -8,7 +8,8 @@ and come back, the office confirms the targets, then six monthly 民生实事 ro
 quarterly key-task rounds run, in date order, issue → send (.eml) → returns (most on time,
 some late, one missing, one with an edited grey cell, one mailed from another unit's
 address, one copying last period's progress) → collect → light → bulletin, so later periods
-show red lights, bulletins naming them (one 期号 series), 整改通知书 and the 约谈名单.
+show red lights, bulletins naming them (one 期号 series), 整改通知书 and the 约谈名单; 2022Q2 also
+gets its public version (公开版) for the government website.
 """
 
 from __future__ import annotations
@@ -27,14 +28,15 @@ from .domain.models import TaskKind
 from .io.ledger_store import BACKUP_DIR, LedgerStore, atomic_save
 from .samples import seed_2022_tables, write_tables_docx
 from .services import (KIND_ARGUMENTS, Outcome, Progress, collect_returns, confirm_node_targets, import_files, init_ledger,
-                       issue_workbooks, light_up, publish_bulletin, rollover_ledger, score_units, send_workbooks,
+                       issue_workbooks, light_up, publish_bulletin, publish_public, rollover_ledger, score_units, send_workbooks,
                        validate_ledger)
 from .simulation import reply_eml, simulate_round, simulate_targets
 
 DEMO_YEAR = 2022
 LEDGER_NAME = f"{DEMO_YEAR}年督查台账.xlsx"
 OFFICE_MAIL = "duchashi@yuancheng.example"
-WORK_DIRS = ("下发", "发出邮件", "收件箱", "单位端（模拟）", "通报", "考核", "archive", "quarantine")
+WORK_DIRS = ("下发", "发出邮件", "收件箱", "单位端（模拟）", "通报", "公开版", "考核", "archive", "quarantine")
+PUBLIC_PERIODS = ("2022Q2",)  # the public version (公开版) the demo writes: the half year's last quarter
 NEXT_LEDGER_NAME = f"{DEMO_YEAR + 1}年督查台账.xlsx"
 YEAR_END_AT = datetime(2022, 7, 20, 9, 0)  # after the second quarter's bulletin: the half year's 考核
 TARGETS_AT = (datetime(2022, 1, 10, 9, 0), datetime(2022, 1, 14, 10, 30), datetime(2022, 1, 18, 9, 0))
@@ -190,6 +192,8 @@ def _feedback_round(out_dir: Path, ledger_path: Path, period: str, issued_at: da
     collected = collect_returns(ledger_path, [out_dir / "收件箱" / period], now=collect_at)
     lit = light_up(ledger_path, period, now=collect_at.replace(hour=16))
     published = publish_bulletin(ledger_path, period, out_dir / "通报", now=collect_at + timedelta(days=1))
+    public = (publish_public(ledger_path, period, out_dir / "公开版", now=collect_at + timedelta(days=1))
+              if period in PUBLIC_PERIODS else None)
     previous[kind] = {r.unit: {t: a["进展情况"] for t, a in r.answers.items()} for r in replies}
     codes: dict[str, list[str]] = {}
     for entry in collected.summary["files"]:
@@ -203,7 +207,8 @@ def _feedback_round(out_dir: Path, ledger_path: Path, period: str, issued_at: da
             "roles": {"missing": roles.missing, "late": list(roles.late), "tampered": roles.tampered,
                       "misrouted": roles.misrouted, "misrouted_via": roles.misrouted_via, "copier": roles.copier},
             "lights": lit.summary["counts"],
-            "bulletin": {k: published.summary.get(k) for k in ("number", "document", "red", "yellow", "praised", "notices")}}
+            "bulletin": {k: published.summary.get(k) for k in ("number", "document", "red", "yellow", "praised", "notices")},
+            **({"public": {k: public.summary.get(k) for k in ("html", "pdf", "tasks")}} if public else {})}
 
 
 def year_end(out_dir: Path, ledger_path: Path) -> dict:

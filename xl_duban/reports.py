@@ -82,6 +82,12 @@ def _bulletin(s: dict) -> list[str]:
             f"文件：{s['document']}；约谈名单：{s['interviews']}；台账工作表：{s['sheet']}"]
 
 
+def _publish(s: dict) -> list[str]:
+    counts = "、".join(f"{word}{n}项" for word, n in s["counts"].items())
+    return [f"{s['title']}（公开版）：{s['tasks']} 项任务" + (f"，{counts}" if counts else "") + "。",
+            f"网页：{s['html']}" + (f"；PDF：{s['pdf']}" if s["pdf"] else "（未生成 PDF）")]
+
+
 def _template(s: dict) -> list[str]:
     kind = "内嵌 xlwings VBA（无需安装 xlwings 加载项）" if s["standalone"] else "使用 xlwings 加载项的 RunPython"
     return [f"已生成模板 {s['template']}（{s['bytes']:,} 字节，{kind}）。"]
@@ -121,6 +127,7 @@ def _skipped(s: dict) -> list[str]:
 
 SUMMARIES = {"skipped": _skipped, "template": _template, "init": _init, "import": _import, "validate": _validate, "issue": _issue, "send": _send,
              "remind": _remind, "collect": _collect, "confirm": _confirm, "light": _light, "bulletin": _bulletin,
+             "publish": _publish,
              "score": _score, "rollover": _rollover, "doctor": _doctor}
 
 

@@ -198,6 +198,18 @@ def _bulletin(cadence: Cadence):
     return run
 
 
+PUBLIC_DIR = "公开版"
+
+
+def _publish(store, ledger, book, now):
+    """The public page of the working quarter and month — of each one already lit."""
+    for period in _each_kind(ledger, now):
+        if not any(r.period == str(period) and r.light for r in ledger.lights):
+            yield "skipped", services.Outcome(summary={"line": f"{period} 尚未亮灯，未生成公开版（先按“亮灯”）。"})
+            continue
+        yield "publish", services.publish_public(store, str(period), store.path.parent / PUBLIC_DIR, now=now)
+
+
 SCORE_DIR = "考核"
 
 
@@ -233,6 +245,7 @@ RUNS: dict[str, Callable] = {
     "light": _light,
     "quarterly_bulletin": _bulletin(Cadence.quarterly),
     "monthly_bulletin": _bulletin(Cadence.monthly),
+    "publish": _publish,
     "score": _score,
     "rollover": _rollover,
     "doctor": _doctor,

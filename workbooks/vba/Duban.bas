@@ -49,6 +49,10 @@ Public Sub DubanMonthlyBulletin(control As IRibbonControl)
     RunPython "import macros; macros.monthly_bulletin()"
 End Sub
 
+Public Sub DubanPublish(control As IRibbonControl)
+    RunPython "import macros; macros.publish()"
+End Sub
+
 Public Sub DubanScore(control As IRibbonControl)
     RunPython "import macros; macros.score()"
 End Sub

@@ -195,8 +195,7 @@ class Bulletin:
     @property
     def title_words(self) -> tuple[str, ...]:
         """The title in the words a line may break between (a title never breaks inside a word)."""
-        what = ("《政府工作报告》", "重点任务") if self.kind is TaskKind.key else ("十件民生实事",)
-        return ("关于", self.period.label, "区", *what, "落实情况", "的通报")
+        return ("关于", *subject_words(self.period, self.kind), "的通报")
 
     @property
     def title(self) -> str:
@@ -212,6 +211,14 @@ class Bulletin:
             text += (f"；与{period_name(self.period.previous())}相比，绿灯{_delta(c.green - p.green)}、"
                      f"黄灯{_delta(c.yellow - p.yellow)}、红灯{_delta(c.red - p.red)}")
         return text + "。"
+
+
+def subject_words(period: Period, kind: TaskKind, district: str = "区") -> tuple[str, ...]:
+    """What a period's documents report on, in the words a title may break between:
+    2024年第一季度 / 区 / 《政府工作报告》 / 重点任务 / 落实情况 — the bulletin's title and the
+    public page's say the same thing."""
+    what = ("《政府工作报告》", "重点任务") if kind is TaskKind.key else ("十件民生实事",)
+    return (period.label, district, *what, "落实情况")
 
 
 def _delta(n: int) -> str:
@@ -410,16 +417,22 @@ def task_text(task: Task) -> str:
 _SENTENCE_END = re.compile(r"(?<=[。！？；;!?])")
 
 
-def sentences(text: str, limit: int = 80) -> str:
+def split_sentences(text: str) -> list[str]:
+    """``text`` as its sentences, each with its closing mark (。！？；), runs of white space
+    made one space; empty pieces dropped."""
+    return [part for part in _SENTENCE_END.split(" ".join(text.split())) if part.strip()]
+
+
+def sentences(text: str, limit: int = 80, most: int | None = None) -> str:
     """``text`` cut only at a sentence end: whole sentences while they fit in ``limit``
-    characters, and always the first one whole. An official document quotes a unit's own
-    words; a sentence cut in the middle (“…”) changes what the unit said."""
-    text = " ".join(text.split())
-    out = ""
-    for part in _SENTENCE_END.split(text):
-        if out and len(out) + len(part) > limit:
+    characters (and number no more than ``most``), and always the first one whole. An
+    official document quotes a unit's own words; a sentence cut in the middle (“…”) changes
+    what the unit said."""
+    out, count = "", 0
+    for part in split_sentences(text):
+        if out and (len(out) + len(part) > limit or (most is not None and count >= most)):
             break
-        out += part
+        out, count = out + part, count + 1
     return out.strip()
 
 

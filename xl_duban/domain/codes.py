@@ -311,6 +311,10 @@ _ROWS: tuple[tuple[str, str, str, str, str], ...] = (
      "先运行“亮灯”（duban light）再生成通报。"),
     ("chart-font-missing", "警告", "通报", "本机缺少中文字体",
      "安装中文字体（如 fonts-noto-cjk）后重新生成通报。"),
+    ("pdf-printer-missing", "提示", "通报", "本机没有可打印 PDF 的浏览器，公开版只生成网页",
+     "Windows 自带 Microsoft Edge；Linux 安装 chromium 或 LibreOffice，或用 XL_DUBAN_PDF_PRINTER 指定浏览器位置。"),
+    ("pdf-print-failed", "警告", "通报", "公开版打印 PDF 未成功",
+     "用浏览器打开公开版网页，选择“打印 → 另存为 PDF”；或检查浏览器能否正常启动。"),
 )
 
 

@@ -86,6 +86,11 @@ SPECS: tuple[Spec, ...] = (
     Spec("约谈地点", "interview_place", "text", "", "约谈名单所列约谈地点；留空则留出空白待填"),
     Spec("约谈形式", "interview_form", "text", "", "约谈名单所列约谈形式（如集体约谈）；留空则留出空白待填"),
     Spec("整改期限", "rectify_days", "int", 10, "整改通知书要求的整改期限（工作日）", bounds=(1, 60)),
+    Spec("公开用语已完成", "public_done", "text", "已完成", "公开版：本期各牵头单位均报已办结、亮绿灯的任务所示状态"),
+    Spec("公开用语按序时推进", "public_on_track", "text", "按序时推进", "公开版：最终亮绿灯的任务所示状态"),
+    Spec("公开用语进度滞后", "public_behind", "text", "进度滞后", "公开版：最终亮黄灯或红灯的任务所示状态"),
+    Spec("公开用语已办结", "public_closed", "text", "已办结", "公开版：【任务台账】状态为已办结的任务所示状态"),
+    Spec("公开用语待更新", "public_pending", "text", "本期进展待更新", "公开版：牵头单位本期尚无可公开的进展时所示文字"),
     Spec("备份保留份数", "backups", "int", 10, "保存台账前的备份保留份数", bounds=(1, 100)),
     Spec("考核基础分", "score_base", "number", 100, "年度考核（duban score）每个牵头单位的基础分", bounds=(0, 1000)),
     Spec("黄灯扣分", "score_yellow", "number", 1, "所牵头任务每期最终亮黄灯一次扣分", bounds=(0, 100)),
@@ -137,6 +142,11 @@ class Settings:
     interview_place: str
     interview_form: str
     rectify_days: int
+    public_done: str
+    public_on_track: str
+    public_behind: str
+    public_closed: str
+    public_pending: str
     backups: int
     score_base: float
     score_yellow: float

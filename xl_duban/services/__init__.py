@@ -25,7 +25,7 @@ _HOMES = {
     "send_workbooks": "mail", "remind_units": "mail",
     "collect_returns": "collecting", "read_and_check": "collecting", "COLLECT_SHEETS": "collecting",
     "light_up": "lighting",
-    "publish_bulletin": "bulletin",
+    "publish_bulletin": "bulletin", "publish_public": "publishing",
     "score_units": "scoring", "rollover_ledger": "rollover",
     "confirm_node_targets": "confirming",
     "check_environment": "doctor",
@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # what the names are, for readers and type checkers
     from .importing import build_template, import_files, init_ledger
     from .issuing import TARGETS_DAYS, issue_workbooks
     from .lighting import light_up
+    from .publishing import publish_public
     from .mail import remind_units, send_workbooks
     from .rollover import rollover_ledger
     from .scoring import score_units

@@ -25,6 +25,7 @@ from ..io.calendar_source import work_calendar
 from ..io.failures import error_log_path
 from ..io.keys import KEY_FILE, config_dir, signing_key
 from ..io.ledger_store import LedgerStore, lock_files
+from ..io.printing import soffice
 from .outcome import Outcome
 from .session import Store, is_ledger_path
 
@@ -191,17 +192,6 @@ def official_font_checks() -> list[Check]:
             instead = f"，本机以“{substitute}”代替" if substitute else "，Word/WPS 将以相近字体代替"
             checks.append(Check(key, f"公文字体 {name}", Status.warn, f"未安装{instead}（版式不变，字形不同）", fix))
     return checks
-
-
-def soffice() -> str | None:
-    """LibreOffice's program, on PATH or in its usual Windows folder."""
-    found = shutil.which("soffice") or shutil.which("libreoffice")
-    if found:
-        return found
-    for base in (os.environ.get("ProgramFiles"), os.environ.get("ProgramFiles(x86)")):
-        if base and (Path(base) / "LibreOffice" / "program" / "soffice.exe").is_file():
-            return str(Path(base) / "LibreOffice" / "program" / "soffice.exe")
-    return None
 
 
 def libreoffice_check() -> Check:
