@@ -259,6 +259,18 @@ def bulletin_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
          _summary("bulletin"))
 
 
+@app.command("brief")
+def brief_cmd(ledger: Path = typer.Argument(..., help="台账文件（只读取，不修改）"),
+              period: str = typer.Option(..., "--period", "-p", help="季度如 2024Q1（重点任务），月份如 2024-03（民生实事）"),
+              out: Path = typer.Option(..., "--out", "-o", help="督查专报的输出目录"),
+              on: str = typer.Option("", "--date", help="成文日期，如 2024-04-15；默认为生成当天"),
+              as_json: bool = JsonOpt) -> None:
+    """领导专报：按【亮灯记录】为每位责任领导生成本人分管任务的督查专报（.docx，1—2 页）：各色灯数及与上期比较、
+    每项红灯和黄灯事项及牵头单位自己说明的问题、逾期报送/未报送/退回的牵头单位、历期亮灯图。台账不作任何修改。"""
+    _run(as_json, lambda: services.brief_leaders(ledger, period, out, now=_now(), issued_on=on or None),
+         _summary("brief"))
+
+
 @app.command("score")
 def score_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
               year: Optional[int] = typer.Option(None, "--year", "-y", help="考核年度（默认台账年度）"),
