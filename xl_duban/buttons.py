@@ -121,6 +121,11 @@ BUTTONS: tuple[Button, ...] = (
            "月度通报",
            "生成民生实事月度通报（台账工作表和公文格式 .docx）。",
            "生成本月民生实事月报（“通报”文件夹和台账工作表）。"),
+    Button("leader_briefs", "领导专报", "DubanLeaderBriefs", "DubanBtnLeaderBriefs", LIGHTS, "ReviewShareWorkbook",
+           "领导专报",
+           "为每位责任领导生成本季度本人分管重点任务的督查专报（.docx，1—2 页）：各色灯数及与上季度比较、红灯黄灯事项和单位说明的原因、"
+           "逾期报送/未报送/退回的牵头单位、历季亮灯图。台账不作修改。",
+           "生成本季度每位责任领导的督查专报（“领导专报”文件夹）。"),
     Button("score", "年度考核", "DubanScore", "DubanBtnScore", YEAR, "ChartInsert",
            "年度考核",
            "按【亮灯记录】【报送情况】和【考核调整】为每个牵头单位计分（扣分标准在【设置】），写入“考核-年度”和“考核明细-年度”工作表。",

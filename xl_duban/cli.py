@@ -355,6 +355,9 @@ def demo_cmd(out_dir: Path = typer.Argument(Path("duban-demo"), help="演示输�
         end = s.get("year_end")
         if end:
             sc, ro = end["score"], end["rollover"]
+            if end.get("briefs"):
+                folder = Path(end["briefs"][0]["document"]).parent
+                console.print(f"领导专报（{sc['through']}）：{len(end['briefs'])} 位责任领导各一份；{folder}")
             console.print(f"考核（统计至 {sc['through']}，{sc['units']} 个牵头单位）：得分最高 {'；'.join(sc['top'])}；"
                           f"得分最低 {'；'.join(sc['bottom'])}。{sc['document']}")
             console.print(f"下年度台账：{ro['ledger']}（结转未办结任务 {ro['carried']} 项）")

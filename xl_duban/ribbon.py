@@ -198,6 +198,15 @@ def _bulletin(cadence: Cadence):
     return run
 
 
+BRIEF_DIR = "领导专报"
+
+
+def _briefs(store, ledger, book, now):
+    """The quarter's 督查专报 (key tasks: the leaders' portfolios) beside the ledger."""
+    period = button_period(ledger, Cadence.quarterly, now.date())
+    yield "brief", services.brief_leaders(store, str(period), store.path.parent / BRIEF_DIR, now=now)
+
+
 SCORE_DIR = "考核"
 
 
@@ -233,6 +242,7 @@ RUNS: dict[str, Callable] = {
     "light": _light,
     "quarterly_bulletin": _bulletin(Cadence.quarterly),
     "monthly_bulletin": _bulletin(Cadence.monthly),
+    "leader_briefs": _briefs,
     "score": _score,
     "rollover": _rollover,
     "doctor": _doctor,

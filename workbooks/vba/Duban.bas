@@ -49,6 +49,10 @@ Public Sub DubanMonthlyBulletin(control As IRibbonControl)
     RunPython "import macros; macros.monthly_bulletin()"
 End Sub
 
+Public Sub DubanLeaderBriefs(control As IRibbonControl)
+    RunPython "import macros; macros.leader_briefs()"
+End Sub
+
 Public Sub DubanScore(control As IRibbonControl)
     RunPython "import macros; macros.score()"
 End Sub
