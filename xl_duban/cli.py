@@ -271,6 +271,18 @@ def publish_cmd(ledger: Path = typer.Argument(..., help="台账文件（只读�
          _summary("publish"))
 
 
+@app.command("brief")
+def brief_cmd(ledger: Path = typer.Argument(..., help="台账文件（只读取，不修改）"),
+              period: str = typer.Option(..., "--period", "-p", help="季度如 2024Q1（重点任务），月份如 2024-03（民生实事）"),
+              out: Path = typer.Option(..., "--out", "-o", help="督查专报的输出目录"),
+              on: str = typer.Option("", "--date", help="成文日期，如 2024-04-15；默认为生成当天"),
+              as_json: bool = JsonOpt) -> None:
+    """领导专报：按【亮灯记录】为每位责任领导生成本人分管任务的督查专报（.docx，1—2 页）：各色灯数及与上期比较、
+    每项红灯和黄灯事项及牵头单位自己说明的问题、逾期报送/未报送/退回的牵头单位、历期亮灯图。台账不作任何修改。"""
+    _run(as_json, lambda: services.brief_leaders(ledger, period, out, now=_now(), issued_on=on or None),
+         _summary("brief"))
+
+
 @app.command("score")
 def score_cmd(ledger: Path = typer.Argument(..., help="台账文件"),
               year: Optional[int] = typer.Option(None, "--year", "-y", help="考核年度（默认台账年度）"),
@@ -355,6 +367,9 @@ def demo_cmd(out_dir: Path = typer.Argument(Path("duban-demo"), help="演示输�
         end = s.get("year_end")
         if end:
             sc, ro = end["score"], end["rollover"]
+            if end.get("briefs"):
+                folder = Path(end["briefs"][0]["document"]).parent
+                console.print(f"领导专报（{sc['through']}）：{len(end['briefs'])} 位责任领导各一份；{folder}")
             console.print(f"考核（统计至 {sc['through']}，{sc['units']} 个牵头单位）：得分最高 {'；'.join(sc['top'])}；"
                           f"得分最低 {'；'.join(sc['bottom'])}。{sc['document']}")
             console.print(f"下年度台账：{ro['ledger']}（结转未办结任务 {ro['carried']} 项）")

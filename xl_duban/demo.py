@@ -27,15 +27,16 @@ from .domain.issuing import targets_label
 from .domain.models import TaskKind
 from .io.ledger_store import BACKUP_DIR, LedgerStore, atomic_save
 from .samples import seed_2022_tables, write_tables_docx
-from .services import (KIND_ARGUMENTS, Outcome, Progress, collect_returns, confirm_node_targets, import_files, init_ledger,
-                       issue_workbooks, light_up, publish_bulletin, publish_public, rollover_ledger, score_units, send_workbooks,
+from .services import (KIND_ARGUMENTS, Outcome, Progress, brief_leaders, collect_returns, confirm_node_targets, import_files,
+                       init_ledger, issue_workbooks, light_up, publish_bulletin, publish_public, rollover_ledger, score_units,
+                       send_workbooks,
                        validate_ledger)
 from .simulation import reply_eml, simulate_round, simulate_targets
 
 DEMO_YEAR = 2022
 LEDGER_NAME = f"{DEMO_YEAR}年督查台账.xlsx"
 OFFICE_MAIL = "duchashi@yuancheng.example"
-WORK_DIRS = ("下发", "发出邮件", "收件箱", "单位端（模拟）", "通报", "公开版", "考核", "archive", "quarantine")
+WORK_DIRS = ("下发", "发出邮件", "收件箱", "单位端（模拟）", "通报", "公开版", "领导专报", "考核", "archive", "quarantine")
 PUBLIC_PERIODS = ("2022Q2",)  # the public version (公开版) the demo writes: the half year's last quarter
 NEXT_LEDGER_NAME = f"{DEMO_YEAR + 1}年督查台账.xlsx"
 YEAR_END_AT = datetime(2022, 7, 20, 9, 0)  # after the second quarter's bulletin: the half year's 考核
@@ -212,12 +213,14 @@ def _feedback_round(out_dir: Path, ledger_path: Path, period: str, issued_at: da
 
 
 def year_end(out_dir: Path, ledger_path: Path) -> dict:
-    """The 考核 of the half year played (``duban score --through 2022Q2``), then next year's
+    """The second quarter's 督查专报 for every leader (``duban brief``), the 考核 of the half year played (``duban score --through 2022Q2``), then next year's
     ledger with the unfinished tasks carried over (``duban rollover --carry``)."""
+    briefs = brief_leaders(ledger_path, ROUNDS[-1][0], out_dir / "领导专报", now=YEAR_END_AT)
     scored = score_units(ledger_path, DEMO_YEAR, through=ROUNDS[-1][0], out_dir=out_dir / "考核", now=YEAR_END_AT)
     rolled = rollover_ledger(ledger_path, out_dir / NEXT_LEDGER_NAME, DEMO_YEAR + 1, carry=True,
                              now=YEAR_END_AT.replace(hour=10))
-    return {"score": {k: scored.summary.get(k) for k in ("through", "units", "top", "bottom", "document", "workbook")},
+    return {"briefs": [{k: b[k] for k in ("leader", "document", "counts")} for b in briefs.summary.get("briefs", [])],
+            "score": {k: scored.summary.get(k) for k in ("through", "units", "top", "bottom", "document", "workbook")},
             "rollover": {"ledger": rolled.summary.get("ledger"), "carried": len(rolled.summary.get("carried", []))}}
 
 

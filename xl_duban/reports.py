@@ -88,6 +88,14 @@ def _publish(s: dict) -> list[str]:
             f"网页：{s['html']}" + (f"；PDF：{s['pdf']}" if s["pdf"] else "（未生成 PDF）")]
 
 
+def _brief(s: dict) -> list[str]:
+    lines = [f"{s['period']} 领导专报 {len(s['briefs'])} 份（{s['kind']}），输出目录：{s['out']}"]
+    for b in s["briefs"]:
+        c = b["counts"]
+        lines.append(f"· {b['leader']}：亮灯 {c['合计']} 项，绿灯 {c['绿灯']}、黄灯 {c['黄灯']}、红灯 {c['红灯']}；{b['document']}")
+    return lines
+
+
 def _template(s: dict) -> list[str]:
     kind = "内嵌 xlwings VBA（无需安装 xlwings 加载项）" if s["standalone"] else "使用 xlwings 加载项的 RunPython"
     return [f"已生成模板 {s['template']}（{s['bytes']:,} 字节，{kind}）。"]
@@ -127,7 +135,7 @@ def _skipped(s: dict) -> list[str]:
 
 SUMMARIES = {"skipped": _skipped, "template": _template, "init": _init, "import": _import, "validate": _validate, "issue": _issue, "send": _send,
              "remind": _remind, "collect": _collect, "confirm": _confirm, "light": _light, "bulletin": _bulletin,
-             "publish": _publish,
+             "publish": _publish, "brief": _brief,
              "score": _score, "rollover": _rollover, "doctor": _doctor}
 
 

@@ -210,6 +210,15 @@ def _publish(store, ledger, book, now):
         yield "publish", services.publish_public(store, str(period), store.path.parent / PUBLIC_DIR, now=now)
 
 
+BRIEF_DIR = "领导专报"
+
+
+def _briefs(store, ledger, book, now):
+    """The quarter's 督查专报 (key tasks: the leaders' portfolios) beside the ledger."""
+    period = button_period(ledger, Cadence.quarterly, now.date())
+    yield "brief", services.brief_leaders(store, str(period), store.path.parent / BRIEF_DIR, now=now)
+
+
 SCORE_DIR = "考核"
 
 
@@ -246,6 +255,9 @@ RUNS: dict[str, Callable] = {
     "quarterly_bulletin": _bulletin(Cadence.quarterly),
     "monthly_bulletin": _bulletin(Cadence.monthly),
     "publish": _publish,
+
+
+    "leader_briefs": _briefs,
     "score": _score,
     "rollover": _rollover,
     "doctor": _doctor,

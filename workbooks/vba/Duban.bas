@@ -53,6 +53,10 @@ Public Sub DubanPublish(control As IRibbonControl)
     RunPython "import macros; macros.publish()"
 End Sub
 
+Public Sub DubanLeaderBriefs(control As IRibbonControl)
+    RunPython "import macros; macros.leader_briefs()"
+End Sub
+
 Public Sub DubanScore(control As IRibbonControl)
     RunPython "import macros; macros.score()"
 End Sub

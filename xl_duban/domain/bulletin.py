@@ -178,6 +178,7 @@ class Bulletin:
     by_leader: list[Row] = field(default_factory=list)
     red: list[Item] = field(default_factory=list)
     yellow: list[Item] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)  # every lit task, green too (a 专报 takes its leader's)
     praised: list[str] = field(default_factory=list)
     late: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # sent nothing
@@ -203,14 +204,22 @@ class Bulletin:
 
     def summary_sentence(self) -> str:
         """The opening numbers, in one sentence a leader reads first."""
-        c = self.counts
-        text = (f"{self.period.label}共对{c.total}项{self.kind.value}亮灯，其中绿灯{c.green}项（{c.rate(LightColor.green):.1%}）、"
-                f"黄灯{c.yellow}项（{c.rate(LightColor.yellow):.1%}）、红灯{c.red}项（{c.rate(LightColor.red):.1%}）")
-        if self.previous is not None and self.previous.total:
-            p = self.previous
-            text += (f"；与{period_name(self.period.previous())}相比，绿灯{_delta(c.green - p.green)}、"
-                     f"黄灯{_delta(c.yellow - p.yellow)}、红灯{_delta(c.red - p.red)}")
-        return text + "。"
+        return counts_sentence(f"{self.period.label}共对{self.counts.total}项{self.kind.value}亮灯",
+                               self.counts, self.previous, self.period)
+
+
+def counts_sentence(opening: str, counts: Counts, previous: Counts | None, period: Period) -> str:
+    """``opening``, then the counts by colour with their shares and, when the previous period
+    of the same kind was lit, the change from it (quarter on quarter, month on month): the
+    sentence of a bulletin's 总体情况 and of a leader's 督查专报."""
+    c = counts
+    text = (f"{opening}，其中绿灯{c.green}项（{c.rate(LightColor.green):.1%}）、"
+            f"黄灯{c.yellow}项（{c.rate(LightColor.yellow):.1%}）、红灯{c.red}项（{c.rate(LightColor.red):.1%}）")
+    if previous is not None and previous.total:
+        p = previous
+        text += (f"；与{period_name(period.previous())}相比，绿灯{_delta(c.green - p.green)}、"
+                 f"黄灯{_delta(c.yellow - p.yellow)}、红灯{_delta(c.red - p.red)}")
+    return text + "。"
 
 
 def subject_words(period: Period, kind: TaskKind, district: str = "区") -> tuple[str, ...]:
@@ -223,6 +232,13 @@ def subject_words(period: Period, kind: TaskKind, district: str = "区") -> tupl
 
 def _delta(n: int) -> str:
     return f"增加{n}项" if n > 0 else f"减少{-n}项" if n < 0 else "持平"
+
+
+def lit_counts(ledger: Ledger, period: Period, task_ids: set[str] | dict) -> Counts | None:
+    """The lights of ``task_ids`` in ``period`` as 亮灯记录 holds them (灯色), None when none
+    of them was lit: the numbers a bulletin compares with, and a 专报's per period."""
+    lights = [r.light for r in ledger.lights if r.period == str(period) and r.light and r.task_id in task_ids]
+    return counts_of(lights) if lights else None
 
 
 def counts_of(lights: list[str]) -> Counts:
@@ -247,15 +263,13 @@ def build_bulletin(ledger: Ledger, period: Period, number: int, similarity: floa
     tasks = {t.id: t for t in ledger.tasks if t.kind == kind.value and t.id}
     directory = UnitDirectory(ledger.units)
     records = {r.task_id: r for r in ledger.lights if r.period == str(period) and r.light and r.task_id in tasks}
-    previous_records = [r.light for r in ledger.lights
-                        if r.period == str(period.previous()) and r.light and r.task_id in tasks]
     units_of = {task_id: tuple(lead_units_of(tasks[task_id], directory)) for task_id in records}
     feedback: dict[str, list] = {}  # task → this period's feedback rows, gathered in one pass
     for fb in ledger.feedback:
         if fb.period == str(period) and fb.task_id in records:
             feedback.setdefault(fb.task_id, []).append(fb)
     bulletin = Bulletin(period=period, kind=kind, number=number, counts=counts_of([r.light for r in records.values()]),
-                        previous=counts_of(previous_records) if previous_records else None)
+                        previous=lit_counts(ledger, period.previous(), tasks))
     key = unit_key_of(directory)
     # A group name (相关镇街道) is never named in a bulletin, even if an old 报送情况 row holds one.
     submissions = [s for s in ledger.submissions if s.period == str(period) and s.issued_at and collective(s.unit) is None]
@@ -273,6 +287,7 @@ def build_bulletin(ledger: Ledger, period: Period, number: int, similarity: floa
                     target=targets.get(task_id, ""), reports=reports[task_id],
                     override=record.override_note.strip() if normalize_light(record.override) else "",
                     short_name=" ".join(task.short_name.split()))
+        bulletin.items.append(item)
         if record.light == LightColor.red.value:
             bulletin.red.append(item)
         elif record.light == LightColor.yellow.value:

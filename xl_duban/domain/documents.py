@@ -140,6 +140,22 @@ def split_widths(rows: tuple[tuple, ...], total_cm: float, step: float = 0.1) ->
     return left, round(total_cm - left, 2)
 
 
+def portfolio_table(items: list[Item], leader: str, whole: bool) -> Block:
+    """A leader's yellow and red items in one table, red first, each with its lead units'
+    state and their own 存在问题 (the yellow rows of the bulletin, :func:`brief_table`). With
+    ``whole`` the task is printed whole, with the other leaders who share it; without, by its
+    任务编号 only — a portfolio of fifteen items with their texts takes four pages, and the
+    专报 is read in two."""
+    def task(item: Item) -> str:
+        others = [name for name in item.leaders if name != leader]
+        return f"{item.task_id} {item.content}" + (f"（共同责任领导：{'、'.join(others)}）" if others else "") if whole else item.task_id
+    rows = tuple((n, item.light, task(item), _with_met(item, _reason(item, _answering(item), you=False, brief=True)))
+                 for n, item in enumerate(items, 1))
+    header = "任务编号、任务" if whole else "任务编号"
+    widths = (0.9, 1.2, 7.2, 6.3) if whole else (0.9, 1.2, 3.0, 10.5)
+    return Block("table", headers=("序号", "灯色", header, "牵头单位和未完成情况"), rows=rows, widths=widths)
+
+
 def _task_cell(item: Item) -> str:
     return f"{item.task_id} {task_title(item)}（责任领导：{'、'.join(item.leaders) or '未填写'}）"
 

@@ -15,6 +15,7 @@ import functools
 import io
 from datetime import date
 from pathlib import Path
+from typing import Callable
 
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -27,7 +28,10 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Border, Font, Side
 
 from ..domain.cells import date_text
+from ..domain.briefs import MASTHEAD as BRIEF_MASTHEAD, Brief, brief_blocks
+from ..domain.briefs import chart_title as brief_chart_title
 from ..domain.bulletin import Bulletin, Item, task_title
+from ..domain.lights import period_name
 from ..domain.documents import Block, behind_units, bulletin_blocks, copy_to, notice_paragraphs, width
 from ..domain.models import LightColor
 from ..timing import stage
@@ -63,12 +67,28 @@ def chart_png(bulletin: Bulletin) -> bytes | None:
     """A stacked bar chart of the units with yellow or red lights (:func:`chart_figure`) as
     PNG; None without a CJK font (the names would print as boxes: the caller makes the
     bulletin without the chart and says which package to install)."""
+    return figure_png(lambda font_file: chart_figure(bulletin, font_file))
+
+
+def figure_png(figure: Callable[[str], object]) -> bytes | None:
+    """The matplotlib Figure ``figure`` draws with a CJK font file, as PNG; None when this
+    machine has no CJK font (:func:`~.fonts.cjk_font_file`)."""
     font_file = cjk_font_file()
     if font_file is None:
         return None
     out = io.BytesIO()
-    chart_figure(bulletin, font_file).savefig(out, format="png")
+    figure(font_file).savefig(out, format="png")
     return out.getvalue()
+
+
+def _figure(width: float, height: float):
+    """A blank matplotlib Figure of ``width`` × ``height`` inches at 150 dpi (Agg: no display)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=150)
 
 
 def chart_figure(bulletin: Bulletin, font_file: str):
@@ -78,23 +98,15 @@ def chart_figure(bulletin: Bulletin, font_file: str):
     A city or province has a few hundred units: the chart shows at most ``CHART_UNITS`` bars,
     the most behind first, so it stays one page tall and readable. The axis counts tasks, so
     its ticks are whole numbers."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     from matplotlib.font_manager import FontProperties
-    from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
     font = FontProperties(fname=font_file)
     rows = list(reversed(chart_units(bulletin)))  # barh draws the first row at the bottom
     names = [r.name for r in rows]
-    fig = Figure(figsize=(5.2, max(1.3, 0.11 * len(rows) + 0.7)), dpi=150)  # under 3 mm a bar on the page
+    fig = _figure(5.2, max(1.3, 0.11 * len(rows) + 0.7))  # under 3 mm a bar on the page
     ax = fig.add_subplot()
-    left = [0] * len(rows)
-    for color in (LightColor.green, LightColor.yellow, LightColor.red):
-        values = [r.counts.of(color) for r in rows]
-        ax.barh(range(len(rows)), values, left=left, color=CHART_COLORS[color.value], label=color.value, height=0.7)
-        left = [a + b for a, b in zip(left, values)]
+    _stack(ax, [r.counts for r in rows], horizontal=True)
     ax.set_yticks(range(len(names)), names, fontproperties=font, fontsize=6.5)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.tick_params(axis="x", labelsize=7)
@@ -102,6 +114,42 @@ def chart_figure(bulletin: Bulletin, font_file: str):
     ax.set_title(chart_title(bulletin), fontproperties=font, fontsize=10)
     ax.legend(prop=FontProperties(fname=font_file, size=7), loc="lower right")
     ax.grid(axis="x", linestyle=":", linewidth=0.5)
+    ax.set_axisbelow(True)
+    fig.tight_layout()
+    return fig
+
+
+def _stack(ax, counts: list, *, horizontal: bool) -> None:
+    """One stacked bar per ``counts`` (green, yellow, red from the base), in the lights' colours."""
+    base = [0] * len(counts)
+    for color in (LightColor.green, LightColor.yellow, LightColor.red):
+        values = [c.of(color) for c in counts]
+        if horizontal:
+            ax.barh(range(len(counts)), values, left=base, color=CHART_COLORS[color.value], label=color.value, height=0.7)
+        else:
+            ax.bar(range(len(counts)), values, bottom=base, color=CHART_COLORS[color.value], label=color.value, width=0.6)
+        base = [a + b for a, b in zip(base, values)]
+
+
+def brief_chart_figure(brief: Brief, font_file: str):
+    """A 专报's chart: the leader's green, yellow and red tasks in each period of the year so
+    far, one stacked column a period (whole tasks on the axis), small enough to leave the page
+    to the text."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.ticker import MaxNLocator
+
+    font = FontProperties(fname=font_file)
+    fig = _figure(5.2, 1.7)  # printed 132 mm wide, as the bulletin's: its 7 pt labels print at 7 pt
+    ax = fig.add_subplot()
+    _stack(ax, [c for _p, c in brief.history], horizontal=False)
+    ax.set_xticks(range(len(brief.history)), [period_name(p) for p, _c in brief.history], fontproperties=font, fontsize=7)
+    ax.set_xlim(-0.7, max(len(brief.history), 4) - 0.3)  # a column stays a column with one or two periods
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.tick_params(axis="y", labelsize=7)
+    ax.set_ylabel("任务数（项）", fontproperties=font, fontsize=8)
+    ax.set_title(brief_chart_title(brief), fontproperties=font, fontsize=9)
+    ax.legend(prop=FontProperties(fname=font_file, size=7), loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.grid(axis="y", linestyle=":", linewidth=0.5)
     ax.set_axisbelow(True)
     fig.tight_layout()
     return fig
@@ -429,9 +477,12 @@ def _title(doc, words: tuple[str, ...], *, color: RGBColor | None = None) -> Non
             run.add_break()
 
 
-def _masthead(doc, masthead: str, number: int, office: str, issued_on: date) -> None:
+def _masthead(doc, masthead: str, issue: str, office: str, issued_on: date) -> None:
+    """刊头 in red, the issue line (第N期; none for a 专报, whose title names the period), the
+    office and date over a red rule."""
     _off_grid(_para(doc, masthead, font=TITLE_FONT, size=42, align=WD_ALIGN_PARAGRAPH.CENTER, color=RED, spacing=None))
-    _para(doc, f"第{number}期", size=16, align=WD_ALIGN_PARAGRAPH.CENTER)
+    if issue:
+        _para(doc, issue, size=16, align=WD_ALIGN_PARAGRAPH.CENTER)
     line = _para(doc, "", align=WD_ALIGN_PARAGRAPH.LEFT)
     line.paragraph_format.tab_stops.add_tab_stop(Mm(156), alignment=2)  # right tab at the text edge
     run = line.add_run(f"{office}\t{date_text(issued_on)}")
@@ -462,9 +513,11 @@ def distribution(colophon: tuple[str, str, str]) -> list[str]:
     return [f"{label}：{text}" for label, text in zip("报送发", colophon) if text]
 
 
-def _colophon(doc, lines: list[str], office: str, issued_on: date) -> None:
-    """版记: 报/送/发 (or 抄送) lines and the 印发 line, 4号仿宋 between rules, at the end."""
-    _para(doc, "", indent=False)
+def _colophon(doc, lines: list[str], office: str, issued_on: date, *, gap: bool = True) -> None:
+    """版记: 报/送/发 (or 抄送) lines and the 印发 line, 4号仿宋 between rules, at the end
+    (after a blank line unless not ``gap``: its top rule already sets it off the text)."""
+    if gap:
+        _para(doc, "", indent=False)
     rows = [*lines, f"{office}\t{date_text(issued_on)}印发"]
     for n, text in enumerate(rows):
         p = _para(doc, "", align=WD_ALIGN_PARAGRAPH.LEFT, indent=False)
@@ -536,7 +589,7 @@ def write_bulletin_docx(path: Path, bulletin: Bulletin, *, masthead: str, office
     """The bulletin as an official document: masthead, title, the body leader first, signature,
     the appendix table and the 版记 (报 / 送 / 发 from 设置)."""
     doc = official_document()
-    _masthead(doc, masthead, bulletin.number, office, issued_on)
+    _masthead(doc, masthead, f"第{bulletin.number}期", office, issued_on)
     _title(doc, bulletin.title_words)
     _para(doc, "", indent=False)
     blocks = bulletin_blocks(bulletin, office=office, issued_on=issued_on, chart=chart is not None)
@@ -550,6 +603,24 @@ def write_bulletin_docx(path: Path, bulletin: Bulletin, *, masthead: str, office
     _signature(doc, office, issued_on)
     _render(doc, tail, chart)
     _colophon(doc, distribution(colophon), office, issued_on)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(path)
+    return path
+
+
+def write_brief_docx(path: Path, brief: Brief, *, office: str, issued_on: date, chart: bytes | None) -> Path:
+    """督查专报 to one 分管区领导: the bulletin's masthead labelled 督查专报 (the office and
+    date under it), the title, the leader's part of the bulletin
+    (:func:`~xl_duban.domain.briefs.brief_blocks`) and a 版记 addressed 报：XXX同志."""
+    doc = official_document()
+    _masthead(doc, BRIEF_MASTHEAD, "", office, issued_on)
+    _title(doc, brief.title_words)  # no 主送 line under it: the text starts at once (its 报 is in the 版记)
+    blocks = brief_blocks(brief, chart=chart is not None)
+    for block, next_block in zip(blocks, [*blocks[1:], None]):
+        _render(doc, [block], chart)
+        if block.kind == "h1" and next_block is not None and next_block.kind == "table":  # never last on its page
+            doc.paragraphs[-1].paragraph_format.keep_with_next = True
+    _colophon(doc, [f"报：{brief.leader}同志"], office, issued_on, gap=False)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(path)
     return path

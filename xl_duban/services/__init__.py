@@ -25,7 +25,7 @@ _HOMES = {
     "send_workbooks": "mail", "remind_units": "mail",
     "collect_returns": "collecting", "read_and_check": "collecting", "COLLECT_SHEETS": "collecting",
     "light_up": "lighting",
-    "publish_bulletin": "bulletin", "publish_public": "publishing",
+    "publish_bulletin": "bulletin", "publish_public": "publishing", "brief_leaders": "briefing",
     "score_units": "scoring", "rollover_ledger": "rollover",
     "confirm_node_targets": "confirming",
     "check_environment": "doctor",
@@ -35,6 +35,7 @@ __all__ = sorted([*_HOMES, "LedgerError"])
 
 if TYPE_CHECKING:  # what the names are, for readers and type checkers
     from ..errors import LedgerError
+    from .briefing import brief_leaders
     from .bulletin import publish_bulletin
     from .collecting import COLLECT_SHEETS, collect_returns, read_and_check
     from .confirming import confirm_node_targets

@@ -6,11 +6,28 @@ from datetime import date, datetime
 from pathlib import Path
 
 from ..domain.changes import BULLETIN, bulletin_number
-from ..domain.findings import error, warning
+from ..domain.findings import Finding, error, warning
 from ..domain.issuing import file_safe
 from ..domain.models import ChangeLogEntry, TaskKind
 from .outcome import Outcome, date_argument, period_argument, reports_bad_input
 from .session import Store, session
+
+
+def not_lit(ledger, period, what: str) -> Finding | None:
+    """``not-lit`` when 亮灯记录 holds no light of ``period``: every number of a 通报 or 专报
+    comes from the lights, and none have been computed yet."""
+    if any(r.period == str(period) and r.light for r in ledger.lights):
+        return None
+    return error("not-lit", f"{period}尚未亮灯，无法生成{what}。", sheet="亮灯记录",
+                 hint=f"先运行“亮灯”（duban light --period {period}）。")
+
+
+def chart_font_missing(what: str) -> Finding:
+    """The chart could not be drawn: the document is made without it, and says how to get it."""
+    from ..io.bulletin_docs import FONT_PACKAGE
+
+    return warning("chart-font-missing", f"本机没有中文字体，{what}已生成，但不含亮灯情况图表（单位名称会显示为方框）。",
+                   hint=f"安装中文字体（Debian/Ubuntu：sudo apt install {FONT_PACKAGE}；Windows 自带微软雅黑）后重新生成{what}。")
 
 
 @reports_bad_input
@@ -25,16 +42,16 @@ def publish_bulletin(ledger_path: Path | Store, period_text: str, out_dir: Path,
     """
     from ..domain.bulletin import build_bulletin, notices
     from ..domain.lights import LightRules
-    from ..io.bulletin_docs import FONT_PACKAGE, chart_png, write_bulletin_docx, write_bulletin_sheet, write_interview_list_docx, write_notice_docx
+    from ..io.bulletin_docs import chart_png, write_bulletin_docx, write_bulletin_sheet, write_interview_list_docx, write_notice_docx
 
     period = period_argument(period_text)
     issued_on = date_argument(issued_on)
     with session(ledger_path, "bulletin", now) as s:
         ledger, findings, settings = s.ledger, s.findings, s.settings
         kind = TaskKind.reporting_in(period)
-        if not any(r.period == str(period) and r.light for r in ledger.lights):
-            return Outcome(findings=[*findings, error("not-lit", f"{period}尚未亮灯，无法生成通报。", sheet="亮灯记录",
-                                                      hint=f"先运行“亮灯”（duban light --period {period}）。")])
+        unlit = not_lit(ledger, period, "通报")
+        if unlit is not None:
+            return Outcome(findings=[*findings, unlit])
         sheet = f"{'通报' if kind is TaskKind.key else '月报'}-{period}"
         number, new = bulletin_number(ledger, sheet, settings.first_number)
         issued_on = issued_on or now.date()
@@ -43,9 +60,7 @@ def publish_bulletin(ledger_path: Path | Store, period_text: str, out_dir: Path,
         masthead, office = settings.masthead, settings.signing_office
         chart = chart_png(bulletin)
         if chart is None:
-            findings.append(warning("chart-font-missing", "本机没有中文字体，通报已生成，但不含亮灯情况图表（单位名称会显示为方框）。",
-                                    hint=f"安装中文字体（Debian/Ubuntu：sudo apt install {FONT_PACKAGE}；"
-                                         "Windows 自带微软雅黑）后重新生成通报。"))
+            findings.append(chart_font_missing("通报"))
         year = period.year
         doc = write_bulletin_docx(out_dir / f"{masthead}{year}年第{number}期（{period.label}{kind.value}通报）.docx", bulletin,
                                   masthead=masthead, office=office, issued_on=issued_on, chart=chart,
