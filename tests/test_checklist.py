@@ -139,7 +139,7 @@ def scenario(folder: Path) -> tuple[list[str], dict[str, str]]:
             out = fill_return(path, folder / "inbox" / path.name, target_answers(issued_rows(path), TaskKind.key, 2022))
             os.utime(out, (NOW.timestamp() + 3600,) * 2)
         for key in ("collect", "confirm_targets", "issue", "send", "remind", "light", "quarterly_bulletin",
-                    "monthly_bulletin", "leader_briefs", "score", "rollover", "doctor"):
+                    "monthly_bulletin", "publish", "leader_briefs", "score", "rollover", "doctor"):
             press(key)
     finally:
         os.chdir(here)
