@@ -234,8 +234,7 @@ def _attachments(eml_name: str, data: bytes, arrived: datetime, problems: list[t
     message (:func:`receipt_time`), with the sender's address and claimed date beside it."""
     msg, delimiters = parse_message(data)
     if delimiters > MAX_PARTS:
-        problems.append((eml_name, f"邮件的组成部分（正文、附件）超过 {MAX_PARTS} 个，只读取了前 {MAX_PARTS} 个，"
-                                   f"其余约 {delimiters - MAX_PARTS} 个未读取"))
+        problems.append((eml_name, f"邮件的组成部分（正文、附件）超过 {MAX_PARTS} 个，只读取了前 {MAX_PARTS} 个，其余未读取"))
     raw = {k.lower(): v for k, v in reversed(list(msg.raw_items()))}  # the first of each header
     sender, sender_problem = sender_address([v for k, v in msg.raw_items() if k.lower() == "from"])
     received = receipt_time(msg, arrived)
