@@ -723,6 +723,7 @@ def test_the_clerk_accepts_a_held_return_with_a_reason(issued_round, tmp_path):
     assert {t: rows[t][2:7] for t in want} == want and {rows[t][7] for t in want} == {ON_TIME}
     led, _ = LedgerStore(ledger).load()
     assert [(e.action, e.new) for e in led.changelog if e.action == "人工接收"] == [("人工接收", "已电话核实，系该局办公室代发")]
+    assert _sheet_row(ledger, "报送情况", 周期="2022Q2", 单位=UNIT)["来源"] == "人工接收"
     assert list((ledger.parent / "quarantine").iterdir()) == []
 
 
