@@ -19,14 +19,14 @@ from typing import Callable, NamedTuple
 
 from pydantic import TypeAdapter
 
-from .changes import proposal_note
+from .changes import PROPOSAL, proposal_note
 from .cells import CELL_TEXT_LIMIT, parse_cell_datetime, row_text
 from .findings import Finding, Level, error, has_errors, info, warning
 from .issuing import (COMPLETION_HEADER, FEEDBACK_INPUTS, SELF_LIGHT_HEADER, SIGNERS, Form, IssueIdentity, IssuedWorkbook,
                       target_columns, verify)
 from .lights import normalize_completion, normalize_light
 from .mail import normalize_address, split_addresses
-from .models import (ChangeLogEntry, Completion, Feedback, LightColor, Ledger, NodeTarget, Submission,
+from .models import (ChangeLogEntry, Completion, Feedback, LightColor, Ledger, NodeTarget, ReturnSource, Submission,
                      SubmissionState, TargetStatus, TaskKind)
 from .units import normalize_name
 
@@ -88,8 +88,13 @@ class Checked:
     findings: list[Finding] = field(default_factory=list)
     feedback: list[Feedback] = field(default_factory=list)
     targets: list[NodeTarget] = field(default_factory=list)  # proposed targets of a 目标安排表
-    registered: bool = False  # mailed from the unit's own address in 单位名录
+    source: str = ""  # ReturnSource: where the return came from (set by :func:`confirm`, or the clerk's --accept)
     repeat: bool = False  # the same values as the return already accepted: nothing to merge
+
+    @property
+    def registered(self) -> bool:
+        """The unit's own return: from its address in 单位名录, or a file the clerk handed in."""
+        return self.source not in ("", ReturnSource.unregistered.value)
 
     @property
     def accepted(self) -> bool:
@@ -267,17 +272,42 @@ def _when(value: object) -> str:
     return f"{moment:%Y-%m-%d %H:%M}" if moment else "此前"
 
 
-def repeats_accepted(checked: "Checked", ledger: Ledger) -> bool:
-    """Whether an accepted feedback return brings exactly the values already in 反馈记录 for
-    its unit and period, task by task — a copy sent again (whatever its bytes), which must
-    change neither the records nor the time and lateness the unit was recorded with."""
-    if checked.issue is None or not checked.feedback:
+def repeats_accepted(checked: "Checked", ctx: CollectContext) -> bool:
+    """Whether an accepted return brings exactly the values already taken from the unit for
+    its period — a copy sent again (whatever its bytes), which must change neither the
+    records nor the time and lateness the unit was recorded with.
+
+    A feedback form: every row equals the unit's 反馈记录 row, task by task. A 目标安排表:
+    the unit's return for it was accepted before, and every target it proposes is already
+    the 节点目标 or the change to it awaiting approval (:func:`_target_stands`) — a copy the
+    merge would add nothing from."""
+    if checked.issue is None:
+        return False
+    ledger = ctx.ledger
+    if checked.issue.form is not Form.feedback:
+        row = ctx.submissions.get(checked.issue.period, checked.issue.unit)
+        if not checked.targets or row is None or row.status not in (SubmissionState.on_time.value, SubmissionState.late.value):
+            return False
+        current = {(t.task_id, t.period): t for t in ledger.targets}
+        return all(_target_stands(current.get((t.task_id, t.period)), t.target) for t in checked.targets)
+    if not checked.feedback:
         return False
     unit = normalize_name(checked.issue.unit)
     mine = {f.task_id: f for f in ledger.feedback if f.period == checked.issue.period and normalize_name(f.unit) == unit}
     fields = [name for _header, name in FEEDBACK_FIELDS]
     return all(fb.task_id in mine and all(_text(getattr(fb, n)) == _text(getattr(mine[fb.task_id], n)) for n in fields)
                for fb in checked.feedback)
+
+
+def _target_stands(current: NodeTarget | None, proposed: str) -> bool:
+    """Whether a proposed node target is already in 节点目标: its text, or (a confirmed one)
+    the change proposed and awaiting the 分管领导's approval."""
+    if current is None:
+        return False
+    if _same_text(current.target, proposed):
+        return True
+    found = PROPOSAL.search(current.change_note or "") if current.status == TargetStatus.change_pending.value else None
+    return found is not None and _same_text(found["target"], proposed)
 
 
 def check_sender_date(file: ReturnedFile, issue: IssueIdentity, ctx: CollectContext) -> list[Finding]:
@@ -472,13 +502,21 @@ def confirm(checked: Checked, ctx: CollectContext) -> Checked:
         return Checked(file=file, issue=issue,
                        findings=[*findings, *(f for f in checked.findings if f.code not in RECORD_FINDINGS)])
     checked.findings[:0] = findings
-    checked.registered = not file.sender or bool(sender_units(file.sender, ctx))  # no sender: the clerk's own file
-    if repeats_accepted(checked, ctx.ledger):
+    checked.source = source_of(file, ctx)
+    if repeats_accepted(checked, ctx):
         checked.repeat = True
         checked.findings = [info("repeat-return", f"与已接收的{issue.unit}{issue.period}{issue.form.value}内容相同，"
                                                   "不再重复记录，报送时间和状态不变。", file=file.name,
                                  hint="无需处理。")]
     return checked
+
+
+def source_of(file: ReturnedFile, ctx: CollectContext) -> str:
+    """登记邮箱 / 未登记地址 for a mailed return; 收件箱文件 for a file with no sender: the clerk
+    put it in the inbox (a held From never gets this far)."""
+    if not file.sender:
+        return ReturnSource.inbox.value
+    return ReturnSource.registered.value if sender_units(file.sender, ctx) else ReturnSource.unregistered.value
 
 
 def prefer_registered(checked: list["Checked"]) -> None:
@@ -582,8 +620,10 @@ def merge_returns(ledger: Ledger, checked: list[Checked], now: datetime, command
 
     A newer return for the same unit, task and period replaces the older row in place (its
     extras kept) and each replaced value goes to 变更日志; an older file arriving after a
-    newer one changes nothing. Targets: an unconfirmed target takes the unit's text; a
-    confirmed one is never overwritten — the proposal is recorded and the row becomes 调整待批.
+    newer one changes nothing — unless the older one is the unit's own and what stands came
+    from an address not in 单位名录 (:func:`replaces_unregistered`). Targets: an unconfirmed
+    target takes the unit's text; a confirmed one is never overwritten — the proposal is
+    recorded and the row becomes 调整待批.
     """
     result = MergeResult()
     index = {(f.task_id, f.period, normalize_name(f.unit)): f for f in ledger.feedback}
@@ -593,16 +633,48 @@ def merge_returns(ledger: Ledger, checked: list[Checked], now: datetime, command
             result.refused += _record_refusal(ledger, submissions, item, now, command)
             continue
         source = f"{item.file.name}#{item.file.file_hash}"
+        row = submissions.get(item.issue.period, item.issue.unit)
+        unit_over_stranger = replaces_unregistered(item, row)
+        if unit_over_stranger and item.issue.form is Form.feedback:
+            _drop_unanswered(ledger, index, item, now, command, source)
         for fb in item.feedback:
-            _merge_feedback(ledger, index, fb, now, command, source, result)
+            _merge_feedback(ledger, index, fb, now, command, source, result, whatever_time=unit_over_stranger)
         for target in item.targets:
             _merge_target(ledger, item.issue.unit, target, now, command, source, result)
-        _record_submission(ledger, submissions, item, now, command)
+        if row is not None:
+            _record_submission(ledger, row, item, now, command, whatever_time=unit_over_stranger)
     return result
 
 
+def replaces_unregistered(item: Checked, row: Submission | None) -> bool:
+    """Whether an accepted return is the unit's own (registered address, the clerk's file or
+    --accept) meeting a return accepted earlier from an address not in 单位名录.
+
+    For one unit and period the unit's own return wins over a stranger's whatever their
+    times: the stranger's may have been anyone's words. The unit's own receipt time then
+    decides 按时/逾期 — it is the unit's real report, and a stranger's earlier copy must not
+    make it on time (nor a stranger's later one make it late)."""
+    return (row is not None and item.registered and row.source == ReturnSource.unregistered.value
+            and row.status in (SubmissionState.on_time.value, SubmissionState.late.value))
+
+
+def _drop_unanswered(ledger: Ledger, index: dict, item: Checked, now: datetime, command: str, source: str) -> None:
+    """The stranger's 反馈记录 rows of a task the unit's own return leaves blank: removed (to
+    变更日志), since only the unit's return now speaks for it — a blank row is 未报送."""
+    unit, period = normalize_name(item.issue.unit), item.issue.period
+    answered = {fb.task_id for fb in item.feedback}
+    stale = [f for f in ledger.feedback if f.period == period and normalize_name(f.unit) == unit and f.task_id not in answered]
+    for fb in stale:
+        ledger.feedback.remove(fb)
+        index.pop((fb.task_id, fb.period, normalize_name(fb.unit)), None)
+        values = {header: _text(getattr(fb, name)) for name, header in LEDGER_HEADERS.items() if _text(getattr(fb, name))}
+        ledger.changelog.append(ChangeLogEntry(time=now, action="删除反馈", object=fb.task_id, field=f"{fb.period} {fb.unit}",
+                                               old=row_text(values), new="单位从登记邮箱的报送未填写此项",
+                                               source=f"{command} {source}"))
+
+
 def _merge_feedback(ledger: Ledger, index: dict, fb: Feedback, now: datetime, command: str, source: str,
-                    result: MergeResult) -> None:
+                    result: MergeResult, whatever_time: bool = False) -> None:
     key = (fb.task_id, fb.period, normalize_name(fb.unit))
     old = index.get(key)
     if old is None:
@@ -614,7 +686,7 @@ def _merge_feedback(ledger: Ledger, index: dict, fb: Feedback, now: datetime, co
                                                new=row_text(values), source=f"{command} {source}"))
         return
     old_time, new_time = parse_cell_datetime(old.received_at), parse_cell_datetime(fb.received_at)
-    if old.file_hash == fb.file_hash or (old_time and new_time and old_time > new_time):
+    if old.file_hash == fb.file_hash or (old_time and new_time and old_time > new_time and not whatever_time):
         result.kept_newer += old.file_hash != fb.file_hash
         return
     for name, header in LEDGER_HEADERS.items():
@@ -654,24 +726,32 @@ def _merge_target(ledger: Ledger, unit: str, proposed: NodeTarget, now: datetime
     result.targets_filled += 1
 
 
-def _record_submission(ledger: Ledger, submissions: SubmissionIndex, item: Checked, now: datetime, command: str) -> None:
-    """报送情况 of an accepted file's unit and period: received time and on time or late.
+def _record_submission(ledger: Ledger, row: Submission, item: Checked, now: datetime, command: str,
+                       whatever_time: bool = False) -> None:
+    """报送情况 of an accepted file's unit and period: received time, on time or late, and
+    where the return came from (来源).
 
     A refused file only marks the row 退回 (:func:`_record_refusal`); an accepted return
-    replaces the 退回, and a unit's earlier accepted return always stands.
+    replaces the 退回, and a unit's earlier accepted return always stands — but the unit's
+    own return replaces one from an unregistered address ``whatever_time``
+    (:func:`replaces_unregistered`), and 变更日志 says so.
     """
-    row = submissions.get(item.issue.period, item.issue.unit)
-    if row is None:
-        return
     received = parse_cell_datetime(row.received_at)
-    if row.status in (SubmissionState.on_time.value, SubmissionState.late.value) and received and received > item.file.received_at:
+    accepted = row.status in (SubmissionState.on_time.value, SubmissionState.late.value)
+    if accepted and received and received > item.file.received_at and not whatever_time:
         return  # a newer return is already recorded
     state = SubmissionState.late.value if item.late else SubmissionState.on_time.value
+    why = f"{command} {item.file.name}#{item.file.file_hash}"
     if (received, row.status) != (item.file.received_at, state):
         ledger.changelog.append(ChangeLogEntry(time=now, action="收集", object=row.unit, field=f"{row.period}报送状态",
-                                               old=row.status, new=state,
-                                               source=f"{command} {item.file.name}#{item.file.file_hash}"))
-    row.received_at, row.status, row.problem = item.file.received_at, state, ""
+                                               old=row.status, new=state, source=why))
+    if whatever_time:
+        ledger.changelog.append(ChangeLogEntry(time=now, action="取代未登记报送", object=row.unit, field=f"{row.period}来源",
+                                               old=row.source, new=item.source, source=why))
+    elif row.source and row.source != item.source:
+        ledger.changelog.append(ChangeLogEntry(time=now, action="收集", object=row.unit, field=f"{row.period}来源",
+                                               old=row.source, new=item.source, source=why))
+    row.received_at, row.status, row.problem, row.source = item.file.received_at, state, "", item.source
     row.filler, row.phone, row.reviewer = (item.file.signers.get(label, "") for label in SIGNERS)
 
 

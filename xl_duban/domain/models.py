@@ -83,6 +83,18 @@ class SubmissionState(str, Enum):
     returned = "退回"
 
 
+class ReturnSource(str, Enum):
+    """Where an accepted return came from (报送情况 来源). A return from an address not in
+    单位名录 may be anyone's: the unit's own return — from its registered address, dropped in
+    the inbox by the clerk, or accepted by the clerk with a reason — replaces it whatever the
+    times (domain.collecting.merge_returns)."""
+
+    registered = "登记邮箱"
+    unregistered = "未登记地址"
+    inbox = "收件箱文件"
+    clerk = "人工接收"
+
+
 class HolidayType(str, Enum):
     off = "休"
     work = "班"
@@ -198,6 +210,7 @@ class Submission(Record):
     received_at: CellValue = None
     status: str = ""
     problem: str = ""
+    source: str = ""  # ReturnSource of the accepted return ("" in rows recorded before 来源 existed)
     filler: str = ""  # 填报人, 联系电话, 审核人 of the accepted return
     phone: str = ""
     reviewer: str = ""

@@ -113,11 +113,10 @@ def _has_attachment(raw: bytes) -> bool:
     """Whether a message carries attachments. One that cannot even be taken apart (nested a
     thousand deep, say) is saved as well: collect then reports it by name, instead of the
     fetch stopping on it every time."""
-    import email
-    from email import policy
+    from .returns import parse_message
 
     try:
-        msg = email.message_from_bytes(raw, policy=policy.default)
+        msg, _delimiters = parse_message(raw)  # a flood costs its first parts only, here as in collect
         return any(True for _ in msg.iter_attachments())
     except Exception:  # noqa: BLE001 - any failure here is that message's, never the fetch's
         return True

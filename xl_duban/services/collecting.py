@@ -12,7 +12,7 @@ from ..domain.changes import COLLECTED, accepted_hashes
 from ..domain.collecting import (MAX_FINDINGS_PER_FILE, Checked, CollectContext, ReturnedFile, bounded, confirm,
                                  merge_returns, missing_returns, prefer_registered)
 from ..domain.findings import Finding, error, has_errors, info
-from ..domain.models import ChangeLogEntry, Ledger, TargetStatus
+from ..domain.models import ChangeLogEntry, Ledger, ReturnSource, TargetStatus
 from ..domain.settings import Settings
 from ..io.archive import QUARANTINE, keep_return, quarantined_hashes
 from ..io.failures import log_failure
@@ -101,6 +101,8 @@ def _collect(s: Session, inboxes: list[Path], only: str | None, imap: bool, prog
         if only and result.issue is not None and result.issue.period != only:
             skipped += 1  # left for the collect of its own period
             continue
+        if accepted_by:
+            result.source = ReturnSource.clerk.value  # 来源 人工接收: the clerk vouches for it
         checked.append((item, result))
     prefer_registered([c for _i, c in checked])
     if progress:
