@@ -29,11 +29,10 @@ NUMERALS = "一二三四五六七八九十"
 @dataclass(frozen=True)
 class Block:
     """One piece of a document: ``kind`` is h1 (黑体), h2 (楷体), p (body), table, chart,
-    signature, page-break; a table carries ``headers``, ``rows``, ``widths`` (cm) and a ``note``."""
+    signature, date, appendix and title2 (the ledger sheet's 附表); a table carries ``headers``, ``rows``, ``widths`` (cm) and a ``note``."""
 
     kind: str
     text: str = ""
-    fold: bool = False  # a long narrow table printed two rows side by side (the appendix)
     headers: tuple[str, ...] = ()
     rows: tuple[tuple, ...] = ()
     widths: tuple[float, ...] = ()
@@ -169,12 +168,12 @@ def _answering(item: Item) -> list[UnitReport]:
     return [r for r in item.reports if r.unit in item.answerable]
 
 
-def _table(headers: tuple[str, ...], rows: list[Row], note: str, fold: bool = False) -> Block:
+def _table(headers: tuple[str, ...], rows: list[Row], note: str) -> Block:
     """A lights table with its 合计 row and a note on what the 合计 counts."""
     t = total(rows)
     body = tuple((r.name, r.counts.total, r.counts.green, r.counts.yellow, r.counts.red) for r in rows)
     return Block("table", headers=headers, rows=(*body, ("合计", t.total, t.green, t.yellow, t.red)),
-                 widths=(5.3, 2.0, 1.2, 1.2, 1.2), note=note, color_columns=(2, 3, 4), fold=fold)
+                 widths=(5.3, 2.0, 1.2, 1.2, 1.2), note=note, color_columns=(2, 3, 4))
 
 
 def behind_units(bulletin: Bulletin) -> list[Row]:
@@ -193,7 +192,7 @@ def unit_table(bulletin: Bulletin, rows: list[Row]) -> Block:
                 if summed != bulletin.counts.total else "")  # how each unit counts: the body table's note
     else:
         note = f"注：只列有黄灯或红灯的单位；{CO_LED}。"
-    return _table(("牵头单位", "亮灯任务", "绿灯", "黄灯", "红灯"), rows, note, fold=rows is bulletin.by_unit)
+    return _table(("牵头单位", "亮灯任务", "绿灯", "黄灯", "红灯"), rows, note)
 
 
 def leader_table(bulletin: Bulletin) -> Block:

@@ -405,15 +405,6 @@ def add_table(doc, headers: list[str], rows: list[list[str]], widths: list[float
     _repeat_header(table.rows[0])
 
 
-def _narrow_margins(table) -> None:
-    """Cells 0.05 cm in from their borders instead of 0.19: a folded table's two-digit counts
-    and ten-character unit names each keep one line."""
-    tblpr = table._tbl.tblPr
-    margins = _sides("w:tblCellMar", ("left", "right"), {"w:w": "28", "w:type": "dxa"})
-    look = tblpr.find(qn("w:tblLook"))  # the schema's order: tblCellMar before tblLook
-    look.addprevious(margins) if look is not None else tblpr.append(margins)
-
-
 def _plain(text: str) -> bool:
     """Text a ``<w:t>`` holds as it is: no line break or tab, no space at either end."""
     return text == text.strip() and not any(ch in text for ch in "\n\r\t")
@@ -556,15 +547,7 @@ def _render(doc, blocks: list[Block], chart: bytes | None) -> None:
         elif block.kind == "p":
             _para(doc, block.text)
         elif block.kind == "table":
-            if block.fold:  # two rows side by side: a 42-unit appendix on one page
-                half = (len(block.rows) + 1) // 2
-                rows = [[*a, *b] for a, b in zip(block.rows[:half], [*block.rows[half:], ("",) * len(block.headers)])]
-                numbers = [min(w, 1.0 if n == 1 else 0.85) for n, w in enumerate(block.widths[1:], 1)]
-                widths = [7.8 - sum(numbers), *numbers] * 2  # a unit's name on one line, the counts narrow
-                add_table(doc, [*block.headers, *block.headers], rows, widths)
-                _narrow_margins(doc.tables[-1])
-            else:
-                add_table(doc, list(block.headers), [list(r) for r in block.rows], list(block.widths))
+            add_table(doc, list(block.headers), [list(r) for r in block.rows], list(block.widths))
             if block.note:
                 _para(doc, block.note)
         elif block.kind == "chart" and chart is not None:
@@ -573,12 +556,6 @@ def _render(doc, blocks: list[Block], chart: bytes | None) -> None:
             picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
             picture.paragraph_format.first_line_indent = Pt(0)
             picture.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE  # an exact line would clip it
-        elif block.kind == "page-break":
-            doc.add_page_break()
-        elif block.kind == "appendix":
-            _para(doc, block.text, font=HEADING_FONT, indent=False)
-        elif block.kind == "title2":
-            _title(doc, (block.text,))
 
 
 # --- the bulletin -------------------------------------------------------------------------
@@ -586,22 +563,17 @@ def _render(doc, blocks: list[Block], chart: bytes | None) -> None:
 
 def write_bulletin_docx(path: Path, bulletin: Bulletin, *, masthead: str, office: str, issued_on: date,
                         chart: bytes | None, colophon: tuple[str, str, str] = ("", "", "")) -> Path:
-    """The bulletin as an official document: masthead, title, the body leader first, signature,
-    the appendix table and the 版记 (报 / 送 / 发 from 设置)."""
+    """The bulletin as an official document: masthead, title, the body leader first, signature
+    and the 版记 (报 / 送 / 发 from 设置); the table of every unit is the ledger sheet's alone."""
     doc = official_document()
     _masthead(doc, masthead, f"第{bulletin.number}期", office, issued_on)
     _title(doc, bulletin.title_words)
     _para(doc, "", indent=False)
     blocks = bulletin_blocks(bulletin, office=office, issued_on=issued_on, chart=chart is not None)
-    cut = next(n for n, b in enumerate(blocks) if b.kind == "signature")
-    body, tail = blocks[:cut], blocks[cut + 2:]
-    for n, (block, next_block) in enumerate(zip(body, [*body[1:], None])):
-        if n == 0:
-            _para(doc, block.text, indent=False)  # the 主送 line starts at the margin
-        else:
-            _render(doc, [block], chart)
+    body = blocks[:next(n for n, b in enumerate(blocks) if b.kind == "signature")]
+    _para(doc, body[0].text, indent=False)  # the 主送 line starts at the margin
+    _render(doc, body[1:], chart)
     _signature(doc, office, issued_on)
-    _render(doc, tail, chart)
     _colophon(doc, distribution(colophon), office, issued_on)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(path)
