@@ -78,6 +78,45 @@ def _charts(path: Path, sheet: str) -> int:
         return drawing_rels.count("/charts/chart")
 
 
+def _chart_shapes(path: Path, sheet: str) -> list[tuple]:
+    """Each chart of the sheet as (direction, grouping, title, data formulas), from the package."""
+    with zipfile.ZipFile(path) as z:
+        names = sorted(n for n in z.namelist() if re.fullmatch(r"xl/charts/chart\d+\.xml", n))
+        shapes = []
+        for name in names:
+            xml = z.read(name).decode()
+            xml = re.sub(r"<(/?)c:", r"<\1", xml)  # Excel writes c:-prefixed chart XML, openpyxl the default namespace
+            title = "".join(re.findall(r"<a:t>([^<]*)</a:t>", xml.split("</title>")[0])) if "<title>" in xml else ""
+            formulas = tuple(f for f in re.findall(r"<f>([^<]+)</f>", xml) if sheet in f)
+            if formulas:
+                shapes.append((re.search(r'<barDir val="(\w+)"', xml).group(1),
+                               re.search(r'<grouping val="(\w+)"', xml).group(1), title,
+                               tuple(sorted(f.replace("'", "").replace("$", "") for f in formulas))))
+    return sorted(shapes)
+
+
+def test_the_live_book_gets_the_same_native_charts(demo_year, tmp_path, monkeypatch, config_dir):
+    """The 亮灯 button on the book open in Excel (xlwings' remote engine over the demo's ledger,
+    actions applied the way desktop Excel applies them) makes the dashboard's charts as the
+    book's own charts: the same kinds, titles and data as the file store's."""
+    from tests.xlwings_remote import run_macro
+    from xl_duban import ribbon
+
+    by_file, live = tmp_path / "file" / "台账.xlsx", tmp_path / "live" / "台账.xlsx"
+    for path in (by_file, live):
+        path.parent.mkdir()
+        shutil.copy2(demo_year / "2022年督查台账.xlsx", path)
+    now = datetime(2022, 7, 20, 9)
+    monkeypatch.chdir(live.parent)
+    pressed = run_macro(live, lambda book: ribbon.press("light", book, now=now)).return_value
+    assert "内部错误" not in pressed.message, pressed.message
+    for outcome in pressed.outcomes:  # the file store lights what the button lit (this quarter and this month)
+        light_up(by_file, outcome.summary["period"], now=now)
+    shapes = _chart_shapes(live, "督查看板")
+    assert len(shapes) == 4 and {(d, g) for d, g, *_ in shapes} == {("col", "stacked"), ("bar", "stacked")}
+    assert shapes == _chart_shapes(by_file, "督查看板")
+
+
 def test_light_writes_the_dashboard(lit):
     wb = openpyxl.load_workbook(lit)
     assert "督查看板" in wb.sheetnames

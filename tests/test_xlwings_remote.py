@@ -351,7 +351,7 @@ def test_macro_error_leaves_the_file_alone(book_path):
 def test_unknown_and_unemulated_actions_raise(book_path):
     base = {"args": [None], "values": None, "sheet_position": 0, "start_row": 0, "start_column": 0,
             "row_count": 1, "column_count": 1}
-    for func, match in [("addChart", "not emulated"), ("rangeAutofill", "series"),
+    for func, match in [("addPivotTable", "pivot tables"), ("rangeAutofill", "series"),
                         ("setDataValidationList", "Office.js"), ("someFutureAction", "not emulated")]:
         with pytest.raises(UnsupportedActionError, match=match):
             apply_actions(book_path, [{**base, "func": func}], out=book_path.with_name("x.xlsx"))

@@ -36,10 +36,13 @@ Fidelity notes (sources: the installed package's Remote.bas, WebHelpers.bas, _xl
   ``range.color = None`` failing, and a ``VbaClientError`` at the first action Remote.bas has
   no handler for (Excel: "Cannot run the macro ..."); earlier actions stay applied.
   ``Result.vba_missing`` always lists the actions the stock VBA client could not run.
+* Charts (desktop Excel; Remote.bas has none): bar and column charts added from a block by
+  columns at an anchor cell, their titles, series fill colours, deletion. The payload lists
+  the sheet's existing charts as Excel names them.
 * Not emulated: recalculation (formulas keep their old cached values; Excel recalculates),
   adjusting formula references when cells move or sheets are deleted, conditional formats,
-  charts, pictures, shapes, pivot tables, threaded comments; such actions raise
-  ``UnsupportedActionError`` rather than being skipped.
+  other chart types and chart formatting, pictures, shapes, pivot tables, threaded comments;
+  such actions raise ``UnsupportedActionError`` rather than being skipped.
 """
 
 from __future__ import annotations
@@ -408,6 +411,8 @@ def payload_from_file(path: Path | str, *, active_sheet: str | None = None, sele
             sheets.append({
                 "name": ws.title,
                 "pictures": [],
+                "charts": [] if excluded else [{"name": "Chart" if n == 1 else f"Chart {n}"}  # as Excel names them
+                                               for n in range(1, len(ws._charts) + 1)],
                 "tables": [] if excluded else _payload_tables(ws),
                 "values": [[]] if excluded else _sheet_values(ws, index),
             })
@@ -977,6 +982,48 @@ class _Applier:
 
     def do_sheetClearFormats(self, action: dict) -> None:
         self._clear(self.ws(action["sheet_position"]), self._ALL, contents=False, formats=True)
+
+    # -- charts (desktop Excel; Remote.bas has no chart handlers) ------------------------
+    _CHART_KINDS = {"ColumnStacked": ("col", "stacked"), "BarStacked": ("bar", "stacked"),
+                    "ColumnClustered": ("col", "clustered"), "BarClustered": ("bar", "clustered")}
+
+    def do_addChart(self, action: dict) -> None:
+        """Chart.SetSourceData by columns on a block whose first column is text and first row
+        the headers: the first column gives the categories, each other column a series named
+        by its header — as Excel does. Placed at its anchor cell; the size converted from points."""
+        from openpyxl.chart import BarChart, Reference
+
+        _name, kind, sheet, address, _left, _top, width, height, plot_by, anchor, _style = action["args"]
+        if kind not in self._CHART_KINDS:
+            raise UnsupportedActionError(f"addChart of type {kind!r}")
+        if plot_by not in (None, "Columns") or anchor is None:
+            raise UnsupportedActionError("addChart by rows or without an anchor cell")
+        ws, source = self.ws(action["sheet_position"]), self.wb[sheet]
+        rect = _rect_from_address(address)
+        chart = BarChart()
+        chart.type, chart.grouping = self._CHART_KINDS[kind]
+        if chart.grouping == "stacked":
+            chart.overlap = 100
+        chart.add_data(Reference(source, min_col=rect.c0 + 1, max_col=rect.c1, min_row=rect.r0, max_row=rect.r1),
+                       titles_from_data=True)
+        chart.set_categories(Reference(source, min_col=rect.c0, min_row=rect.r0 + 1, max_row=rect.r1))
+        chart.width, chart.height = width * 2.54 / 72, height * 2.54 / 72
+        ws.add_chart(chart, anchor.replace("$", ""))
+
+    def _chart(self, action: dict):
+        return self.ws(action["sheet_position"])._charts[action["args"][0]]
+
+    def do_setChartTitle(self, action: dict) -> None:
+        self._chart(action).title = action["args"][1]
+
+    def do_setChartSeries(self, action: dict) -> None:
+        _chart, index, values = action["args"]
+        if set(values) - {"fill_color"}:
+            raise UnsupportedActionError(f"setChartSeries {sorted(set(values) - {'fill_color'})}")
+        self._chart(action).series[index].graphicalProperties.solidFill = values["fill_color"].lstrip("#").upper()
+
+    def do_deleteChart(self, action: dict) -> None:
+        del self.ws(action["sheet_position"])._charts[action["args"][0]]
 
     # -- formats ----------------------------------------------------------------------
     def do_setRangeColor(self, action: dict) -> None:

@@ -8,10 +8,12 @@ command line. Differences that follow from the book being open:
   (Excel keeps its own undo-free autosave/backup as configured);
 * each data sheet is read in one call and written back in one call per block of changed
   rows, never cell by cell (automation calls are slow; a year's ledger has 10⁴–10⁵ cells);
-* generated sheets (亮灯总览, 收集报告, 通报) are rendered with the same openpyxl code as the
-  file store into a scratch workbook and then transferred: values in one call, fills and
-  bold fonts range by range, merged cells, column widths — not the bulletin sheet's native
-  chart (the bulletin .docx has the chart either way).
+* generated sheets (亮灯总览, 收集报告, 通报, 督查看板) are rendered with the same openpyxl code
+  as the file store into a scratch workbook and then transferred: values in one call, fills
+  and bold fonts range by range, merged cells, column widths, and each chart whose data is
+  one block of the sheet (督查看板's) made again as the book's own native chart (same kind,
+  data, place, size, title and colours) — not the bulletin sheet's chart, whose series skip
+  a column (its .docx has the chart either way).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from openpyxl import Workbook
+from openpyxl.utils.cell import range_boundaries
 
 from ..domain.findings import Finding
 from ..domain.models import Ledger, Record
@@ -278,6 +281,50 @@ class XlwingsStore(RecordStore):
         for letter, dim in ws.column_dimensions.items():
             if dim.width:
                 sheet.range(f"{letter}1").column_width = dim.width
+        for chart in reversed(list(sheet.charts)):  # clearing the cells leaves the last run's charts in Excel; last first: the others keep their numbers
+            chart.delete()
+        for figure in ws._charts:
+            _transfer_chart(sheet, figure)
+
+
+CHART_TYPES = {("col", "stacked"): "column_stacked", ("bar", "stacked"): "bar_stacked",
+               ("col", "clustered"): "column_clustered", ("bar", "clustered"): "bar_clustered"}
+POINTS_PER_CM = 72 / 2.54
+
+
+def _transfer_chart(sheet, figure) -> None:
+    """An openpyxl bar chart made again as a native chart of the open book: its categories
+    and series are one block of the sheet (the header row names the series), so the block
+    is its source; a 督查看板 read in Excel is the same as one the file store wrote."""
+    blocks = [_block(s.val.numRef.f) for s in figure.series] + [_block(_category_ref(s)) for s in figure.series]
+    columns = {c for b in blocks for c in range(b[0], b[2] + 1)}
+    if len(columns) != max(columns) - min(columns) + 1:
+        return  # not one block (the bulletin sheet's chart skips 亮灯任务): its .docx carries the chart
+    top = min(b[1] for b in blocks) - 1  # the series' names are in the header row above the values
+    source = sheet.range((top, min(b[0] for b in blocks)), (max(b[3] for b in blocks), max(b[2] for b in blocks)))
+    chart = sheet.charts.add(width=figure.width * POINTS_PER_CM, height=figure.height * POINTS_PER_CM,
+                             chart_type=CHART_TYPES[(figure.type, figure.grouping)], anchor=sheet.range(str(figure.anchor)))
+    chart.set_source_data(source, plot_by="columns")
+    if figure.title is not None:
+        chart.title = "".join(run.t for p in figure.title.tx.rich.p for run in (p.r or []))
+    try:
+        made = list(chart.series)  # the series Excel made from the source, one per column
+    except NotImplementedError:  # xlwings Server/Lite cannot list them synchronously: Excel's own colours stay
+        return
+    for series, figure_series in zip(made, figure.series):
+        fill = figure_series.graphicalProperties.solidFill if figure_series.graphicalProperties is not None else None
+        rgb = getattr(fill.srgbClr, "val", fill.srgbClr) if fill is not None else None  # "5CB85C" or an RGB element
+        if rgb:
+            series.fill_color = f"#{rgb}"  # 绿灯 green, 黄灯 yellow, 红灯 red, not Excel's blue/orange/grey
+
+
+def _category_ref(series) -> str:
+    return (series.cat.strRef or series.cat.numRef).f
+
+
+def _block(formula: str) -> tuple[int, int, int, int]:
+    """(min_col, min_row, max_col, max_row) of a chart formula such as '督查看板'!$B$5:$D$8."""
+    return range_boundaries(formula.rsplit("!", 1)[1].replace("$", ""))
 
 
 def _runs(cells, key) -> list[tuple[Any, Any, Any]]:
