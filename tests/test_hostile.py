@@ -835,6 +835,26 @@ def test_the_units_registered_return_in_a_later_run_replaces_a_strangers(issued_
     assert [(e.object, "陌生人写的2" in e.old) for e in dropped] == [(ids[2], True)]
 
 
+def test_the_units_own_copy_of_a_strangers_words_makes_the_record_the_units(issued_round, tmp_path):
+    """A stranger mailed the unit's exact words first (accepted, 来源 未登记地址, on time); the
+    unit's registered return with the same words comes after the deadline. It is not a
+    repeat: 来源 becomes 登记邮箱 and the unit's own receipt time decides — 逾期报送."""
+    ledger, units = issued_round
+    name = units[UNIT].name
+    words, answers = _filled(units, UNIT, tmp_path, "同样的话")
+    _mail(tmp_path / "第一批", "陌生人.eml", STRANGER, name, words, ON_TIME)
+    assert collect_returns(ledger, [tmp_path / "第一批"], now=COLLECT_AT - timedelta(hours=3)).summary["accepted"] == 1
+    assert _sheet_row(ledger, "报送情况", 周期="2022Q2", 单位=UNIT)["状态"] == "已报送"
+    late_at = COLLECT_AT - timedelta(hours=1)
+    _mail(tmp_path / "第二批", "单位.eml", UNIT_MAIL, name, hostile._rezip(words, {}), late_at)  # the same values, other bytes
+    two = collect_returns(ledger, [tmp_path / "第二批"], now=COLLECT_AT)
+    assert two.summary["accepted"] == 1 and not any(f.code == "repeat-return" for f in two.findings), [(f.code, f.message) for f in two.findings]
+    row = _sheet_row(ledger, "报送情况", 周期="2022Q2", 单位=UNIT)
+    assert (row["状态"], row["回收时间"], row["来源"]) == ("逾期报送", late_at, "登记邮箱")
+    mine = {r[0]: r for r in feedback_rows(ledger) if r[1] == UNIT}
+    assert {t: mine[t][2:7] for t in mine} == expected_rows(list(answers), answers)
+
+
 def test_a_ledger_from_before_the_source_column_loads_and_gets_it(issued_round, tmp_path):
     """A ledger saved before 报送情况 had 来源: it loads, a return accepted then has no known
     origin (times decide, as they did), and the next save adds the column on the right."""

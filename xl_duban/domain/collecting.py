@@ -503,7 +503,8 @@ def confirm(checked: Checked, ctx: CollectContext) -> Checked:
                        findings=[*findings, *(f for f in checked.findings if f.code not in RECORD_FINDINGS)])
     checked.findings[:0] = findings
     checked.source = source_of(file, ctx)
-    if repeats_accepted(checked, ctx):
+    # the unit's own copy of what a stranger sent is no repeat: it makes the record the unit's (来源, time)
+    if repeats_accepted(checked, ctx) and not replaces_unregistered(checked, ctx.submissions.get(issue.period, issue.unit)):
         checked.repeat = True
         checked.findings = [info("repeat-return", f"与已接收的{issue.unit}{issue.period}{issue.form.value}内容相同，"
                                                   "不再重复记录，报送时间和状态不变。", file=file.name,
