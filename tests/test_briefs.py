@@ -70,7 +70,11 @@ def test_each_leader_gets_exactly_the_portfolio(office, poppler, year, tmp_path)
         assert brief["counts"] == {"绿灯": colors["绿灯"], "黄灯": colors["黄灯"], "红灯": colors["红灯"], "合计": len(tasks)}
         assert sorted(brief["red"]) == red and sorted(brief["yellow"]) == yellow
         pdf = pdfs[leader]
-        assert page_count(pdf) <= 2, leader  # 1–2 pages, as LibreOffice prints it
+        pages = page_count(pdf)
+        assert pages <= 2, leader  # 1–2 pages, as LibreOffice prints it
+        last = [line for line in pdf_text(poppler, pdf, pages, pages, layout=False).splitlines() if line.strip()]
+        body = [line for line in last if not line.startswith(("报：", "区府办公室督查室")) and not re.fullmatch(r"—\s*\d+\s*—", line)]
+        assert body, (leader, last)  # the last page never holds the 版记 alone
         text = flat(pdf_text(poppler, pdf))
         assert all(t in text for t in red + yellow), leader
         assert not any(t in text for t in lights if t not in red + yellow), leader  # no green, no other leader's

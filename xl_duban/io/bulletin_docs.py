@@ -139,7 +139,7 @@ def brief_chart_figure(brief: Brief, font_file: str):
     from matplotlib.ticker import MaxNLocator
 
     font = FontProperties(fname=font_file)
-    fig = _figure(5.2, 1.7)  # printed 132 mm wide, as the bulletin's: its 7 pt labels print at 7 pt
+    fig = _figure(5.2, 1.4)  # printed 132 mm wide, as the bulletin's: its 7 pt labels print at 7 pt
     ax = fig.add_subplot()
     _stack(ax, [c for _p, c in brief.history], horizontal=False)
     ax.set_xticks(range(len(brief.history)), [period_name(p) for p, _c in brief.history], fontproperties=font, fontsize=7)
@@ -592,6 +592,9 @@ def write_brief_docx(path: Path, brief: Brief, *, office: str, issued_on: date, 
         _render(doc, [block], chart)
         if block.kind == "h1" and next_block is not None and next_block.kind == "table":  # never last on its page
             doc.paragraphs[-1].paragraph_format.keep_with_next = True
+    body = [el for el in doc.element.body if el.tag != qn("w:sectPr")]
+    if body and body[-1].tag == qn("w:p"):  # the last lines of the text go with the 版记: never a page of 版记 alone
+        doc.paragraphs[-1].paragraph_format.keep_with_next = True
     _colophon(doc, [f"报：{brief.leader}同志"], office, issued_on, gap=False)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(path)
