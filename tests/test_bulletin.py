@@ -231,7 +231,8 @@ def test_one_changed_feedback_changes_exactly_the_lines_that_depend_on_it(year, 
         return (red_task in line or line.split("|")[0] in owners or f"共对{before['counts']['合计']}项重点任务亮灯" in line
                 or line.startswith("合计|") or re.match(r"自评.灯、核定.灯的\d+项：", line) is not None  # a grouped list
                 or re.fullmatch(r"(共|亮红灯的)\d+项(：|如下（原因见第二部分）：)", line) is not None
-                or line.startswith("亮红灯的") and line.endswith("（牵头单位、责任领导和原因见第二部分）。")  # the ids on page 1
+                or re.fullmatch(r"亮红灯的\d+项如下（牵头单位、责任领导和原因见第二部分）：", line) is not None
+                or re.fullmatch(r"[\d\w-]+([|、][\d\w-]*)*", line) is not None and "-ZD-" in line  # the red numbers' grid
                 or re.fullmatch(r"[一二三四五六七八九]、亮[红黄]灯事项（(约谈|整改)）\d+项", line) is not None)
 
     for old, new in zip(lines_before, lines_after):

@@ -28,7 +28,8 @@ NUMERALS = "一二三四五六七八九十"
 
 @dataclass(frozen=True)
 class Block:
-    """One piece of a document: ``kind`` is h1 (黑体), h2 (楷体), p (body), table, chart,
+    """One piece of a document: ``kind`` is h1 (黑体), h2 (楷体), p (body), table, ids (a grid of
+    task numbers, no header), chart,
     signature, date, appendix and title2 (the ledger sheet's 附表); a table carries ``headers``, ``rows``, ``widths`` (cm) and a ``note``."""
 
     kind: str
@@ -155,6 +156,17 @@ def portfolio_table(items: list[Item], leader: str, whole: bool) -> Block:
     return Block("table", headers=("序号", "灯色", header, "牵头单位和未完成情况"), rows=rows, widths=widths)
 
 
+ID_COLUMNS = 5  # task numbers a row: 2022-MS-08-2 keeps to one line in 五号
+
+
+def id_grid(task_ids: list[str]) -> Block:
+    """Task numbers in rows of ``ID_COLUMNS``: a number never breaks at its hyphens, as it
+    would in a justified 3号 line (“2022-ZD-” at one line's end, “001” on the next)."""
+    rows = tuple(tuple(task_ids[n:n + ID_COLUMNS]) + ("",) * max(0, ID_COLUMNS - len(task_ids[n:]))
+                 for n in range(0, len(task_ids), ID_COLUMNS))
+    return Block("ids", rows=rows, widths=(round(TYPE_WIDTH / ID_COLUMNS, 2),) * ID_COLUMNS)
+
+
 def _task_cell(item: Item) -> str:
     return f"{item.task_id} {task_title(item)}（责任领导：{'、'.join(item.leaders) or '未填写'}）"
 
@@ -229,9 +241,9 @@ def bulletin_blocks(bulletin: Bulletin, *, office: str, issued_on: date, chart: 
         out.append(Block("p", f"亮红灯的{len(bulletin.red)}项是："))
         out += [Block("p", f"{n}. {i.task_id}，{'、'.join(i.answerable)}，责任领导{'、'.join(i.leaders) or '未填写'}")
                 for n, i in enumerate(bulletin.red, 1)]
-    elif bulletin.red:  # too many for a line each: named on page 1 all the same, their units and reasons follow
-        out.append(Block("p", f"亮红灯的{len(bulletin.red)}项是：{'、'.join(i.task_id for i in bulletin.red)}"
-                              "（牵头单位、责任领导和原因见第二部分）。"))
+    elif bulletin.red:  # too many for a line each: their numbers on page 1 all the same, units and reasons follow
+        out.append(Block("p", f"亮红灯的{len(bulletin.red)}项如下（牵头单位、责任领导和原因见第二部分）："))
+        out.append(id_grid([i.task_id for i in bulletin.red]))
     for heading, items, empty, closing in (
             ("亮红灯事项（约谈）", bulletin.red, "本期无亮红灯事项。", "以上事项由分管区领导约谈牵头单位主要负责人。"),
             ("亮黄灯事项（整改）", bulletin.yellow, "本期无亮黄灯事项。", "以上事项由督查室向牵头单位发出督查整改通知书，抄送分管区领导。")):

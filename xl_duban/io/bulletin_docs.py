@@ -405,6 +405,20 @@ def add_table(doc, headers: list[str], rows: list[list[str]], widths: list[float
     _repeat_header(table.rows[0])
 
 
+def _grid(doc, rows: tuple[tuple, ...], widths: tuple[float, ...]) -> None:
+    """A table of short texts without a header row (五号, centred in the type area)."""
+    table = doc.add_table(rows=len(rows), cols=len(widths))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    for column, width in zip(table.columns, widths):
+        column.width = Cm(width)
+    for row, values in zip(table.rows, rows):
+        for cell, value, width in zip(row.cells, values, widths):
+            cell.width = Cm(width)
+            _cell_text(cell, str(value))
+
+
 def _plain(text: str) -> bool:
     """Text a ``<w:t>`` holds as it is: no line break or tab, no space at either end."""
     return text == text.strip() and not any(ch in text for ch in "\n\r\t")
@@ -550,6 +564,8 @@ def _render(doc, blocks: list[Block], chart: bytes | None) -> None:
             add_table(doc, list(block.headers), [list(r) for r in block.rows], list(block.widths))
             if block.note:
                 _para(doc, block.note)
+        elif block.kind == "ids":
+            _grid(doc, block.rows, block.widths)
         elif block.kind == "chart" and chart is not None:
             doc.add_picture(io.BytesIO(chart), width=Mm(132))  # the figure's own size: its 7 pt labels print at 7 pt
             picture = doc.paragraphs[-1]
@@ -735,6 +751,8 @@ def write_bulletin_sheet(wb, bulletin: Bulletin, *, masthead: str, office: str, 
             line(block.text, bold=True)
         elif block.kind in ("p", "signature", "date"):
             line(block.text)
+        elif block.kind == "ids":
+            line("、".join(i for r in block.rows for i in r if i))
         elif block.kind == "table":
             first, last = table(list(block.headers), [list(r) for r in block.rows], fills=bool(block.color_columns))
             if chart_rows is None and block.color_columns:
