@@ -364,6 +364,9 @@ def demo_cmd(out_dir: Path = typer.Argument(Path("duban-demo"), help="演示输�
             if b.get("number"):
                 console.print(f"  通报第{b['number']}期：红灯 {len(b['red'])} 项（{'、'.join(b['red']) or '无'}），表扬 {len(b['praised'])} 个单位，"
                               f"整改通知书 {len(b['notices'])} 份；{b['document']}")
+            if r.get("public"):
+                console.print(f"  公开版：{r['public']['tasks']} 项任务；{r['public']['html']}" +
+                              (f"（PDF：{Path(r['public']['pdf']).name}）" if r["public"].get("pdf") else "（未生成 PDF）"))
         end = s.get("year_end")
         if end:
             sc, ro = end["score"], end["rollover"]
