@@ -120,7 +120,7 @@ def test_co_led_task_is_judged_by_every_lead_unit(co_led, tmp_path):
     sheet = openpyxl.load_workbook(co_led, read_only=True)["通报-2022Q1"]
     cells = ["|".join(str(c) for c in r if c is not None) for r in sheet.iter_rows(values_only=True) if any(r)]
     assert f"{HOUSING}|1|0|1|0" in cells and f"{TRANSPORT}|1|1|0|0" in cells and f"{FINANCE}|1|1|0|0" in cells  # 附表
-    assert any(c.startswith(f"1|{CO_LED} ") and f"|{HOUSING}未报送反馈表。亮黄灯。共同牵头的{TRANSPORT}本期已完成。" in c
+    assert any(c.startswith(f"1. {CO_LED} ") and f"|{HOUSING}未报送反馈表。亮黄灯。共同牵头的{TRANSPORT}本期已完成。" in c
                for c in cells)
 
     # Q2: 区住房和城乡建设局 reports 未完成, 区交通运输局 已完成 → the task's second yellow → red,

@@ -737,9 +737,30 @@ def write_bulletin_sheet(wb, bulletin: Bulletin, *, masthead: str, office: str, 
                     stamps.apply(cell, headers[col - 1], border=_BORDER, alignment=_WRAP, fill=LIGHT_FILLS[headers[col - 1]])
                 else:
                     stamps.apply(cell, "text", border=_BORDER, alignment=_WRAP)
+            fit_row_height(ws, row, {col: SHEET_WIDTHS[col] for col in range(1, len(values) + 1)})
             row += 1
         row += 1
         return first, row - 2
+
+    def items(headers: list[str], rows: list[list]) -> None:
+        """A table of red or yellow items: 序号 and the task in column A, the reason across
+        B–F (the sheet's columns are sized for the unit tables: the reason in a 9-wide column
+        printed one word a line)."""
+        nonlocal row
+        widths = {1: SHEET_WIDTHS[1], 2: sum(w for col, w in SHEET_WIDTHS.items() if col > 1)}
+        for n, (task, reason) in enumerate([(headers[1], headers[2]), *((f"{number}. {task}", reason) for number, task, reason in rows)]):
+            ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=6)
+            for col in range(1, 7):
+                cell = ws.cell(row, col)
+                if col in (1, 2):
+                    write_cell(cell, task if col == 1 else reason)
+                if n == 0:
+                    cell.font, cell.fill, cell.border, cell.alignment = Font(bold=True), HEADER_FILL, _BORDER, _WRAP
+                else:
+                    stamps.apply(cell, "text", border=_BORDER, alignment=_WRAP)
+            fit_row_height(ws, row, widths)
+            row += 1
+        row += 1
 
     line(masthead, bold=True, size=26, color="FFC00000", height=42)
     line(f"第{bulletin.number}期", size=14)
@@ -753,6 +774,8 @@ def write_bulletin_sheet(wb, bulletin: Bulletin, *, masthead: str, office: str, 
             line(block.text)
         elif block.kind == "ids":
             line("、".join(i for r in block.rows for i in r if i))
+        elif block.kind == "table" and block.headers[0] == "序号" and len(block.headers) == 3:
+            items(list(block.headers), [list(r) for r in block.rows])
         elif block.kind == "table":
             first, last = table(list(block.headers), [list(r) for r in block.rows], fills=bool(block.color_columns))
             if chart_rows is None and block.color_columns:
