@@ -213,8 +213,9 @@ def _feedback_round(out_dir: Path, ledger_path: Path, period: str, issued_at: da
 
 
 def year_end(out_dir: Path, ledger_path: Path) -> dict:
-    """The second quarter's 督查专报 for every leader (``duban brief``), the 考核 of the half year played (``duban score --through 2022Q2``), then next year's
-    ledger with the unfinished tasks carried over (``duban rollover --carry``)."""
+    """The second quarter's 督查专报 for every leader (``duban brief``), the 考核 of the half
+    year played (``duban score --through 2022Q2``), then next year's ledger with the
+    unfinished tasks carried over (``duban rollover --carry``)."""
     briefs = brief_leaders(ledger_path, ROUNDS[-1][0], out_dir / "领导专报", now=YEAR_END_AT)
     scored = score_units(ledger_path, DEMO_YEAR, through=ROUNDS[-1][0], out_dir=out_dir / "考核", now=YEAR_END_AT)
     rolled = rollover_ledger(ledger_path, out_dir / NEXT_LEDGER_NAME, DEMO_YEAR + 1, carry=True,

@@ -18,6 +18,7 @@ from typing import Callable
 from . import services
 from .buttons import BUTTONS as BUTTON_TABLE
 from .domain.findings import Finding, count_by_level
+from .domain.lights import is_lit
 from .domain.models import Ledger
 from .domain.periods import Cadence, Period, working_period
 from .domain.settings import read_settings
@@ -204,7 +205,7 @@ PUBLIC_DIR = "公开版"
 def _publish(store, ledger, book, now):
     """The public page of the working quarter and month — of each one already lit."""
     for period in _each_kind(ledger, now):
-        if not any(r.period == str(period) and r.light for r in ledger.lights):
+        if not is_lit(ledger, period):
             yield "skipped", services.Outcome(summary={"line": f"{period} 尚未亮灯，未生成公开版（先按“亮灯”）。"})
             continue
         yield "publish", services.publish_public(store, str(period), store.path.parent / PUBLIC_DIR, now=now)
@@ -255,8 +256,6 @@ RUNS: dict[str, Callable] = {
     "quarterly_bulletin": _bulletin(Cadence.quarterly),
     "monthly_bulletin": _bulletin(Cadence.monthly),
     "publish": _publish,
-
-
     "leader_briefs": _briefs,
     "score": _score,
     "rollover": _rollover,

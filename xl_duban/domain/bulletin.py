@@ -304,8 +304,7 @@ def build_bulletin(ledger: Ledger, period: Period, number: int, similarity: floa
                     bulletin.disagreements.append(Disagreement(task_id, fb.unit, fb.self_light, record.light))
     bulletin.late = sorted(s.unit for s in submissions if s.status == SubmissionState.late.value)
     bulletin.returned = sorted(s.unit for s in submissions if s.status == SubmissionState.returned.value)
-    bulletin.missing = sorted(s.unit for s in submissions if s.status not in (
-        SubmissionState.on_time.value, SubmissionState.late.value, SubmissionState.returned.value))
+    bulletin.missing = sorted(s.unit for s in submissions if not s.accepted and s.status != SubmissionState.returned.value)
     on_time = {normalize_name(s.unit) for s in submissions if s.status == SubmissionState.on_time.value}
     bulletin.praised = [row.name for row in bulletin.by_unit
                         if row.counts.total and row.counts.green == row.counts.total and normalize_name(row.name) in on_time]

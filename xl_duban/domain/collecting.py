@@ -260,7 +260,7 @@ def check_replacing(file: ReturnedFile, issue: IssueIdentity, ctx: CollectContex
     if not file.sender or file.sender_problem or sender_units(file.sender, ctx):
         return []
     row = ctx.submissions.get(issue.period, issue.unit)
-    if row is None or row.status not in (SubmissionState.on_time.value, SubmissionState.late.value):
+    if row is None or not row.accepted:
         return []
     return [error("unregistered-replace", f"{issue.unit}的{issue.period}{issue.form.value}已于{_when(row.received_at)}接收；"
                                           f"未登记的地址{normalize_address(file.sender)}寄来的新版本暂不接收。", file=file.name,
@@ -286,7 +286,7 @@ def repeats_accepted(checked: "Checked", ctx: CollectContext) -> bool:
     ledger = ctx.ledger
     if checked.issue.form is not Form.feedback:
         row = ctx.submissions.get(checked.issue.period, checked.issue.unit)
-        if not checked.targets or row is None or row.status not in (SubmissionState.on_time.value, SubmissionState.late.value):
+        if not checked.targets or row is None or not row.accepted:
             return False
         current = {(t.task_id, t.period): t for t in ledger.targets}
         return all(_target_stands(current.get((t.task_id, t.period)), t.target) for t in checked.targets)
@@ -655,8 +655,7 @@ def replaces_unregistered(item: Checked, row: Submission | None) -> bool:
     times: the stranger's may have been anyone's words. The unit's own receipt time then
     decides 按时/逾期 — it is the unit's real report, and a stranger's earlier copy must not
     make it on time (nor a stranger's later one make it late)."""
-    return (row is not None and item.registered and row.source == ReturnSource.unregistered.value
-            and row.status in (SubmissionState.on_time.value, SubmissionState.late.value))
+    return row is not None and item.registered and row.source == ReturnSource.unregistered.value and row.accepted
 
 
 def _drop_unanswered(ledger: Ledger, index: dict, item: Checked, now: datetime, command: str, source: str) -> None:
@@ -738,8 +737,7 @@ def _record_submission(ledger: Ledger, row: Submission, item: Checked, now: date
     (:func:`replaces_unregistered`), and 变更日志 says so.
     """
     received = parse_cell_datetime(row.received_at)
-    accepted = row.status in (SubmissionState.on_time.value, SubmissionState.late.value)
-    if accepted and received and received > item.file.received_at and not whatever_time:
+    if row.accepted and received and received > item.file.received_at and not whatever_time:
         return  # a newer return is already recorded
     state = SubmissionState.late.value if item.late else SubmissionState.on_time.value
     why = f"{command} {item.file.name}#{item.file.file_hash}"
@@ -765,7 +763,7 @@ def _record_refusal(ledger: Ledger, submissions: SubmissionIndex, item: Checked,
     earlier or later, always stands over a refusal. A file whose issue cannot be proven
     names no unit, so it is recorded nowhere but in quarantine/."""
     row = submissions.get(item.issue.period, item.issue.unit) if item.issue is not None else None
-    if row is None or row.status in (SubmissionState.on_time.value, SubmissionState.late.value):
+    if row is None or row.accepted:
         return False
     reasons = "；".join(dict.fromkeys(f.message for f in item.findings if f.level is Level.error))
     problem = f"{item.file.received_at:%Y-%m-%d %H:%M} 退回：{reasons}"
@@ -787,10 +785,9 @@ def _text(value: object) -> str:
 def missing_returns(ledger: Ledger, periods: set[str], today: date, due: Callable[[Submission], date | None]) -> list[Finding]:
     """Units issued a workbook for one of ``periods`` with no accepted return yet: a warning
     once the due date has passed (催办), a note before it."""
-    accepted = (SubmissionState.on_time.value, SubmissionState.late.value)
     out = []
     for row in ledger.submissions:
-        if row.period not in periods or not row.issued_at or row.status in accepted:
+        if row.period not in periods or not row.issued_at or row.accepted:
             continue
         day = due(row)
         overdue = day is not None and today > day

@@ -29,8 +29,8 @@ NUMERALS = "一二三四五六七八九十"
 @dataclass(frozen=True)
 class Block:
     """One piece of a document: ``kind`` is h1 (黑体), h2 (楷体), p (body), table, ids (a grid of
-    task numbers, no header), chart,
-    signature, date, appendix and title2 (the ledger sheet's 附表); a table carries ``headers``, ``rows``, ``widths`` (cm) and a ``note``."""
+    task numbers, no header), chart, signature, date, appendix and title2 (the ledger sheet's
+    附表); a table carries ``headers``, ``rows``, ``widths`` (cm) and a ``note``."""
 
     kind: str
     text: str = ""
@@ -162,8 +162,8 @@ ID_COLUMNS = 5  # task numbers a row: 2022-MS-08-2 keeps to one line in 五号
 def id_grid(task_ids: list[str]) -> Block:
     """Task numbers in rows of ``ID_COLUMNS``: a number never breaks at its hyphens, as it
     would in a justified 3号 line (“2022-ZD-” at one line's end, “001” on the next)."""
-    rows = tuple(tuple(task_ids[n:n + ID_COLUMNS]) + ("",) * max(0, ID_COLUMNS - len(task_ids[n:]))
-                 for n in range(0, len(task_ids), ID_COLUMNS))
+    chunks = [task_ids[n:n + ID_COLUMNS] for n in range(0, len(task_ids), ID_COLUMNS)]
+    rows = tuple((*chunk, *[""] * (ID_COLUMNS - len(chunk))) for chunk in chunks)
     return Block("ids", rows=rows, widths=(round(TYPE_WIDTH / ID_COLUMNS, 2),) * ID_COLUMNS)
 
 

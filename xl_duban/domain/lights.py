@@ -22,7 +22,7 @@ from typing import Callable, Iterable, TypeVar
 from .cells import parse_cell_date, parse_cell_datetime
 from .findings import Finding, error, warning
 from .issuing import lead_units_of
-from .models import (Completion, Feedback, LightColor, LightRecord, NodeTarget, Task, TaskKind, TaskStatus,
+from .models import (Completion, Feedback, Ledger, LightColor, LightRecord, NodeTarget, Task, TaskKind, TaskStatus,
                      parse_period_or_none)
 from .periods import Period
 from .settings import Settings
@@ -71,6 +71,12 @@ def _lookup(text: object, index: dict[str, E]) -> E | None:
 def normalize_light(text: object) -> LightColor | None:
     """A light from what people type (绿/绿灯/green/G/✓ …); None if blank or unknown."""
     return _lookup(text, _LIGHTS)
+
+
+def is_lit(ledger: Ledger, period: object) -> bool:
+    """Whether 亮灯记录 holds a light of ``period``: every number of a 通报, 专报 or 公开版
+    comes from the lights, and none can be made before the light-up."""
+    return any(r.period == str(period) and r.light for r in ledger.lights)
 
 
 def final_light(record: LightRecord) -> LightColor | None:

@@ -215,6 +215,11 @@ class Submission(Record):
     phone: str = ""
     reviewer: str = ""
 
+    @property
+    def accepted(self) -> bool:
+        """Whether a return of the unit stands for the period (已报送 or 逾期报送)."""
+        return self.status in (SubmissionState.on_time.value, SubmissionState.late.value)
+
 
 class ValidationRow(Record):
     """A row of 校验结果 — a finding as the clerk sees it in Excel."""

@@ -374,21 +374,30 @@ def _page_number_footer(footer, align) -> None:
     _font_run(run, "宋体", 14)
 
 
-def add_table(doc, headers: list[str], rows: list[list[str]], widths: list[float]) -> None:
-    table = doc.add_table(rows=1, cols=len(headers))
+def _new_table(doc, rows: int, widths) -> object:
+    """An empty bordered table of ``rows`` rows, its columns ``widths`` cm wide, centred."""
+    table = doc.add_table(rows=rows, cols=len(widths))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
-    for column, width in zip(table.columns, widths):
-        column.width = Cm(width)
-    for cell, header, width in zip(table.rows[0].cells, headers, widths):
-        cell.width = Cm(width)
-        _cell_text(cell, header, bold=True)
+    for column, cm in zip(table.columns, widths):
+        column.width = Cm(cm)
+    return table
+
+
+def _fill_row(row, texts, widths, bold: bool = False) -> None:
+    """One row's cells: their widths and texts (五号)."""
+    for cell, text, cm in zip(row.cells, texts, widths):
+        cell.width = Cm(cm)
+        _cell_text(cell, str(text), bold=bold)
+
+
+def add_table(doc, headers: list[str], rows: list[list[str]], widths: list[float]) -> None:
+    table = _new_table(doc, 1, widths)
+    _fill_row(table.rows[0], headers, widths, bold=True)
     # one body row is made through python-docx, the others are copies of it with their own
     # texts: a province bulletin has tables of 200 rows, and each row made the long way costs ~2 ms
-    for cell, width in zip(table.add_row().cells, widths):
-        cell.width = Cm(width)
-        _cell_text(cell, "·")
+    _fill_row(table.add_row(), ["·"] * len(widths), widths)
     template = table.rows[-1]._tr
     table._tbl.remove(template)
     for values in rows:
@@ -399,24 +408,15 @@ def add_table(doc, headers: list[str], rows: list[list[str]], widths: list[float
                 t.text = text
             table._tbl.append(tr)
         else:  # line breaks, tabs or edge spaces: python-docx writes them as Word has them
-            for cell, text, width in zip(table.add_row().cells, texts, widths):
-                cell.width = Cm(width)
-                _cell_text(cell, text)
+            _fill_row(table.add_row(), texts, widths)
     _repeat_header(table.rows[0])
 
 
 def _grid(doc, rows: tuple[tuple, ...], widths: tuple[float, ...]) -> None:
     """A table of short texts without a header row (五号, centred in the type area)."""
-    table = doc.add_table(rows=len(rows), cols=len(widths))
-    table.style = "Table Grid"
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    table.autofit = False
-    for column, width in zip(table.columns, widths):
-        column.width = Cm(width)
+    table = _new_table(doc, len(rows), widths)
     for row, values in zip(table.rows, rows):
-        for cell, value, width in zip(row.cells, values, widths):
-            cell.width = Cm(width)
-            _cell_text(cell, str(value))
+        _fill_row(row, values, widths)
 
 
 def _plain(text: str) -> bool:
@@ -496,13 +496,20 @@ def _masthead(doc, masthead: str, issue: str, office: str, issued_on: date) -> N
     _para(doc, "", indent=False)
 
 
+def _keep_text_with_next(doc) -> bool:
+    """When the document so far ends in a paragraph (not a table), keep it with what comes
+    next, so a signature or a 版记 never stands alone on a page; whether it did."""
+    body = [el for el in doc.element.body if el.tag != qn("w:sectPr")]
+    after_text = bool(body) and body[-1].tag == qn("w:p")
+    if after_text:
+        doc.paragraphs[-1].paragraph_format.keep_with_next = True
+    return after_text
+
+
 def _signature(doc, office: str, issued_on: date) -> None:
     """署名 and 成文日期: the date 4 characters in from the right, the office centred over it,
     three blank lines above for the seal (GB/T 9704-2012 §7.3.5.1)."""
-    body = [el for el in doc.element.body if el.tag != qn("w:sectPr")]
-    after_text = bool(body) and body[-1].tag == qn("w:p")
-    if after_text:  # the last lines of the text go with the signature (no page holding only a signature)
-        doc.paragraphs[-1].paragraph_format.keep_with_next = True
+    after_text = _keep_text_with_next(doc)  # no page holding only a signature
     for _ in range(2):
         _para(doc, "", indent=False).paragraph_format.keep_with_next = after_text
     day = date_text(issued_on)
@@ -608,9 +615,7 @@ def write_brief_docx(path: Path, brief: Brief, *, office: str, issued_on: date, 
         _render(doc, [block], chart)
         if block.kind == "h1" and next_block is not None and next_block.kind == "table":  # never last on its page
             doc.paragraphs[-1].paragraph_format.keep_with_next = True
-    body = [el for el in doc.element.body if el.tag != qn("w:sectPr")]
-    if body and body[-1].tag == qn("w:p"):  # the last lines of the text go with the 版记: never a page of 版记 alone
-        doc.paragraphs[-1].paragraph_format.keep_with_next = True
+    _keep_text_with_next(doc)  # never a page holding only the 版记
     _colophon(doc, [f"报：{brief.leader}同志"], office, issued_on, gap=False)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(path)
@@ -706,8 +711,8 @@ def write_bulletin_sheet(wb, bulletin: Bulletin, *, masthead: str, office: str, 
     with a native Excel chart of lights by unit."""
     ws = _fresh_sheet(wb, bulletin.sheet_name)
     stamps = Stamps()
-    for col, width in SHEET_WIDTHS.items():
-        ws.column_dimensions[chr(64 + col)].width = width
+    for col, chars in SHEET_WIDTHS.items():
+        ws.column_dimensions[chr(64 + col)].width = chars
     row = 1
 
     def line(text: str, *, bold: bool = False, size: float = 11, color: str | None = None, height: float | None = None) -> None:

@@ -281,7 +281,8 @@ class XlwingsStore(RecordStore):
         for letter, dim in ws.column_dimensions.items():
             if dim.width:
                 sheet.range(f"{letter}1").column_width = dim.width
-        for chart in reversed(list(sheet.charts)):  # clearing the cells leaves the last run's charts in Excel; last first: the others keep their numbers
+        # clearing the cells leaves the last run's charts in Excel; the last first: the others keep their numbers
+        for chart in reversed(list(sheet.charts)):
             chart.delete()
         for figure in ws._charts:
             _transfer_chart(sheet, figure)

@@ -8,15 +8,15 @@ from pathlib import Path
 from ..domain.changes import BULLETIN, bulletin_number
 from ..domain.findings import Finding, error, warning
 from ..domain.issuing import file_safe
+from ..domain.lights import is_lit
 from ..domain.models import ChangeLogEntry, TaskKind
 from .outcome import Outcome, date_argument, period_argument, reports_bad_input
 from .session import Store, session
 
 
 def not_lit(ledger, period, what: str) -> Finding | None:
-    """``not-lit`` when 亮灯记录 holds no light of ``period``: every number of a 通报 or 专报
-    comes from the lights, and none have been computed yet."""
-    if any(r.period == str(period) and r.light for r in ledger.lights):
+    """``not-lit`` when 亮灯记录 holds no light of ``period`` (:func:`~xl_duban.domain.lights.is_lit`)."""
+    if is_lit(ledger, period):
         return None
     return error("not-lit", f"{period}尚未亮灯，无法生成{what}。", sheet="亮灯记录",
                  hint=f"先运行“亮灯”（duban light --period {period}）。")

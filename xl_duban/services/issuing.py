@@ -12,7 +12,7 @@ from ..domain.collecting import SubmissionIndex
 from ..domain.findings import error, warning
 from ..domain.issuing import (Form, IssueIndex, build_issue, build_targets_issue, file_name as issue_file_name, recipients,
                               sign, targets_label, unnamed_group_findings, with_confirmed_targets)
-from ..domain.models import SubmissionState, TaskKind
+from ..domain.models import TaskKind
 from ..domain.periods import Period
 from ..domain.units import UnitDirectory
 from ..io.archive import archive_issued
@@ -129,7 +129,7 @@ def _check_reissue(ledger, label: str, reissue: bool, confirm: Confirm | None) -
     issued = [row for row in ledger.submissions if row.period == label and row.issued_at]
     if not issued:
         return []
-    returned = [row.unit for row in issued if row.status in (SubmissionState.on_time.value, SubmissionState.late.value)]
+    returned = [row.unit for row in issued if row.accepted]
     if not reissue:
         when = max(str(row.issued_at)[:16] for row in issued)
         raise BadInput(error("already-issued", f"{label}已于{when}向{len(issued)}个单位下发，其中{len(returned)}个单位已报送；"

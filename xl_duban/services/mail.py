@@ -11,7 +11,7 @@ from typing import Callable
 from ..domain.cells import parse_cell_date
 from ..domain.findings import Finding, error, has_errors, info, warning
 from ..domain.mail import issue_mail, reminder_mail
-from ..domain.models import ChangeLogEntry, Submission, SubmissionState, TaskKind
+from ..domain.models import ChangeLogEntry, Submission, TaskKind
 from ..domain.settings import Settings
 from ..domain.units import UnitDirectory
 from ..io.archive import issued_file
@@ -136,8 +136,7 @@ def remind_units(ledger_path: Path | Store, period_text: str, *, now: datetime, 
         kind = TaskKind.reporting_in(period)
         due_day = s.due(period)
         findings += s.due.findings  # e.g. the calendar fell back to Monday-Friday for this year
-        accepted = {SubmissionState.on_time.value, SubmissionState.late.value}
-        pending = [r for r in ledger.submissions if r.period == str(period) and r.issued_at and r.status not in accepted]
+        pending = [r for r in ledger.submissions if r.period == str(period) and r.issued_at and not r.accepted]
         summary = {"ledger": str(s.path), "period": str(period), "due": due_day.isoformat(),
                    "pending": [r.unit for r in pending], "reminded": 0}
         if now.date() < due_day - timedelta(days=max(days_before, 0)):

@@ -8,8 +8,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from ..domain.findings import error, info, warning
+from ..domain.findings import info, warning
 from ..domain.models import TaskKind
+from .bulletin import not_lit
 from .outcome import Outcome, date_argument, period_argument, reports_bad_input
 from .session import Store, session
 
@@ -35,9 +36,9 @@ def publish_public(ledger_path: Path | Store, period_text: str, out_dir: Path, *
     issued_on = date_argument(issued_on)
     with session(ledger_path, "publish", now) as s:
         ledger, findings, settings = s.ledger, list(s.findings), s.settings
-        if not any(r.period == str(period) and r.light for r in ledger.lights):
-            return Outcome(findings=[*findings, error("not-lit", f"{period}尚未亮灯，无法生成公开版。", sheet="亮灯记录",
-                                                      hint=f"先运行“亮灯”（duban light --period {period}）。")])
+        unlit = not_lit(ledger, period, "公开版")
+        if unlit is not None:
+            return Outcome(findings=[*findings, unlit])
         page = build_public_page(ledger, period, settings, issued_on or now.date())
         stem = page_stem(period.label, page.kind)
         html_path = write_public_html(out_dir / f"{stem}.html", page)
