@@ -47,6 +47,16 @@ def flat(text: str) -> str:
     return "".join(text.split())
 
 
+def drawn(make_figure):
+    """The figure ``make_figure()`` returns, drawn with every warning an error: a "Glyph …
+    missing from font(s)" fails the test instead of printing boxes."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = make_figure()
+        fig.canvas.draw()
+    return fig
+
+
 def page_count(pdf: Path) -> int:
     return int(re.search(r"Pages:\s+(\d+)", _run(["pdfinfo", str(pdf)], what="pdfinfo").stdout).group(1))
 
@@ -266,11 +276,7 @@ def test_chart_finds_the_font_whatever_matplotlib_cached(year, tmp_path, monkeyp
     assert font is not None, "no CJK font file found (install fonts-noto-cjk)"
     led, _ = LedgerStore(year).load()
     bulletin = build_bulletin(led, Period.parse("2022Q2"), 8)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # "Glyph … missing from font(s)" fails the test
-        fig = bulletin_docs.chart_figure(bulletin, font)
-        fig.canvas.draw()
-    ax = fig.axes[0]
+    ax = drawn(lambda: bulletin_docs.chart_figure(bulletin, font)).axes[0]
     assert all(float(t).is_integer() for t in ax.get_xticks())
     names = [t.get_text() for t in ax.get_yticklabels()][::-1]  # top to bottom
     behind = [r.name for r in bulletin.by_unit if r.counts.yellow or r.counts.red]
